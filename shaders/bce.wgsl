@@ -1,0 +1,65 @@
+// Binary cross-entropy, mean over all pu(0) elements, forward and backward each one kernel.
+// LOGITS: inputs are logits, loss max(x,0) − x·y + log1p(exp(−|x|)); else probabilities, loss
+// −(y·max(log p, −100) + (1−y)·max(log(1−p), −100)) as PyTorch's BCELoss, NaN for p outside [0,1].
+// Backward: g = upstream gradient (one element); dX and, with WANT_DY, dY.
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> T: array<f32>;
+@group(0) @binding(3) var<storage, read_write> L: array<f32>;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn log1p_(v: f32) -> f32 {
+  // log(1+v) for v in [0,1] without the cancellation of log(1.0 + v) for small v
+  let u = 1.0 + v;
+  if (u == 1.0) { return v; }
+  return log(u) * v / (u - 1.0);
+}
+
+fn elem_loss(x: f32, y: f32) -> f32 {
+  if (LOGITS) {
+    return max(x, 0.0) - x * y + log1p_(exp(-abs(x)));
+  }
+  if (!(x >= 0.0 && x <= 1.0)) { return bitcast<f32>(0x7fc00000u | (pu(0u) & 0u)); } // NaN, not a constant (WGSL rejects NaN constants)
+  let lp = max(log(x), -100.0);
+  let lq = max(log(1.0 - x), -100.0);
+  return -(y * lp + (1.0 - y) * lq);
+}
+
+@compute @workgroup_size(256)
+fn forward(@builtin(local_invocation_index) lid: u32) {
+  let n = pu(0u);
+  var acc = 0.0;
+  for (var i = lid; i < n; i += 256u) { acc += elem_loss(X[i], T[i]); }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { L[0] = partial[0] / f32(n); }
+}
+
+@group(0) @binding(1) var<storage, read> XB: array<f32>;
+@group(0) @binding(2) var<storage, read> TB: array<f32>;
+@group(0) @binding(3) var<storage, read> GB: array<f32>;
+@group(0) @binding(4) var<storage, read_write> DX: array<f32>;
+@group(0) @binding(5) var<storage, read_write> DY: array<f32>;
+
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, 256u);
+  let n = pu(0u);
+  if (i >= n) { return; }
+  let scale = GB[0] / f32(n);
+  let x = XB[i];
+  let y = TB[i];
+  if (LOGITS) {
+    let e = exp(-abs(x));
+    let sig = select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+    DX[i] = (sig - y) * scale;
+    if (WANT_DY) { DY[i] = -x * scale; }
+  } else {
+    DX[i] = (x - y) / max((1.0 - x) * x, 1e-12) * scale;
+    if (WANT_DY) { DY[i] = (max(log(1.0 - x), -100.0) - max(log(x), -100.0)) * scale; }
+  }
+}

@@ -1,0 +1,95 @@
+// Elementwise kernels. Specialisation: OP (see the op codes in src/ops/elementwise.ts), BCAST.
+// binary:        out[i] = a[ia] OP b[ib]; with BCAST the indices come from the output index and
+//                per-operand strides (0 on broadcast dims), up to 6 dims; else ia = ib = i.
+// binary_scalar: out[i] = a[i] OP s (or s OP a[i] when pu(1) == 1).
+// unary:         out[i] = f(x[i]);  unary_grad: gx[i] = g[i] * f'(x[i], y[i]).
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+
+fn apply_binary(a: f32, b: f32) -> f32 {
+  switch OP {
+    case 0u: { return a + b; }
+    case 1u: { return a - b; }
+    case 2u: { return a * b; }
+    case 3u: { return a / b; }
+    default: { return a; }
+  }
+}
+
+@compute @workgroup_size(256)
+fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, 256u);
+  let n = pu(0u);
+  if (i >= n) { return; }
+  if (!BCAST) {
+    C[i] = apply_binary(A[i], B[i]);
+    return;
+  }
+  // pu(1): ndim; pu(2+d): output dims; pu(8+d): a strides; pu(14+d): b strides (d < 6, innermost last)
+  let nd = pu(1u);
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = 0u; d < nd; d++) {
+    let k = nd - 1u - d;
+    let size = pu(2u + k);
+    let c = rem % size;
+    rem = rem / size;
+    ia += c * pu(8u + k);
+    ib += c * pu(14u + k);
+  }
+  C[i] = apply_binary(A[ia], B[ib]);
+}
+
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size(256)
+fn binary_scalar(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, 256u);
+  if (i >= pu(0u)) { return; }
+  let s = pf(0u);
+  if (pu(1u) == 1u) { Y[i] = apply_binary(s, X[i]); } else { Y[i] = apply_binary(X[i], s); }
+}
+
+fn apply_unary(x: f32) -> f32 {
+  switch OP {
+    case 0u: { return -x; }
+    case 1u: { return exp(x); }
+    case 2u: { return log(x); }
+    case 3u: { return sqrt(x); }
+    case 4u: { return x * x; }
+    case 5u: { return x; }
+    default: { return x; }
+  }
+}
+
+@compute @workgroup_size(256)
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, 256u);
+  if (i >= pu(0u)) { return; }
+  Y[i] = apply_unary(X[i]);
+}
+
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read> XI: array<f32>;
+@group(0) @binding(3) var<storage, read> YO: array<f32>;
+@group(0) @binding(4) var<storage, read_write> GX: array<f32>;
+
+@compute @workgroup_size(256)
+fn unary_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, 256u);
+  if (i >= pu(0u)) { return; }
+  let g = G[i];
+  var r: f32;
+  switch OP {
+    case 0u: { r = -g; }
+    case 1u: { r = g * YO[i]; }
+    case 2u: { r = g / XI[i]; }
+    case 3u: { r = g * 0.5 / YO[i]; }
+    case 4u: { r = 2.0 * g * XI[i]; }
+    default: { r = g; }
+  }
+  GX[i] = r;
+}

@@ -1,0 +1,46 @@
+// CPU reference of src/ops/elementwise.ts (float64).
+import { cpuSize, cpuStrides, unravel, type CpuTensor } from './tensor.js';
+
+function bshape(a: number[], b: number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`cpu: ${a} and ${b} do not broadcast`);
+    return da === 1 ? db : da;
+  });
+}
+
+function at(t: CpuTensor, idx: number[]): number {
+  const st = cpuStrides(t.shape);
+  const off = idx.length - t.shape.length;
+  let o = 0;
+  for (let d = 0; d < t.shape.length; d++) o += (t.shape[d] === 1 ? 0 : idx[d + off]!) * st[d]!;
+  return t.data[o]!;
+}
+
+function binary(a: CpuTensor | number, b: CpuTensor | number, f: (x: number, y: number) => number): CpuTensor {
+  const A = typeof a === 'number' ? { shape: [], data: Float64Array.of(a) } : a;
+  const B = typeof b === 'number' ? { shape: [], data: Float64Array.of(b) } : b;
+  const shape = bshape(A.shape, B.shape);
+  const out = new Float64Array(cpuSize(shape));
+  for (let i = 0; i < out.length; i++) {
+    const idx = unravel(i, shape);
+    out[i] = f(at(A, idx), at(B, idx));
+  }
+  return { shape, data: out };
+}
+
+export function unaryMap(x: CpuTensor, f: (v: number) => number): CpuTensor {
+  return { shape: [...x.shape], data: x.data.map(f) };
+}
+
+export const add = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x + y);
+export const sub = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x - y);
+export const mul = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x * y);
+export const div = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x / y);
+export const neg = (x: CpuTensor) => unaryMap(x, (v) => -v);
+export const exp = (x: CpuTensor) => unaryMap(x, Math.exp);
+export const log = (x: CpuTensor) => unaryMap(x, Math.log);
+export const sqrt = (x: CpuTensor) => unaryMap(x, Math.sqrt);
+export const square = (x: CpuTensor) => unaryMap(x, (v) => v * v);

@@ -1,0 +1,9 @@
+// The CPU reference of every kernel, float64, same names and argument order as the GPU ops.
+export * from './tensor.js';
+export * from './elementwise.js';
+export * from './activation.js';
+export * from './reduce.js';
+export * from './shape.js';
+export * from './matmul.js';
+export * from './bce.js';
+export * from './creation.js';

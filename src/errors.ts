@@ -1,0 +1,15 @@
+/** The one error type the library throws: its message names the op, what it got and what it expected. */
+export class WgslgradError extends Error {
+  readonly op: string;
+  constructor(op: string, message: string) {
+    super(`${op}: ${message}`);
+    this.name = 'WgslgradError';
+    this.op = op;
+  }
+}
+
+export function fail(op: string, message: string): never {
+  throw new WgslgradError(op, message);
+}
+
+export const fmtShape = (s: readonly number[]): string => `[${s.join(',')}]`;

@@ -1,0 +1,176 @@
+import { WgslgradError } from '../errors.js';
+
+export type Backend = 'vulkan' | 'opengles' | 'd3d12' | 'metal' | 'browser' | 'external';
+
+export interface InitOptions {
+  /** Use this device (a browser's or one the caller made) instead of asking for an adapter. */
+  device?: GPUDevice;
+  /** Node only: force a Dawn backend; default tries hardware first, then lavapipe (Vulkan), then OpenGL ES. */
+  backend?: 'vulkan' | 'opengles' | 'd3d12' | 'metal';
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}
+
+export interface InitInfo {
+  adapter: AdapterDescription;
+  backend: Backend;
+  /** true when the adapter is a CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP). */
+  software: boolean;
+}
+
+export const INSTALL_HINT = 'sudo bash scripts/install-software-gpu.sh';
+
+export interface DeviceState {
+  device: GPUDevice;
+  info: InitInfo;
+  hasTimestamps: boolean;
+  /** First asynchronous GPU error not yet reported; thrown at the next dispatch or readback. */
+  pendingError: WgslgradError | null;
+  lost: string | null;
+  /** Promises of error scopes still open around submits; awaited at readback. */
+  scopeChecks: Promise<void>[];
+  /** The GPU instance the device came from: Dawn frees its instance when this object is collected. */
+  gpu: GPU | null;
+}
+
+let state: DeviceState | null = null;
+
+export function gpuState(): DeviceState {
+  if (!state) throw new WgslgradError('init', 'no GPU device yet: call `await wg.init()` first');
+  return state;
+}
+
+export function hasDevice(): boolean {
+  return state !== null;
+}
+
+export function throwPending(): void {
+  const s = gpuState();
+  if (s.lost) throw new WgslgradError('device', `the GPU device was lost (${s.lost}); call wg.init() again`);
+  if (s.pendingError) {
+    const e = s.pendingError;
+    s.pendingError = null;
+    throw e;
+  }
+}
+
+function describe(info: GPUAdapterInfo | undefined, fallbackDesc = ''): AdapterDescription {
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description || fallbackDesc,
+  };
+}
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|warp|microsoft basic render/i;
+
+function isSoftware(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  const i = info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (i.isFallbackAdapter) return true;
+  return SOFTWARE.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
+}
+
+async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  const l = adapter.limits;
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  return adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+    },
+  });
+}
+
+/**
+ * Picks a device: the caller's, the browser's `navigator.gpu`, or in Node Dawn's adapters in this
+ * order: hardware, lavapipe through Vulkan, OpenGL ES compatibility mode (EGL surfaceless).
+ */
+export async function init(opts: InitOptions = {}): Promise<InitInfo> {
+  let device: GPUDevice;
+  let info: InitInfo;
+  let instance: GPU | null = null;
+  if (opts.device) {
+    device = opts.device;
+    const ai = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    info = { adapter: describe(ai), backend: 'external', software: isSoftware(ai) };
+  } else {
+    const node = await import('./node.js').then((m) => (m.isNode() ? m : null)).catch(() => null);
+    if (!node) {
+      const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+      if (!gpu) throw new WgslgradError('init', 'this browser exposes no navigator.gpu (WebGPU); enable WebGPU or pass {device}');
+      const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
+      if (!adapter) throw new WgslgradError('init', 'navigator.gpu.requestAdapter() returned no adapter');
+      instance = gpu;
+      device = await requestDevice(adapter);
+      info = { adapter: describe(adapter.info), backend: 'browser', software: isSoftware(adapter.info) };
+    } else {
+      const defaultBackend = process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
+      const tries: Array<'default' | 'vulkan' | 'opengles' | 'd3d12' | 'metal'> = opts.backend ? [opts.backend] : ['default', 'opengles'];
+      let picked: { adapter: GPUAdapter; backend: Backend; gpu: GPU } | null = null;
+      const tried: string[] = [];
+      for (const b of tries) {
+        let adapter: GPUAdapter | null = null;
+        let gpu: GPU;
+        try {
+          gpu = await node.nodeGpu(b);
+          adapter = await gpu.requestAdapter(
+            b === 'opengles' ? ({ featureLevel: 'compatibility', powerPreference: opts.powerPreference } as GPURequestAdapterOptions) : { powerPreference: opts.powerPreference },
+          );
+        } catch (e) {
+          tried.push(`${b}: ${(e as Error).message}`);
+          continue;
+        }
+        if (!adapter) { tried.push(`${b}: no adapter`); continue; }
+        const backend: Backend = b === 'default' ? defaultBackend : b;
+        if (!isSoftware(adapter.info)) { picked = { adapter, backend, gpu }; break; }
+        if (!picked) picked = { adapter, backend, gpu }; // software: keep looking for hardware on the next backend
+        if (b === 'default') break; // lavapipe through Vulkan is preferred over OpenGL ES
+      }
+      if (!picked) {
+        throw new WgslgradError('init', `no WebGPU adapter found (${tried.join('; ')}); on a machine without a GPU install a software one with: ${INSTALL_HINT}`);
+      }
+      instance = picked.gpu;
+      device = await requestDevice(picked.adapter);
+      info = { adapter: describe(picked.adapter.info), backend: picked.backend, software: isSoftware(picked.adapter.info) };
+    }
+  }
+  if (state && state.device !== device) {
+    try { state.device.destroy(); } catch { /* already gone */ }
+  }
+  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance };
+  device.addEventListener('uncapturederror', (ev) => {
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    if (!s.pendingError) s.pendingError = new WgslgradError('gpu', err.message);
+  });
+  void device.lost.then((l) => {
+    if (l.reason !== 'destroyed') s.lost = `${l.reason}: ${l.message}`;
+    else s.lost = 'destroyed';
+  });
+  state = s;
+  const { resetEngine } = await import('./engine.js');
+  resetEngine();
+  return info;
+}
+
+/** Releases the device (tests and programs that switch devices); the library needs init() again after. */
+export function destroy(): void {
+  if (!state) return;
+  const d = state.device;
+  state = null;
+  d.destroy();
+}

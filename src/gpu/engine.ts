@@ -1,0 +1,332 @@
+// Buffer pool, per-step command encoder, uniform-parameter arena, pipeline cache, readback.
+import { WgslgradError } from '../errors.js';
+import { SHADERS } from '../shaders.generated.js';
+import { gpuState, throwPending } from './device.js';
+
+const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
+const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
+const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
+
+/** Size classes: powers of two up to 64 KiB, then eighths of the next power of two (≤ 12.5 % waste). */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes / 4) * 4);
+  if (b <= 65536) return 2 ** Math.ceil(Math.log2(b));
+  const step = 2 ** (Math.ceil(Math.log2(b)) - 3);
+  return Math.ceil(b / step) * step;
+}
+
+/** A pooled GPU buffer shared by a tensor and its views (reshape), reference-counted. */
+export class Storage {
+  refs = 1;
+  constructor(
+    public buffer: GPUBuffer,
+    public readonly classBytes: number,
+  ) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0) releaseBuffer(this.buffer, this.classBytes);
+  }
+}
+
+interface Stats {
+  liveBytes: number;
+  pooledBytes: number;
+  buffers: number;
+  created: number;
+  submits: number;
+  dispatches: number;
+}
+
+const PARAM_SLOT = 256; // bytes per dispatch, = minUniformBufferOffsetAlignment on every adapter
+const ARENA_SLOTS = 1024;
+
+interface Engine {
+  free: Map<number, GPUBuffer[]>;
+  /** Released while commands that may use them are still unsubmitted: reusable after the next submit. */
+  deferred: Array<[GPUBuffer, number]>;
+  stats: Stats;
+  encoder: GPUCommandEncoder | null;
+  pass: GPUComputePassEncoder | null;
+  arenaCpu: ArrayBuffer;
+  arenaU32: Uint32Array;
+  arenaF32: Float32Array;
+  arenaGpu: GPUBuffer | null;
+  slots: number;
+  pipelines: Map<string, GPUComputePipeline>;
+  staging: Map<number, GPUBuffer[]>;
+  onFlush: Array<() => void>;
+  dummy: GPUBuffer | null;
+}
+
+let eng: Engine = fresh();
+
+function fresh(): Engine {
+  const arenaCpu = new ArrayBuffer(PARAM_SLOT * ARENA_SLOTS);
+  return {
+    free: new Map(),
+    deferred: [],
+    stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0, submits: 0, dispatches: 0 },
+    encoder: null,
+    pass: null,
+    arenaCpu,
+    arenaU32: new Uint32Array(arenaCpu),
+    arenaF32: new Float32Array(arenaCpu),
+    arenaGpu: null,
+    slots: 0,
+    pipelines: new Map(),
+    staging: new Map(),
+    onFlush: [],
+    dummy: null,
+  };
+}
+
+/** Called by init(): a new device gets a new pool and cache. */
+export function resetEngine(): void {
+  eng = fresh();
+}
+
+export function allocStorage(bytes: number): Storage {
+  const cls = sizeClass(bytes);
+  const list = eng.free.get(cls);
+  let buffer = list?.pop();
+  if (buffer) {
+    eng.stats.pooledBytes -= cls;
+  } else {
+    const { device } = gpuState();
+    buffer = device.createBuffer({ size: cls, usage: STORAGE_USAGE });
+    eng.stats.buffers++;
+    eng.stats.created++;
+  }
+  eng.stats.liveBytes += cls;
+  return new Storage(buffer, cls);
+}
+
+function releaseBuffer(buffer: GPUBuffer, cls: number): void {
+  eng.stats.liveBytes -= cls;
+  eng.stats.pooledBytes += cls;
+  if (eng.encoder) eng.deferred.push([buffer, cls]);
+  else pushFree(buffer, cls);
+}
+
+function pushFree(buffer: GPUBuffer, cls: number): void {
+  let list = eng.free.get(cls);
+  if (!list) eng.free.set(cls, (list = []));
+  list.push(buffer);
+}
+
+/** Pool counters: bytes held by live tensors, bytes kept for reuse, GPU buffers in existence. */
+export function memory(): { liveBytes: number; pooledBytes: number; buffers: number } {
+  const { liveBytes, pooledBytes, buffers } = eng.stats;
+  return { liveBytes, pooledBytes, buffers };
+}
+
+/** Counters for benchmarks: buffers ever created, submits, dispatches. */
+export function engineStats(): Readonly<Stats> {
+  return { ...eng.stats };
+}
+
+/** Destroys every pooled (free) buffer. */
+export function emptyPool(): void {
+  flush();
+  for (const [cls, list] of eng.free) {
+    for (const b of list) {
+      b.destroy();
+      eng.stats.buffers--;
+      eng.stats.pooledBytes -= cls;
+    }
+  }
+  eng.free.clear();
+}
+
+/**
+ * A small storage buffer for bindings a specialisation does not use (a kernel without bias still
+ * declares the binding, and WGSL counts it as used).
+ */
+export function placeholder(): GPUBuffer {
+  if (!eng.dummy) eng.dummy = gpuState().device.createBuffer({ size: 256, usage: STORAGE_USAGE });
+  return eng.dummy;
+}
+
+/** Uploads host data into a storage buffer (queue-ordered: the buffer must not be in the open encoder). */
+export function upload(storage: Storage, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
+  throwPending();
+  gpuState().device.queue.writeBuffer(storage.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+}
+
+// ---------------------------------------------------------------- pipelines
+
+const PRELUDE = SHADERS['common'] ?? '';
+
+export type Consts = Record<string, number | boolean>;
+
+function constLines(consts: Consts): string {
+  let s = '';
+  for (const [k, v] of Object.entries(consts)) {
+    if (typeof v === 'boolean') s += `const ${k}: bool = ${v};\n`;
+    else if (Number.isInteger(v) && v >= 0) s += `const ${k}: u32 = ${v}u;\n`;
+    else if (Number.isInteger(v)) s += `const ${k}: i32 = ${v};\n`;
+    else s += `const ${k}: f32 = ${v};\n`;
+  }
+  return s;
+}
+
+/** A compiled pipeline for (shader file, entry point, specialisation constants), cached. */
+export function pipeline(file: string, entry: string, consts: Consts = {}): GPUComputePipeline {
+  const key = `${file}|${entry}|${JSON.stringify(consts)}`;
+  let p = eng.pipelines.get(key);
+  if (!p) {
+    const src = SHADERS[file];
+    if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
+    const { device } = gpuState();
+    const module = device.createShaderModule({ code: constLines(consts) + PRELUDE + '\n' + src, label: `${file}.wgsl` });
+    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` });
+    eng.pipelines.set(key, p);
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------- dispatch
+
+export interface Params {
+  /** u32 values, readable in WGSL as pu(0u), pu(1u), … (at most 48). */
+  u?: ArrayLike<number>;
+  /** f32 values, readable in WGSL as pf(0u), pf(1u), … (at most 16). */
+  f?: ArrayLike<number>;
+}
+
+function ensureEncoder(): GPUCommandEncoder {
+  if (!eng.encoder) {
+    const { device } = gpuState();
+    eng.encoder = device.createCommandEncoder();
+    if (!eng.arenaGpu) eng.arenaGpu = device.createBuffer({ size: PARAM_SLOT * ARENA_SLOTS, usage: UNIFORM_USAGE });
+  }
+  return eng.encoder;
+}
+
+/**
+ * Records one compute dispatch into the step's encoder. Binding 0 is the parameter block; the
+ * buffers take bindings 1, 2, … in order. Nothing is submitted until a readback or flush().
+ */
+export function dispatch(
+  pipe: GPUComputePipeline,
+  buffers: ReadonlyArray<GPUBuffer>,
+  params: Params,
+  groups: readonly [number, number?, number?],
+): void {
+  throwPending();
+  if (eng.slots >= ARENA_SLOTS) flush();
+  const enc = ensureEncoder();
+  const slot = eng.slots++;
+  const base = (slot * PARAM_SLOT) / 4;
+  const u = params.u ?? [];
+  const f = params.f ?? [];
+  if (u.length > 48 || f.length > 16) throw new WgslgradError('dispatch', `too many parameters (${u.length} u32, ${f.length} f32; at most 48 and 16)`);
+  for (let i = 0; i < u.length; i++) eng.arenaU32[base + i] = u[i]!;
+  for (let i = 0; i < f.length; i++) eng.arenaF32[base + 48 + i] = f[i]!;
+  const { device } = gpuState();
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: eng.arenaGpu!, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
+  for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]! } });
+  const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+  if (!eng.pass) eng.pass = enc.beginComputePass();
+  eng.pass.setPipeline(pipe);
+  eng.pass.setBindGroup(0, bg);
+  const [x, y = 1, z = 1] = groups;
+  if (x > 0 && y > 0 && z > 0) eng.pass.dispatchWorkgroups(x, y, z);
+  eng.stats.dispatches++;
+}
+
+const MAX_GROUPS = 65535;
+
+/** Workgroup counts for n invocations of a 1-D kernel of `wg` lanes, folded into y past 65535 groups. */
+export function groups1d(n: number, wg = 256): [number, number] {
+  const g = Math.max(1, Math.ceil(n / wg));
+  if (g <= MAX_GROUPS) return [g, 1];
+  const y = Math.ceil(g / MAX_GROUPS);
+  return [Math.ceil(g / y), y];
+}
+
+function endPass(): void {
+  if (eng.pass) {
+    eng.pass.end();
+    eng.pass = null;
+  }
+}
+
+export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+  throwPending();
+  const enc = ensureEncoder();
+  endPass();
+  enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+}
+
+/** Submits the recorded work (one submit per step), then makes buffers released during it reusable. */
+export function flush(): void {
+  if (!eng.encoder) return;
+  const s = gpuState();
+  const { device } = s;
+  endPass();
+  if (eng.slots > 0) device.queue.writeBuffer(eng.arenaGpu!, 0, eng.arenaCpu, 0, eng.slots * PARAM_SLOT);
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  device.queue.submit([eng.encoder.finish()]);
+  for (const scope of ['out-of-memory', 'validation']) {
+    s.scopeChecks.push(
+      device.popErrorScope().then(
+        (e) => {
+          if (e && !s.pendingError) s.pendingError = new WgslgradError('gpu', `${scope} error: ${e.message}`);
+        },
+        () => undefined,
+      ),
+    );
+  }
+  if (s.scopeChecks.length > 64) s.scopeChecks.splice(0, s.scopeChecks.length - 64);
+  eng.encoder = null;
+  eng.slots = 0;
+  eng.stats.submits++;
+  for (const [b, cls] of eng.deferred) pushFree(b, cls);
+  eng.deferred.length = 0;
+  for (const cb of eng.onFlush.splice(0)) cb();
+}
+
+/** Copies `bytes` of a storage buffer to the host. Submits pending work first. */
+export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
+  const s = gpuState();
+  const cls = sizeClass(bytes);
+  let staging = eng.staging.get(cls)?.pop();
+  if (!staging) staging = s.device.createBuffer({ size: cls, usage: MAP_READ_USAGE });
+  copyBuffer(src, byteOffset, staging, 0, Math.ceil(bytes / 4) * 4);
+  flush();
+  const checks = s.scopeChecks.splice(0);
+  let out: ArrayBuffer;
+  try {
+    await Promise.race([
+      staging.mapAsync(1 /* READ */),
+      s.device.lost.then((l) => Promise.reject(new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`))),
+    ]);
+    out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    staging.unmap();
+  } catch (e) {
+    await Promise.all(checks);
+    throwPending();
+    if (e instanceof WgslgradError) throw e;
+    throw new WgslgradError('readback', (e as Error).message);
+  }
+  await Promise.all(checks);
+  throwPending();
+  let list = eng.staging.get(cls);
+  if (!list) eng.staging.set(cls, (list = []));
+  list.push(staging);
+  return out;
+}
+
+/** Waits for all submitted work (used by benchmarks to time GPU work). */
+export async function sync(): Promise<void> {
+  flush();
+  const s = gpuState();
+  await s.device.queue.onSubmittedWorkDone();
+  await Promise.all(s.scopeChecks.splice(0));
+  throwPending();
+}

@@ -1,0 +1,37 @@
+// Binary cross-entropy, mean reduction: bceWithLogits (fused, numerically stable) and bce on
+// probabilities (log clamped at −100 like PyTorch's BCELoss). Forward one kernel, backward one
+// kernel. Kernel: shaders/bce.wgsl. CPU reference: src/cpu/bce.ts.
+import { record } from '../autograd.js';
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
+import { Tensor } from '../tensor.js';
+import { assertTensor } from './elementwise.js';
+import { sameShape } from './util.js';
+
+function bceOp(op: 'bceWithLogits' | 'bce', x: Tensor, y: Tensor): Tensor {
+  assertTensor(op, op === 'bce' ? 'probabilities' : 'logits', x);
+  assertTensor(op, 'targets', y);
+  if (!sameShape(x.shape, y.shape)) throw new WgslgradError(op, `targets have shape ${fmtShape(y.shape)}, expected the input's ${fmtShape(x.shape)}`);
+  if (x.size === 0) throw new WgslgradError(op, `input ${fmtShape(x.shape)} is empty; the mean of no elements is undefined`);
+  const LOGITS = op === 'bceWithLogits';
+  const loss = Tensor.empty([]);
+  loss._lossOp = op;
+  dispatch(pipeline('bce', 'forward', { LOGITS, WANT_DY: false }), [x.buffer, y.buffer, loss.buffer], { u: [x.size] }, [1]);
+  return record(loss, op, [x, y], (g) => {
+    const dx = Tensor.empty(x.shape);
+    const wantDy = y.requiresGrad;
+    const dy = wantDy ? Tensor.empty(y.shape) : null;
+    const bufs = [x.buffer, y.buffer, g.buffer, dx.buffer, dy ? dy.buffer : placeholder()];
+    dispatch(pipeline('bce', 'backward', { LOGITS, WANT_DY: wantDy }), bufs, { u: [x.size] }, groups1d(x.size));
+    if (!x.requiresGrad) {
+      dx.dispose();
+      return [null, dy];
+    }
+    return [dx, dy];
+  });
+}
+
+/** Mean of max(x,0) − x·y + log(1 + exp(−|x|)) over all elements (torch's BCEWithLogitsLoss). */
+export const bceWithLogits = (logits: Tensor, targets: Tensor): Tensor => bceOp('bceWithLogits', logits, targets);
+/** Mean of −(y·log p + (1−y)·log(1−p)), logs clamped at −100 (torch's BCELoss). */
+export const bce = (probabilities: Tensor, targets: Tensor): Tensor => bceOp('bce', probabilities, targets);

@@ -1,0 +1,87 @@
+// Tensor creation: from host data, constants, and seeded counter-based random numbers generated on
+// the GPU. Kernel: shaders/creation.wgsl. CPU reference: src/cpu/creation.ts (same hash).
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, groups1d, pipeline, upload } from '../gpu/engine.js';
+import { Tensor, checkShape, sizeOf, type Shape } from '../tensor.js';
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  /** Check every value is finite (throws naming the first that is not). */
+  validate?: boolean;
+}
+
+export interface RandomOptions {
+  /** Same seed, same numbers on every device. Without it, the global generator (manualSeed) advances. */
+  seed?: number;
+  requiresGrad?: boolean;
+}
+
+function finish(t: Tensor, requiresGrad?: boolean): Tensor {
+  if (requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** A tensor from host data (Float32Array or numbers), row-major; shape defaults to [data.length]. */
+export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, opts: TensorOptions = {}): Tensor {
+  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+    throw new WgslgradError('tensor', `data must be a Float32Array or an array of numbers, got ${data === null ? 'null' : typeof data}`);
+  }
+  const s = shape ?? [data.length];
+  checkShape('tensor', s);
+  if (sizeOf(s) !== data.length) throw new WgslgradError('tensor', `data has ${data.length} values, shape ${fmtShape(s)} needs ${sizeOf(s)}`);
+  const arr = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+  if (opts.validate) {
+    for (let i = 0; i < arr.length; i++) {
+      if (!Number.isFinite(arr[i]!)) throw new WgslgradError('tensor', `value ${i} is ${(data as ArrayLike<number>)[i]}, expected a finite number (validate: true)`);
+    }
+  }
+  const t = Tensor.empty(s);
+  if (arr.length) upload(t.storage, arr);
+  return finish(t, opts.requiresGrad);
+}
+
+export function full(shape: Shape, value: number, opts: { requiresGrad?: boolean } = {}): Tensor {
+  checkShape('full', shape);
+  if (typeof value !== 'number') throw new WgslgradError('full', `value must be a number, got ${typeof value}`);
+  const t = Tensor.empty(shape);
+  if (t.size) dispatch(pipeline('creation', 'fill'), [t.buffer], { u: [t.size], f: [value] }, groups1d(t.size));
+  return finish(t, opts.requiresGrad);
+}
+
+export const zeros = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => full(shape, 0, opts);
+export const ones = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => full(shape, 1, opts);
+
+// ---------------------------------------------------------------- random numbers
+
+let globalSeed = 0x2545f491;
+let counter = 0;
+
+/** Seeds the generator used by random functions called without {seed}. */
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed)) throw new WgslgradError('manualSeed', `seed must be an integer, got ${seed}`);
+  globalSeed = seed >>> 0;
+  counter = 0;
+}
+
+/** The (k0, k1) key of a random stream: an explicit seed, or the next one from the global generator. */
+export function streamKey(op: string, seed?: number): [number, number] {
+  if (seed === undefined) return [globalSeed ^ 0x9e3779b9, (0x80000000 | counter++) >>> 0];
+  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new WgslgradError(op, `seed must be a non-negative integer, got ${seed}`);
+  return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
+}
+
+function random(op: 'rand' | 'randn', shape: Shape, a: number, b: number, opts: RandomOptions): Tensor {
+  checkShape(op, shape);
+  const [k0, k1] = streamKey(op, opts.seed);
+  const t = Tensor.empty(shape);
+  if (t.size) {
+    if (op === 'randn' && t.size > 2 ** 31) throw new WgslgradError(op, `at most 2^31 values per call, got ${t.size}`);
+    dispatch(pipeline('creation', op), [t.buffer], { u: [t.size, k0, k1], f: [a, b] }, groups1d(t.size));
+  }
+  return finish(t, opts.requiresGrad);
+}
+
+/** Uniform in [0, 1), or [low, high) with rand(shape, {seed}, low, high). */
+export const rand = (shape: Shape, opts: RandomOptions = {}, low = 0, high = 1): Tensor => random('rand', shape, low, high, opts);
+/** Normal with mean 0 and std 1 (or the mean and std given). */
+export const randn = (shape: Shape, opts: RandomOptions = {}, mean = 0, std = 1): Tensor => random('randn', shape, mean, std, opts);

@@ -1,0 +1,127 @@
+// matmul (2-D and batched, batch broadcast) and linear (matmul + bias fused). Kernel:
+// shaders/matmul.wgsl, with transpose flags so backward needs no explicit transposes.
+// CPU reference: src/cpu/matmul.ts.
+import { record } from '../autograd.js';
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
+import { Tensor } from '../tensor.js';
+import { assertTensor } from './elementwise.js';
+import { sum } from './reduce.js';
+
+/** Register-blocking and workgroup shape; see bench/NOTES.md for how they were chosen. */
+export const MATMUL_TUNING = { TM: 4, TN: 4, WGX: 8, WGY: 8 };
+
+interface MM {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** batch strides in elements, 0 = broadcast */
+  sa: number;
+  sb: number;
+}
+
+/** C = op(a)·op(b) (+ bias[N]): a is [(B,) M, K] or with ta [(B,) K, M]; b is [(B,) K, N] or with tb [(B,) N, K]. */
+export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: Tensor | null, op = 'matmul'): Tensor {
+  const ar = a.shape.slice(-2);
+  const br = b.shape.slice(-2);
+  const M = ta ? ar[1]! : ar[0]!;
+  const Ka = ta ? ar[0]! : ar[1]!;
+  const Kb = tb ? br[1]! : br[0]!;
+  const N = tb ? br[0]! : br[1]!;
+  if (Ka !== Kb) throw new WgslgradError(op, `inner dims differ: ${fmtShape(a.shape)}${ta ? 'ᵀ' : ''} · ${fmtShape(b.shape)}${tb ? 'ᵀ' : ''} (${Ka} vs ${Kb})`);
+  const ba = a.ndim === 3 ? a.shape[0]! : 1;
+  const bb = b.ndim === 3 ? b.shape[0]! : 1;
+  if (a.ndim === 3 && b.ndim === 3 && ba !== bb && ba !== 1 && bb !== 1) throw new WgslgradError(op, `batch sizes differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
+  const batch = Math.max(ba, bb);
+  const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
+  const out = Tensor.empty(a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N]);
+  if (M === 0 || N === 0 || batch === 0) return out;
+  const t = MATMUL_TUNING;
+  const pipe = pipeline('matmul', 'main', { TA: ta, TB: tb, BIAS: bias !== null, ...t });
+  const bufs = [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : placeholder()];
+  dispatch(pipe, bufs, { u: [M, N, p.K, p.sa, p.sb, M * N] }, [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), batch]);
+  return out;
+}
+
+function checkRank(op: string, name: string, t: Tensor): void {
+  if (t.ndim !== 2 && t.ndim !== 3) throw new WgslgradError(op, `${name} has shape ${fmtShape(t.shape)}, expected 2-D [M,K] or batched 3-D [B,M,K]`);
+}
+
+/** Matrix product as torch.matmul for 2-D and 3-D operands (a batch of 1 or a 2-D operand broadcasts). */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  assertTensor('matmul', 'first operand', a);
+  assertTensor('matmul', 'second operand', b);
+  checkRank('matmul', 'first operand', a);
+  checkRank('matmul', 'second operand', b);
+  const out = matmulRaw(a, b, false, false, null);
+  return record(out, 'matmul', [a, b], (g) => {
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (a.requiresGrad) {
+      const full = matmulRaw(g, b, false, true, null); // G·Bᵀ, batched like the output
+      ga = reduceBatch(full, a);
+    }
+    if (b.requiresGrad) {
+      if (b.ndim === 2 && g.ndim === 3) {
+        // B broadcast over the batch: dB = Σ_b A_bᵀ G_b = (A as [B·M, K])ᵀ · (G as [B·M, N])
+        const a2 = a.ndim === 3 ? a.alias([a.shape[0]! * a.shape[1]!, a.shape[2]!]) : null;
+        const g2 = g.alias([g.shape[0]! * g.shape[1]!, g.shape[2]!]);
+        gb = a2 ? matmulRaw(a2, g2, true, false, null) : reduceBatch(matmulRaw(a, g, true, false, null), b);
+        a2?.dispose();
+        g2.dispose();
+      } else {
+        gb = reduceBatch(matmulRaw(a, g, true, false, null), b);
+      }
+    }
+    return [ga, gb];
+  });
+}
+
+/** Sums a batched gradient over the batch where the operand was broadcast (2-D or batch 1). */
+function reduceBatch(full: Tensor, like: Tensor): Tensor {
+  if (full.ndim === like.ndim && full.shape[0] === like.shape[0]) return full;
+  const s = sum(full, 0, like.ndim === 3);
+  full.dispose();
+  return s;
+}
+
+/** y = x·wᵀ + b as torch.nn.functional.linear: x [..., in], w [out, in], b [out]. */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  assertTensor('linear', 'input', x);
+  assertTensor('linear', 'weight', w);
+  if (w.ndim !== 2) throw new WgslgradError('linear', `weight has shape ${fmtShape(w.shape)}, expected 2-D [out, in]`);
+  if (x.ndim < 1) throw new WgslgradError('linear', `input has shape ${fmtShape(x.shape)}, expected [..., ${w.shape[1]}]`);
+  const inF = w.shape[1]!;
+  const outF = w.shape[0]!;
+  if (x.shape[x.ndim - 1] !== inF) throw new WgslgradError('linear', `input has ${x.shape[x.ndim - 1]} features (${fmtShape(x.shape)}), weight expects ${inF} (${fmtShape(w.shape)})`);
+  if (b != null) {
+    assertTensor('linear', 'bias', b);
+    if (b.ndim !== 1 || b.shape[0] !== outF) throw new WgslgradError('linear', `bias has shape ${fmtShape(b.shape)}, expected [${outF}]`);
+  }
+  const lead = x.shape.slice(0, -1);
+  const rows = lead.reduce((p, d) => p * d, 1);
+  const x2 = x.alias([rows, inF]);
+  const y2 = matmulRaw(x2, w, false, true, b ?? null, 'linear');
+  x2.dispose();
+  const y = y2.alias([...lead, outF]);
+  y2.dispose();
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, 'linear', inputs, (g) => {
+    const g2 = g.alias([rows, outF]);
+    const res: Array<Tensor | null> = [null, null, null];
+    if (x.requiresGrad) {
+      const gx = matmulRaw(g2, w, false, false, null); // G·W
+      res[0] = gx.alias(x.shape);
+      gx.dispose();
+    }
+    if (w.requiresGrad) {
+      const xx = x.alias([rows, inF]);
+      res[1] = matmulRaw(g2, xx, true, false, null); // Gᵀ·X
+      xx.dispose();
+    }
+    if (b?.requiresGrad) res[2] = sum(g2, 0);
+    g2.dispose();
+    return b ? res : res.slice(0, 2);
+  });
+}

@@ -1,0 +1,80 @@
+// sum and mean over any dims, with keepDim. Kernel: shaders/reduce.wgsl. CPU reference: src/cpu/reduce.ts.
+import { record } from '../autograd.js';
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
+import { Tensor, type Shape } from '../tensor.js';
+import { compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
+import { assertTensor } from './elementwise.js';
+import { expandTo } from './shape.js';
+
+const WG = 64;
+
+/** Raw sum of x over `dims` (sorted, distinct) times `scale`, output shape without those dims. */
+function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
+  const st = stridesOf(x.shape);
+  const keptSizes: number[] = [];
+  const keptStrides: number[] = [];
+  const redSizes: number[] = [];
+  const redStrides: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (dims.includes(i)) {
+      redSizes.push(d);
+      redStrides.push(st[i]!);
+    } else {
+      keptSizes.push(d);
+      keptStrides.push(st[i]!);
+    }
+  });
+  const outShape = keptSizes;
+  const out = Tensor.empty(outShape);
+  const nOut = out.size;
+  if (nOut === 0) return out;
+  const R = redSizes.reduce((a, b) => a * b, 1);
+  const k = compactDims(keptSizes, keptStrides);
+  const r = compactDims(redSizes, redStrides);
+  if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS) throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
+  const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
+  if (R <= 32 && nOut >= 256) {
+    dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.buffer, out.buffer], params, groups1d(nOut));
+  } else {
+    dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.buffer, out.buffer], params, groups1d(nOut, 1));
+  }
+  return out;
+}
+
+function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | undefined, keepDim: boolean): Tensor {
+  assertTensor(op, 'input', x);
+  const dims = normDims(op, dimsArg, x.ndim);
+  const R = dims.reduce((a, d) => a * x.shape[d]!, 1);
+  const scale = op === 'mean' ? 1 / R : 1;
+  if (op === 'mean' && R === 0) throw new WgslgradError(op, `mean over ${JSON.stringify(dimsArg)} of ${fmtShape(x.shape)} reduces 0 elements`);
+  const raw = rawSum(op, x, dims, scale);
+  const keptShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  let out = raw;
+  if (keepDim) {
+    out = raw.alias(keptShape);
+    raw.dispose();
+  }
+  return record(out, op, [x], (g) => {
+    // broadcast g back over the reduced dims (times 1/R for mean)
+    const gk = g.alias(keptShape);
+    const e = expandTo(gk, x.shape, scale);
+    gk.dispose();
+    return [e];
+  });
+}
+
+export const sum = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('sum', x, dims, keepDim);
+export const mean = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('mean', x, dims, keepDim);
+
+/** Sums g (broadcast result) back down to `shape` (gradient of broadcasting); no autograd. */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  const off = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < off || (shape[i - off] === 1 && g.shape[i] !== 1)) dims.push(i);
+  if (dims.length === 0) return g.alias(shape);
+  const r = rawSum('sum', g, dims, 1);
+  const out = r.alias(shape);
+  r.dispose();
+  return out;
+}

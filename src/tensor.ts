@@ -1,0 +1,152 @@
+import { backward as runBackward, type BackwardOptions, type GradNode } from './autograd.js';
+import { WgslgradError, fmtShape } from './errors.js';
+import { allocStorage, readBuffer, type Storage } from './gpu/engine.js';
+import { track } from './scope.js';
+import * as ew from './ops/elementwise.js';
+import * as act from './ops/activation.js';
+import * as red from './ops/reduce.js';
+import * as shp from './ops/shape.js';
+import * as mm from './ops/matmul.js';
+import * as cr from './ops/creation.js';
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new WgslgradError(op, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+// Tensors hold pooled buffers; a tensor that is garbage-collected without dispose() returns its buffer.
+const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+
+let nextId = 1;
+
+/** A float32 tensor on the GPU, row-major, with an optional gradient. */
+export class Tensor {
+  readonly __isTensor = true;
+  readonly id = nextId++;
+  readonly shape: Shape;
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  /** @internal the op that made this tensor and its backward rule */
+  _node: GradNode | null = null;
+  /** @internal a loss: reading it back checks it is finite and names this op if not */
+  _lossOp: string | null = null;
+  private _storage: Storage | null;
+
+  /** @internal use wg.tensor / wg.zeros / ops to make tensors */
+  constructor(shape: Shape, storage: Storage) {
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    this._storage = storage;
+    finalizer.register(this, storage, this);
+    track(this);
+  }
+
+  /** @internal a new tensor with a fresh buffer for `shape` */
+  static empty(shape: Shape): Tensor {
+    return new Tensor(shape, allocStorage(Math.max(4, sizeOf(shape) * 4)));
+  }
+
+  get disposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** @internal */
+  get storage(): Storage {
+    if (!this._storage) throw new WgslgradError('tensor', `tensor ${fmtShape(this.shape)} was disposed (by dispose() or at the end of its scope) and is used again`);
+    return this._storage;
+  }
+
+  /** @internal the GPU buffer holding this tensor's data */
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Releases the GPU buffer to the pool. Using the tensor afterwards throws. */
+  dispose(): void {
+    if (!this._storage) return;
+    finalizer.unregister(this);
+    this._storage.release();
+    this._storage = null;
+    this._node = null;
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  /** @internal another Tensor object over the same buffer (shape may differ, size may not) */
+  alias(shape: Shape = this.shape): Tensor {
+    return new Tensor(shape, this.storage.retain());
+  }
+
+  /** The data, copied to the host, row-major. */
+  async toArray(): Promise<Float32Array> {
+    const bytes = this.size * 4;
+    const data = bytes === 0 ? new Float32Array(0) : new Float32Array(await readBuffer(this.buffer, bytes));
+    if (this._lossOp) {
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i]!)) {
+          throw new WgslgradError(this._lossOp, `the loss is ${data[i]} (an input holds NaN/Inf or a value outside the op's domain)`);
+        }
+      }
+    }
+    return data;
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new WgslgradError('item', `tensor has ${this.size} elements (shape ${fmtShape(this.shape)}), expected 1`);
+    return (await this.toArray())[0]!;
+  }
+
+  /** Reverse-mode autodiff from this tensor; a non-scalar needs `grad` of the same shape. */
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
+    runBackward(this, grad, opts, (s) => cr.ones(s), (a, b) => ew.add(a, b));
+  }
+
+  /** A tensor sharing this data without the autograd history. */
+  detach(): Tensor {
+    return this.alias();
+  }
+
+  /** A copy of the data in a new buffer (with gradient flow). */
+  clone(): Tensor {
+    return shp.clone(this);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  add(o: Tensor | number): Tensor { return ew.add(this, o); }
+  sub(o: Tensor | number): Tensor { return ew.sub(this, o); }
+  mul(o: Tensor | number): Tensor { return ew.mul(this, o); }
+  div(o: Tensor | number): Tensor { return ew.div(this, o); }
+  neg(): Tensor { return ew.neg(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  square(): Tensor { return ew.square(this); }
+  relu(): Tensor { return act.relu(this); }
+  tanh(): Tensor { return act.tanh(this); }
+  sigmoid(): Tensor { return act.sigmoid(this); }
+  matmul(o: Tensor): Tensor { return mm.matmul(this, o); }
+  sum(dims?: number | number[], keepDim = false): Tensor { return red.sum(this, dims, keepDim); }
+  mean(dims?: number | number[], keepDim = false): Tensor { return red.mean(this, dims, keepDim); }
+  reshape(shape: Shape): Tensor { return shp.reshape(this, shape); }
+  transpose(d0: number, d1: number): Tensor { return shp.transpose(this, d0, d1); }
+}
