@@ -1,5 +1,6 @@
 // wg.scope(fn): every tensor made inside fn is disposed when fn returns, except what it returns.
 import { WgslgradError } from './errors.js';
+import { flush } from './gpu/engine.js';
 import type { Tensor } from './tensor.js';
 
 const stack: Array<Set<Tensor>> = [];
@@ -26,6 +27,10 @@ function collect(v: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
   else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, out, seen);
 }
 
+/**
+ * Runs fn and disposes every tensor it made except those in its result (tensors, or arrays, Maps and
+ * plain objects holding them). The outermost scope is a step: its end submits the recorded work.
+ */
 export function scope<T>(fn: () => T): T {
   const mine = new Set<Tensor>();
   stack.push(mine);
@@ -49,5 +54,6 @@ export function scope<T>(fn: () => T): T {
     if (kept.has(t)) parent?.add(t);
     else t.dispose();
   }
+  if (!parent) flush();
   return result;
 }

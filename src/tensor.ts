@@ -51,9 +51,9 @@ export class Tensor {
     track(this);
   }
 
-  /** @internal a new tensor with a fresh buffer for `shape` */
-  static empty(shape: Shape): Tensor {
-    return new Tensor(shape, allocStorage(Math.max(4, sizeOf(shape) * 4)));
+  /** @internal a new tensor with a fresh buffer for `shape` (`forUpload`: the host writes it next) */
+  static empty(shape: Shape, forUpload = false): Tensor {
+    return new Tensor(shape, allocStorage(Math.max(4, sizeOf(shape) * 4), forUpload));
   }
 
   get disposed(): boolean {

@@ -45,8 +45,12 @@ const ARENA_SLOTS = 1024;
 
 interface Engine {
   free: Map<number, GPUBuffer[]>;
-  /** Released while commands that may use them are still unsubmitted: reusable after the next submit. */
-  deferred: Array<[GPUBuffer, number]>;
+  /**
+   * Released while the open encoder may still use them. Kernel outputs may take them at once (the
+   * GPU runs a queue's commands in order); uploads may not (a queue write lands before the open
+   * encoder runs), so they join `free` at the next submit.
+   */
+  deferred: Map<number, GPUBuffer[]>;
   stats: Stats;
   encoder: GPUCommandEncoder | null;
   pass: GPUComputePassEncoder | null;
@@ -67,7 +71,7 @@ function fresh(): Engine {
   const arenaCpu = new ArrayBuffer(PARAM_SLOT * ARENA_SLOTS);
   return {
     free: new Map(),
-    deferred: [],
+    deferred: new Map(),
     stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0, submits: 0, dispatches: 0 },
     encoder: null,
     pass: null,
@@ -88,10 +92,11 @@ export function resetEngine(): void {
   eng = fresh();
 }
 
-export function allocStorage(bytes: number): Storage {
+/** A buffer of at least `bytes`; `forUpload` when the host will write it before the next submit. */
+export function allocStorage(bytes: number, forUpload = false): Storage {
   const cls = sizeClass(bytes);
-  const list = eng.free.get(cls);
-  let buffer = list?.pop();
+  let buffer = forUpload ? undefined : eng.deferred.get(cls)?.pop();
+  buffer ??= eng.free.get(cls)?.pop();
   if (buffer) {
     eng.stats.pooledBytes -= cls;
   } else {
@@ -107,13 +112,12 @@ export function allocStorage(bytes: number): Storage {
 function releaseBuffer(buffer: GPUBuffer, cls: number): void {
   eng.stats.liveBytes -= cls;
   eng.stats.pooledBytes += cls;
-  if (eng.encoder) eng.deferred.push([buffer, cls]);
-  else pushFree(buffer, cls);
+  pushTo(eng.encoder ? eng.deferred : eng.free, buffer, cls);
 }
 
-function pushFree(buffer: GPUBuffer, cls: number): void {
-  let list = eng.free.get(cls);
-  if (!list) eng.free.set(cls, (list = []));
+function pushTo(pool: Map<number, GPUBuffer[]>, buffer: GPUBuffer, cls: number): void {
+  let list = pool.get(cls);
+  if (!list) pool.set(cls, (list = []));
   list.push(buffer);
 }
 
@@ -286,8 +290,8 @@ export function flush(): void {
   eng.encoder = null;
   eng.slots = 0;
   eng.stats.submits++;
-  for (const [b, cls] of eng.deferred) pushFree(b, cls);
-  eng.deferred.length = 0;
+  for (const [cls, list] of eng.deferred) for (const b of list) pushTo(eng.free, b, cls);
+  eng.deferred.clear();
   for (const cb of eng.onFlush.splice(0)) cb();
 }
 

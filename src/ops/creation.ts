@@ -35,7 +35,7 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, op
       if (!Number.isFinite(arr[i]!)) throw new WgslgradError('tensor', `value ${i} is ${(data as ArrayLike<number>)[i]}, expected a finite number (validate: true)`);
     }
   }
-  const t = Tensor.empty(s);
+  const t = Tensor.empty(s, true);
   if (arr.length) upload(t.storage, arr);
   return finish(t, opts.requiresGrad);
 }

@@ -1,0 +1,62 @@
+import { describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+
+const arr = async (t: wg.Tensor | null) => Array.from(await t!.toArray());
+
+describe('autograd', () => {
+  test('a tensor used twice gets both contributions; grads accumulate across backward calls', async () => {
+    const x = wg.tensor([1, 2, 3], [3], { requiresGrad: true });
+    x.mul(x).sum().backward();
+    expect(await arr(x.grad)).toEqual([2, 4, 6]);
+    x.mul(3).sum().backward();
+    expect(await arr(x.grad)).toEqual([5, 7, 9]);
+  });
+  test('broadcast gradients reduce to the input shape', async () => {
+    const a = wg.tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+    const b = wg.tensor([10, 20, 30], [3], { requiresGrad: true });
+    const c = wg.tensor([2], [1, 1], { requiresGrad: true });
+    a.add(b).mul(c).sum().backward();
+    expect(b.grad!.shape).toEqual([3]);
+    expect(await arr(b.grad)).toEqual([4, 4, 4]);
+    expect(c.grad!.shape).toEqual([1, 1]);
+    expect(await arr(c.grad)).toEqual([21 + 60 * 2]);
+    expect(await arr(a.grad)).toEqual([2, 2, 2, 2, 2, 2]);
+  });
+  test('noGrad records nothing; detach cuts the graph; ops without grad inputs do not require grad', async () => {
+    const x = wg.tensor([1, 2], [2], { requiresGrad: true });
+    const y = wg.noGrad(() => x.mul(2));
+    expect(y.requiresGrad).toBe(false);
+    expect(x.detach().requiresGrad).toBe(false);
+    expect(wg.tensor([1]).exp().requiresGrad).toBe(false);
+    expect(() => y.sum().backward()).toThrow(wg.WgslgradError);
+  });
+  test('backward of a non-scalar needs a gradient of its shape', async () => {
+    const x = wg.tensor([1, 2], [2], { requiresGrad: true });
+    const y = x.mul(3);
+    expect(() => y.backward()).toThrow(/pass a gradient/);
+    expect(() => y.backward(wg.ones([3]))).toThrow(/gradient has shape \[3\], expected the output's \[2\]/);
+    y.backward(wg.tensor([1, 10], [2]));
+    expect(await arr(x.grad)).toEqual([3, 30]);
+  });
+  test('the graph is freed after backward unless retainGraph', async () => {
+    const x = wg.tensor([2], [1], { requiresGrad: true });
+    const y = x.square().sum();
+    y.backward(undefined, { retainGraph: true });
+    y.backward();
+    expect(await arr(x.grad)).toEqual([8]);
+    x.grad = null;
+    y.backward(); // graph freed: y is now a leaf of itself, x gets nothing
+    expect(x.grad).toBeNull();
+  });
+  test('a chain through every op family reaches the leaves (MLP-like step)', async () => {
+    const x = wg.randn([4, 3], { seed: 1 });
+    const w = wg.randn([5, 3], { seed: 2, requiresGrad: true });
+    const b = wg.zeros([5], { requiresGrad: true });
+    const h = wg.leakyRelu(wg.linear(x, w, b), 0.2);
+    const loss = wg.bceWithLogits(h.mean(1, true), wg.ones([4, 1]));
+    loss.backward();
+    expect(w.grad!.shape).toEqual([5, 3]);
+    expect(b.grad!.shape).toEqual([5]);
+    expect((await arr(w.grad)).some((v) => v !== 0)).toBe(true);
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as wg from '../src/index.js';
+
+describe('device layer', () => {
+  test('init reports the adapter, its backend and whether it is software', async () => {
+    const info = await wg.init();
+    expect(['vulkan', 'opengles', 'metal', 'd3d12']).toContain(info.backend);
+    expect(typeof info.software).toBe('boolean');
+    expect(info.adapter.description.length + info.adapter.device.length).toBeGreaterThan(0);
+    if (/llvmpipe|lavapipe/i.test(info.adapter.description + info.adapter.device)) expect(info.software).toBe(true);
+    expect(process.env.XDG_RUNTIME_DIR).toBeTruthy();
+    expect(Array.from(await wg.ones([3]).add(1).toArray())).toEqual([2, 2, 2]);
+  });
+  test('init accepts an existing GPUDevice', async () => {
+    const { create } = (await import('webgpu')) as unknown as { create: (f: string[]) => GPU };
+    const gpu = create([]);
+    const adapter = await gpu.requestAdapter();
+    const device = await adapter!.requestDevice();
+    const info = await wg.init({ device });
+    expect(info.backend).toBe('external');
+    expect(await wg.tensor([2, 3]).mul(2).sum().item()).toBe(10);
+    await wg.init(); // back to the library's own device for the other tests in this file
+    expect(gpu).toBeTruthy();
+  });
+  test('an uncaptured GPU validation error surfaces as a WgslgradError at the next readback, not a hang', async () => {
+    await wg.init();
+    const { gpuState } = await import('../src/gpu/device.js');
+    const d = gpuState().device;
+    d.createBuffer({ size: 16, usage: 0xffff }); // invalid usage flags: a validation error Dawn reports asynchronously
+    // surfaces at the next dispatch (synchronously) or readback (as a rejection), whichever comes first
+    await expect((async () => wg.ones([2]).toArray())()).rejects.toThrow(/gpu: .*WGPUBufferUsage/);
+    expect(Array.from(await wg.ones([2]).toArray())).toEqual([1, 1]); // reported once, the device is still usable
+  });
+  test('a program using the built package exits by itself when done', () => {
+    expect(existsSync('dist/index.js'), 'npm test builds dist/ first').toBe(true);
+    const script = "import('./dist/index.js').then(async (wg) => { await wg.init(); console.log(await wg.ones([4]).sum().item()); })";
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('4');
+  });
+});

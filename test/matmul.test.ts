@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+import * as cpu from '../src/cpu/index.js';
+import { expectClose, gradcheck, randCpu, rng, toGpu, randInt } from './helpers.js';
+
+describe('matmul against the CPU reference', () => {
+  test('2-D: size 1, sizes not divisible by the tile, skinny and wide', async () => {
+    const r = rng(11);
+    const shapes: Array<[number, number, number]> = [
+      [1, 1, 1],
+      [1, 7, 1],
+      [33, 17, 65],
+      [70, 130, 3],
+      [128, 300, 1], // the discriminator head's shape
+      [5, 1, 9],
+    ];
+    for (let i = 0; i < 4; i++) shapes.push([randInt(r, 1, 80), randInt(r, 1, 80), randInt(r, 1, 80)]);
+    for (const [M, K, N] of shapes) {
+      const a = randCpu(r, [M, K]);
+      const b = randCpu(r, [K, N]);
+      await expectClose(wg.matmul(toGpu(a), toGpu(b)), cpu.matmul(a, b), 1e-4, 1e-5 * Math.sqrt(K), `matmul ${M}x${K}x${N}`);
+    }
+  });
+  test('batched and batch-broadcast', async () => {
+    const r = rng(12);
+    const cases: Array<[number[], number[]]> = [
+      [[3, 5, 7], [3, 7, 4]],
+      [[3, 5, 7], [7, 4]],
+      [[5, 7], [3, 7, 4]],
+      [[1, 5, 7], [3, 7, 4]],
+      [[2, 33, 9], [1, 9, 40]],
+    ];
+    for (const [sa, sb] of cases) {
+      const a = randCpu(r, sa);
+      const b = randCpu(r, sb);
+      await expectClose(toGpu(a).matmul(toGpu(b)), cpu.matmul(a, b), 1e-4, 1e-5, `bmm ${sa} ${sb}`);
+    }
+  });
+  test('backward by finite differences (2-D, batched, broadcast)', async () => {
+    const r = rng(13);
+    for (const [sa, sb] of [
+      [[4, 3], [3, 5]],
+      [[2, 4, 3], [2, 3, 5]],
+      [[2, 4, 3], [3, 5]],
+      [[4, 3], [2, 3, 5]],
+      [[1, 4, 3], [2, 3, 5]],
+    ] as Array<[number[], number[]]>) {
+      await gradcheck((a, b) => wg.matmul(a, b), (a, b) => cpu.matmul(a, b), [randCpu(r, sa), randCpu(r, sb)]);
+    }
+  });
+});
+
+describe('linear (matmul + bias fused)', () => {
+  test('forward with and without bias, 2-D and 3-D input', async () => {
+    const r = rng(14);
+    for (const [xs, inF, outF] of [
+      [[1, 1], 1, 1],
+      [[37, 19], 19, 23],
+      [[2, 5, 8], 8, 3],
+    ] as Array<[number[], number, number]>) {
+      const x = randCpu(r, xs);
+      const w = randCpu(r, [outF, inF]);
+      const b = randCpu(r, [outF]);
+      await expectClose(wg.linear(toGpu(x), toGpu(w), toGpu(b)), cpu.linear(x, w, b), 1e-4, 1e-5);
+      await expectClose(wg.linear(toGpu(x), toGpu(w)), cpu.linear(x, w), 1e-4, 1e-5);
+    }
+  });
+  test('backward by finite differences', async () => {
+    const r = rng(15);
+    await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [5, 4]), randCpu(r, [3, 4]), randCpu(r, [3])]);
+    await gradcheck((x, w) => wg.linear(x, w), (x, w) => cpu.linear(x, w), [randCpu(r, [2, 3, 4]), randCpu(r, [6, 4])]);
+  });
+  test('a parameter used twice accumulates both gradients', async () => {
+    const w = wg.tensor([1, 2, 3, 4], [2, 2], { requiresGrad: true });
+    const x = wg.tensor([1, 1], [1, 2]);
+    wg.linear(wg.linear(x, w), w).sum().backward();
+    // y1 = x wᵀ = [3, 7]; y2 = y1 wᵀ; d sum(y2)/dw = 1·y1 (first use) + (1ᵀw)ᵀ x (second use)
+    expect(Array.from(await w.grad!.toArray())).toEqual([3 + 4, 7 + 4, 3 + 6, 7 + 6]);
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+
+describe('memory: scope and the buffer pool', () => {
+  test('200 forward+backward iterations inside scope leave live bytes unchanged and allocate nothing new', async () => {
+    const w = wg.randn([16, 8], { seed: 1, requiresGrad: true });
+    const b = wg.zeros([16], { requiresGrad: true });
+    const x = wg.randn([32, 8], { seed: 2 });
+    const y = wg.ones([32, 16]);
+    const step = () =>
+      wg.scope(() => {
+        w.grad?.dispose();
+        w.grad = null;
+        b.grad?.dispose();
+        b.grad = null;
+        const h = wg.tanh(wg.linear(x, w, b));
+        const loss = wg.bceWithLogits(h.mul(2).sub(0.5), y);
+        loss.backward();
+      });
+    step();
+    await wg.sync();
+    const live = wg.memory().liveBytes;
+    const created = wg.engineStats().created;
+    for (let i = 0; i < 200; i++) step();
+    await wg.sync();
+    expect(wg.memory().liveBytes).toBe(live);
+    expect(wg.engineStats().created).toBe(created);
+    expect(w.grad).not.toBeNull();
+  });
+  test('scope keeps what it returns (nested), disposes the rest, and rejects async functions', async () => {
+    const before = wg.memory().liveBytes;
+    const kept = wg.scope(() => {
+      const a = wg.ones([100]);
+      const inner = wg.scope(() => {
+        const t = a.mul(2);
+        return { t, list: [t.add(1)] };
+      });
+      return inner.list[0]!.add(inner.t);
+    });
+    expect(Array.from(await kept.toArray()).slice(0, 2)).toEqual([5, 5]);
+    kept.dispose();
+    await wg.sync();
+    expect(wg.memory().liveBytes).toBe(before);
+    expect(() => wg.scope(() => Promise.resolve(1) as unknown as number)).toThrow(/returned a Promise/);
+  });
+  test('a disposed tensor cannot be used; a reshape view keeps the buffer alive', async () => {
+    const a = wg.tensor([1, 2, 3, 4], [4]);
+    const v = a.reshape([2, 2]);
+    a.dispose();
+    expect(Array.from(await v.toArray())).toEqual([1, 2, 3, 4]);
+    expect(() => a.add(1)).toThrow(/was disposed/);
+    await expect(a.toArray()).rejects.toThrow(wg.WgslgradError);
+  });
+  test('released buffers are reused by size class', async () => {
+    await wg.sync();
+    const start = wg.engineStats().created;
+    for (let i = 0; i < 20; i++) wg.zeros([1000 + i]).dispose();
+    await wg.sync();
+    expect(wg.engineStats().created - start).toBeLessThanOrEqual(1);
+  });
+});
