@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'vitest/config';
+
+// Kernels are embedded from shaders/*.wgsl; regenerate so a plain `vitest` never runs stale WGSL.
+execFileSync(process.execPath, ['scripts/embed-shaders.mjs'], { stdio: 'inherit' });
 
 export default defineConfig({
   test: {

@@ -7,3 +7,4 @@ export * from './shape.js';
 export * from './matmul.js';
 export * from './bce.js';
 export * from './creation.js';
+export * from './conv.js';

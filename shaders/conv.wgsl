@@ -1,0 +1,138 @@
+// Convolution as implicit GEMM, register-blocked: each lane computes TM rows × TN columns, rows
+// i*WGY + ly and columns j*WGX + lx of its workgroup's tile (neighbouring lanes, neighbouring pixels).
+// Specialisation: TM, TN, WGX, WGY, BIAS.
+//
+// forward: Y[n,co,oh,ow] = Σ_{ci,kh,kw} X[n,ci,oh·sh−ph+kh, ow·sw−pw+kw] · W[co,ci,kh,kw] (+ bias[co])
+//   rows = co, columns = (n, oh, ow). Also the input gradient of conv_transpose2d.
+//   pu: 0 N, 1 CI, 2 H, 3 W, 4 CO, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
+//
+// weight_grad: D[a,b,kh,kw] = Σ_{n,gh,gw} G[n,a,gh,gw] · X[n,b,gh·sh−ph+kh, gw·sw−pw+kw]
+//   rows = a, columns = (b, kh, kw). conv2d: G = output grad, X = input. conv_transpose2d:
+//   G = input, X = output grad (its weight [in,out,kh,kw] gets the same formula).
+//   pu: 0 N, 1 A, 2 GH, 3 GW, 4 B, 5 XH, 6 XW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> BIASV: array<f32>;
+
+@compute @workgroup_size(WGX, WGY, 1)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let N = pu(0u); let CI = pu(1u); let H = pu(2u); let Wd = pu(3u);
+  let CO = pu(4u); let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);
+  let sh = i32(pu(9u)); let sw = i32(pu(10u)); let ph = i32(pu(11u)); let pw = i32(pu(12u));
+  let P = N * OH * OW;
+  let c0 = wid.y * (WGY * TM) + lid.y;
+  let p0 = wid.x * (WGX * TN) + lid.x;
+  var wRow: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { wRow[i] = min(c0 + i * WGY, CO - 1u) * CI * KH * KW; }
+  var xBase: array<u32, TN>;
+  var ih0: array<i32, TN>;
+  var iw0: array<i32, TN>;
+  for (var j = 0u; j < TN; j++) {
+    let p = min(p0 + j * WGX, P - 1u);
+    let ow = p % OW;
+    let t = p / OW;
+    let oh = t % OH;
+    let n = t / OH;
+    xBase[j] = n * CI * H * Wd;
+    ih0[j] = i32(oh) * sh - ph;
+    iw0[j] = i32(ow) * sw - pw;
+  }
+  var acc: array<array<f32, TN>, TM>;
+  var a: array<f32, TM>;
+  var b: array<f32, TN>;
+  let HW = H * Wd;
+  for (var ci = 0u; ci < CI; ci++) {
+    for (var kh = 0u; kh < KH; kh++) {
+      for (var kw = 0u; kw < KW; kw++) {
+        let wOff = (ci * KH + kh) * KW + kw;
+        for (var i = 0u; i < TM; i++) { a[i] = Wt[wRow[i] + wOff]; }
+        for (var j = 0u; j < TN; j++) {
+          let ih = ih0[j] + i32(kh);
+          let iw = iw0[j] + i32(kw);
+          let inside = ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(Wd);
+          let idx = xBase[j] + ci * HW + u32(select(0, ih, inside)) * Wd + u32(select(0, iw, inside));
+          b[j] = select(0.0, X[idx], inside);
+        }
+        for (var i = 0u; i < TM; i++) {
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+        }
+      }
+    }
+  }
+  let OHW = OH * OW;
+  for (var i = 0u; i < TM; i++) {
+    let c = c0 + i * WGY;
+    if (c >= CO) { break; }
+    var bias = 0.0;
+    if (BIAS) { bias = BIASV[c]; }
+    for (var j = 0u; j < TN; j++) {
+      let p = p0 + j * WGX;
+      if (p < P) {
+        let n = p / OHW;
+        let r = p - n * OHW;
+        Y[(n * CO + c) * OHW + r] = acc[i][j] + bias;
+      }
+    }
+  }
+}
+
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<storage, read> XW: array<f32>;
+@group(0) @binding(3) var<storage, read_write> D: array<f32>;
+
+@compute @workgroup_size(WGX, WGY, 1)
+fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let N = pu(0u); let A = pu(1u); let GH = pu(2u); let GW = pu(3u);
+  let B = pu(4u); let XH = pu(5u); let XW_ = pu(6u); let KH = pu(7u); let KW = pu(8u);
+  let sh = i32(pu(9u)); let sw = i32(pu(10u)); let ph = i32(pu(11u)); let pw = i32(pu(12u));
+  let COLS = B * KH * KW;
+  let r0 = wid.y * (WGY * TM) + lid.y;
+  let q0 = wid.x * (WGX * TN) + lid.x;
+  var gRow: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { gRow[i] = min(r0 + i * WGY, A - 1u) * GH * GW; }
+  var xCh: array<u32, TN>;
+  var khs: array<i32, TN>;
+  var kws: array<i32, TN>;
+  for (var j = 0u; j < TN; j++) {
+    let q = min(q0 + j * WGX, COLS - 1u);
+    kws[j] = i32(q % KW);
+    khs[j] = i32((q / KW) % KH);
+    xCh[j] = (q / (KW * KH)) * XH * XW_;
+  }
+  var acc: array<array<f32, TN>, TM>;
+  var a: array<f32, TM>;
+  var b: array<f32, TN>;
+  let GHW = GH * GW;
+  let XHW = XH * XW_;
+  for (var n = 0u; n < N; n++) {
+    let gN = n * A * GHW;
+    let xN = n * B * XHW;
+    for (var gh = 0u; gh < GH; gh++) {
+      let ihBase = i32(gh) * sh - ph;
+      for (var gw = 0u; gw < GW; gw++) {
+        let iwBase = i32(gw) * sw - pw;
+        let gOff = gN + gh * GW + gw;
+        for (var i = 0u; i < TM; i++) { a[i] = G[gOff + gRow[i]]; }
+        for (var j = 0u; j < TN; j++) {
+          let ih = ihBase + khs[j];
+          let iw = iwBase + kws[j];
+          let inside = ih >= 0 && ih < i32(XH) && iw >= 0 && iw < i32(XW_);
+          let idx = xN + xCh[j] + u32(select(0, ih, inside)) * XW_ + u32(select(0, iw, inside));
+          b[j] = select(0.0, XW[idx], inside);
+        }
+        for (var i = 0u; i < TM; i++) {
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+        }
+      }
+    }
+  }
+  for (var i = 0u; i < TM; i++) {
+    let r = r0 + i * WGY;
+    if (r >= A) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let q = q0 + j * WGX;
+      if (q < COLS) { D[r * COLS + q] = acc[i][j]; }
+    }
+  }
+}

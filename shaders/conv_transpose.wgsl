@@ -1,0 +1,83 @@
+// Transposed convolution, register-blocked implicit GEMM (also the input gradient of conv2d):
+//   Y[n,co,oh,ow] = Σ X[n,ci,ih,iw] · W[ci,co,kh,kw] over oh = ih·sh − ph + kh, ow = iw·sw − pw + kw (+ bias[co]).
+// Output pixels are split into sh·sw parity classes (workgroup z): in class (qh,qw) every pixel
+// has (oh+ph) mod sh = qh, so only taps kh ≡ qh (mod sh) contribute and none is wasted.
+// Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS.
+// pu: 0 N, 1 CI, 2 H, 3 W, 4 CO, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> BIASV: array<f32>;
+
+@compute @workgroup_size(WGX, WGY, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let N = pu(0u); let CI = pu(1u); let H = pu(2u); let Wd = pu(3u);
+  let CO = pu(4u); let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);
+  let sh = pu(9u); let sw = pu(10u); let ph = pu(11u); let pw = pu(12u);
+  let qh = wid.z / sw;
+  let qw = wid.z % sw;
+  // first output row/col of this class: the smallest oh ≥ 0 with (oh + ph) mod sh == qh
+  let oh0 = (qh + sh - ph % sh) % sh;
+  let ow0 = (qw + sw - pw % sw) % sw;
+  let OHq = select(0u, (OH - oh0 + sh - 1u) / sh, oh0 < OH);
+  let OWq = select(0u, (OW - ow0 + sw - 1u) / sw, ow0 < OW);
+  let P = N * OHq * OWq;
+  if (P == 0u) { return; }
+  let c0 = wid.y * (WGY * TM) + lid.y;
+  let p0 = wid.x * (WGX * TN) + lid.x;
+  var cCol: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { cCol[i] = min(c0 + i * WGY, CO - 1u) * KH * KW; }
+  var xBase: array<u32, TN>;
+  var ihq: array<i32, TN>; // (oh + ph − qh) / sh: the input row for tap kh = qh, minus u for kh = qh + u·sh
+  var iwq: array<i32, TN>;
+  var outOff: array<u32, TN>;
+  for (var j = 0u; j < TN; j++) {
+    let p = min(p0 + j * WGX, P - 1u);
+    let tw = p % OWq;
+    let t = p / OWq;
+    let th = t % OHq;
+    let n = t / OHq;
+    let oh = oh0 + th * sh;
+    let ow = ow0 + tw * sw;
+    xBase[j] = n * CI * H * Wd;
+    ihq[j] = i32((oh + ph - qh) / sh);
+    iwq[j] = i32((ow + pw - qw) / sw);
+    outOff[j] = n * CO * OH * OW + oh * OW + ow;
+  }
+  var acc: array<array<f32, TN>, TM>;
+  var a: array<f32, TM>;
+  var b: array<f32, TN>;
+  let HW = H * Wd;
+  let KHW = KH * KW;
+  for (var ci = 0u; ci < CI; ci++) {
+    let wCi = ci * CO * KHW;
+    for (var kh = qh; kh < KH; kh += sh) {
+      let uh = i32((kh - qh) / sh);
+      for (var kw = qw; kw < KW; kw += sw) {
+        let uw = i32((kw - qw) / sw);
+        let wOff = wCi + kh * KW + kw;
+        for (var i = 0u; i < TM; i++) { a[i] = Wt[wOff + cCol[i]]; }
+        for (var j = 0u; j < TN; j++) {
+          let ih = ihq[j] - uh;
+          let iw = iwq[j] - uw;
+          let inside = ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(Wd);
+          let idx = xBase[j] + ci * HW + u32(select(0, ih, inside)) * Wd + u32(select(0, iw, inside));
+          b[j] = select(0.0, X[idx], inside);
+        }
+        for (var i = 0u; i < TM; i++) {
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+        }
+      }
+    }
+  }
+  let OHW = OH * OW;
+  for (var i = 0u; i < TM; i++) {
+    let c = c0 + i * WGY;
+    if (c >= CO) { break; }
+    var bias = 0.0;
+    if (BIAS) { bias = BIASV[c]; }
+    for (var j = 0u; j < TN; j++) {
+      if (p0 + j * WGX < P) { Y[outOff[j] + c * OHW] = acc[i][j] + bias; }
+    }
+  }
+}

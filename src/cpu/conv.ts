@@ -1,0 +1,65 @@
+// CPU reference of src/ops/conv.ts: direct loops, float64 accumulation.
+import type { CpuTensor } from './tensor.js';
+
+type P2 = number | [number, number];
+const two = (v: P2 | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+
+export function conv2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null, opts: { stride?: P2; padding?: P2 } = {}): CpuTensor {
+  const [sh, sw] = two(opts.stride, 1);
+  const [ph, pw] = two(opts.padding, 0);
+  const [N, CI, H, W] = x.shape as [number, number, number, number];
+  const [CO, , KH, KW] = w.shape as [number, number, number, number];
+  const OH = Math.floor((H + 2 * ph - KH) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - KW) / sw) + 1;
+  const y = new Float64Array(N * CO * OH * OW);
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < CO; co++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          let s = b ? b.data[co]! : 0;
+          for (let ci = 0; ci < CI; ci++)
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * sh - ph + kh;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * sw - pw + kw;
+                if (iw < 0 || iw >= W) continue;
+                s += x.data[((n * CI + ci) * H + ih) * W + iw]! * w.data[((co * CI + ci) * KH + kh) * KW + kw]!;
+              }
+            }
+          y[((n * CO + co) * OH + oh) * OW + ow] = s;
+        }
+  return { shape: [N, CO, OH, OW], data: y };
+}
+
+export function convTranspose2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null, opts: { stride?: P2; padding?: P2; outputPadding?: P2 } = {}): CpuTensor {
+  const [sh, sw] = two(opts.stride, 1);
+  const [ph, pw] = two(opts.padding, 0);
+  const [oph, opw] = two(opts.outputPadding, 0);
+  const [N, CI, H, W] = x.shape as [number, number, number, number];
+  const [, CO, KH, KW] = w.shape as [number, number, number, number];
+  const OH = (H - 1) * sh - 2 * ph + KH + oph;
+  const OW = (W - 1) * sw - 2 * pw + KW + opw;
+  const y = new Float64Array(N * CO * OH * OW);
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < CO; co++)
+      for (let i = 0; i < OH * OW; i++) y[(n * CO + co) * OH * OW + i] = b ? b.data[co]! : 0;
+  // scatter form: every input pixel adds its kernel-weighted contribution
+  for (let n = 0; n < N; n++)
+    for (let ci = 0; ci < CI; ci++)
+      for (let ih = 0; ih < H; ih++)
+        for (let iw = 0; iw < W; iw++) {
+          const v = x.data[((n * CI + ci) * H + ih) * W + iw]!;
+          for (let co = 0; co < CO; co++)
+            for (let kh = 0; kh < KH; kh++) {
+              const oh = ih * sh - ph + kh;
+              if (oh < 0 || oh >= OH) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const ow = iw * sw - pw + kw;
+                if (ow < 0 || ow >= OW) continue;
+                y[((n * CO + co) * OH + oh) * OW + ow]! += v * w.data[((ci * CO + co) * KH + kh) * KW + kw]!;
+              }
+            }
+        }
+  return { shape: [N, CO, OH, OW], data: y };
+}

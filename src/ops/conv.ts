@@ -1,0 +1,146 @@
+// conv2d and convTranspose2d (NCHW, PyTorch weight layouts), forward and the three gradients.
+// Three kernels serve both ops: conv.wgsl `forward` (conv forward = convT input grad),
+// conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`.
+// CPU reference: src/cpu/conv.ts.
+import { record } from '../autograd.js';
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
+import { Tensor } from '../tensor.js';
+import { assertTensor } from './elementwise.js';
+import { sum } from './reduce.js';
+
+export const CONV_TUNING = { TM: 4, TN: 4, WGX: 8, WGY: 8 };
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: number | [number, number];
+}
+
+function pair(op: string, name: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new WgslgradError(op, `${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/** Geometry shared by the kernels: input grid, output grid, kernel, stride, padding. */
+interface Geo {
+  N: number; CI: number; H: number; W: number; CO: number; OH: number; OW: number;
+  KH: number; KW: number; s: [number, number]; p: [number, number];
+}
+const u = (g: Geo) => [g.N, g.CI, g.H, g.W, g.CO, g.OH, g.OW, g.KH, g.KW, g.s[0], g.s[1], g.p[0], g.p[1]];
+
+/** Y[N,CO,OH,OW] = conv(X[N,CI,H,W], W[CO,CI,KH,KW]) (+ bias). */
+function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
+  const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
+  if (y.size === 0) return y;
+  const t = CONV_TUNING;
+  const P = g.N * g.OH * g.OW;
+  dispatch(
+    pipeline('conv', 'forward', { ...t, BIAS: bias !== null }),
+    [x.buffer, w.buffer, y.buffer, bias ? bias.buffer : placeholder()],
+    { u: u(g) },
+    [Math.ceil(P / (t.WGX * t.TN)), Math.ceil(g.CO / (t.WGY * t.TM)), 1],
+  );
+  return y;
+}
+
+/** Y[N,CO,OH,OW] = convT(X[N,CI,H,W], W[CI,CO,KH,KW]) (+ bias), output size given. */
+function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
+  const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
+  if (y.size === 0) return y;
+  const t = CONV_TUNING;
+  const classP = g.N * Math.ceil(g.OH / g.s[0]) * Math.ceil(g.OW / g.s[1]);
+  dispatch(
+    pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
+    [x.buffer, w.buffer, y.buffer, bias ? bias.buffer : placeholder()],
+    { u: u(g) },
+    [Math.ceil(classP / (t.WGX * t.TN)), Math.ceil(g.CO / (t.WGY * t.TM)), g.s[0] * g.s[1]],
+  );
+  return y;
+}
+
+/**
+ * D[A,B,KH,KW] = Σ G[n,a,gh,gw]·X[n,b,gh·s−p+kh, gw·s−p+kw]; G is [N,A,GH,GW], X is [N,B,XH,XW].
+ */
+function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number]): Tensor {
+  const [N, A, GH, GW] = gT.shape as [number, number, number, number];
+  const [, B, XH, XW] = xT.shape as [number, number, number, number];
+  const d = Tensor.empty([A, B, KH, KW]);
+  if (d.size === 0) return d;
+  const t = CONV_TUNING;
+  dispatch(
+    pipeline('conv', 'weight_grad', { ...t, BIAS: false }),
+    [gT.buffer, xT.buffer, d.buffer],
+    { u: [N, A, GH, GW, B, XH, XW, KH, KW, s[0], s[1], p[0], p[1]] },
+    [Math.ceil((B * KH * KW) / (t.WGX * t.TN)), Math.ceil(A / (t.WGY * t.TM)), 1],
+  );
+  return d;
+}
+
+function checkArgs(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefined, inCh: number, outCh: number, wDesc: string): void {
+  if (x.ndim !== 4) throw new WgslgradError(op, `input has shape ${fmtShape(x.shape)}, expected 4-D [N,C,H,W]`);
+  if (w.ndim !== 4) throw new WgslgradError(op, `weight has shape ${fmtShape(w.shape)}, expected 4-D ${wDesc}`);
+  if (x.shape[1] !== inCh) throw new WgslgradError(op, `input has ${x.shape[1]} channels, weight expects ${inCh} (${fmtShape(w.shape)})`);
+  if (b != null) {
+    assertTensor(op, 'bias', b);
+    if (b.ndim !== 1 || b.shape[0] !== outCh) throw new WgslgradError(op, `bias has shape ${fmtShape(b.shape)}, expected [${outCh}]`);
+  }
+}
+
+/** 2-D convolution as torch.nn.functional.conv2d: x [N,Cin,H,W], w [Cout,Cin,kh,kw], b [Cout]. */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  assertTensor(op, 'input', x);
+  assertTensor(op, 'weight', w);
+  const s = pair(op, 'stride', opts.stride, 1, 1);
+  const p = pair(op, 'padding', opts.padding, 0, 0);
+  checkArgs(op, x, w, b, w.shape[1]!, w.shape[0]!, '[out,in,kh,kw]');
+  const [N, CI, H, W] = x.shape as [number, number, number, number];
+  const [CO, , KH, KW] = w.shape as [number, number, number, number];
+  const OH = Math.floor((H + 2 * p[0] - KH) / s[0]) + 1;
+  const OW = Math.floor((W + 2 * p[1] - KW) / s[1]) + 1;
+  if (OH < 1 || OW < 1) throw new WgslgradError(op, `input ${fmtShape(x.shape)} with padding ${p} is smaller than the kernel ${KH}×${KW}`);
+  const g: Geo = { N, CI, H, W, CO, OH, OW, KH, KW, s, p };
+  const y = convForwardRaw(x, w, b ?? null, g);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, op, inputs, (gy) => {
+    const res: Array<Tensor | null> = [null, null, null];
+    // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
+    if (x.requiresGrad) res[0] = convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p });
+    if (w.requiresGrad) res[1] = weightGradRaw(gy, x, KH, KW, s, p);
+    if (b?.requiresGrad) res[2] = sum(gy, [0, 2, 3]);
+    return b ? res : res.slice(0, 2);
+  });
+}
+
+/** Transposed 2-D convolution as torch's conv_transpose2d: x [N,Cin,H,W], w [Cin,Cout,kh,kw], b [Cout]. */
+export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  assertTensor(op, 'input', x);
+  assertTensor(op, 'weight', w);
+  const s = pair(op, 'stride', opts.stride, 1, 1);
+  const p = pair(op, 'padding', opts.padding, 0, 0);
+  const op2 = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
+  if (op2[0] >= s[0] || op2[1] >= s[1]) throw new WgslgradError(op, `outputPadding ${op2} must be smaller than stride ${s}`);
+  checkArgs(op, x, w, b, w.shape[0]!, w.shape[1]!, '[in,out,kh,kw]');
+  const [N, CI, H, W] = x.shape as [number, number, number, number];
+  const [, CO, KH, KW] = w.shape as [number, number, number, number];
+  const OH = (H - 1) * s[0] - 2 * p[0] + KH + op2[0];
+  const OW = (W - 1) * s[1] - 2 * p[1] + KW + op2[1];
+  if (OH < 1 || OW < 1) throw new WgslgradError(op, `output size ${OH}×${OW} from input ${fmtShape(x.shape)}, kernel ${KH}×${KW}, stride ${s}, padding ${p} is not positive`);
+  const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p });
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(y, op, inputs, (gy) => {
+    const res: Array<Tensor | null> = [null, null, null];
+    // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
+    if (x.requiresGrad) res[0] = convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p });
+    if (w.requiresGrad) res[1] = weightGradRaw(x, gy, KH, KW, s, p);
+    if (b?.requiresGrad) res[2] = sum(gy, [0, 2, 3]);
+    return b ? res : res.slice(0, 2);
+  });
+}

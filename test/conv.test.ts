@@ -1,0 +1,97 @@
+import { describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+import * as cpu from '../src/cpu/index.js';
+import { expectClose, gradcheck, randCpu, rng, toGpu, randInt, expectError } from './helpers.js';
+
+interface Cfg { N: number; CI: number; CO: number; H: number; W: number; K: [number, number]; s: number; p: number; op: number }
+
+function configs(seed: number, count: number, transposed: boolean): Cfg[] {
+  const r = rng(seed);
+  const fixed: Cfg[] = [
+    { N: 1, CI: 1, CO: 1, H: 5, W: 5, K: [3, 3], s: 1, p: 0, op: 0 },
+    { N: 2, CI: 3, CO: 5, H: 7, W: 6, K: [4, 4], s: 2, p: 1, op: transposed ? 1 : 0 }, // DCGAN-style k4 s2 p1, non-square
+    { N: 1, CI: 3, CO: 2, H: 4, W: 9, K: [3, 2], s: 2, p: 2, op: 0 },
+    { N: 3, CI: 1, CO: 3, H: 6, W: 6, K: [5, 5], s: 1, p: 2, op: 0 },
+  ];
+  for (let i = 0; i < count; i++) {
+    const s = randInt(r, 1, 2);
+    const K: [number, number] = [randInt(r, 1, 4), randInt(r, 1, 4)];
+    const p = randInt(r, 0, Math.min(2, K[0] - 1, K[1] - 1));
+    fixed.push({ N: randInt(r, 1, 3), CI: [1, 3, 4][randInt(r, 0, 2)]!, CO: randInt(r, 1, 9), H: randInt(r, K[0], 9), W: randInt(r, K[1], 9), K, s, p, op: transposed && s > 1 ? randInt(r, 0, 1) : 0 });
+  }
+  return fixed;
+}
+
+describe('conv2d against the CPU reference', () => {
+  test('forward on random configurations (stride 1/2, padding 0-2, non-square, batch 1, channels 1 and 3)', async () => {
+    const r = rng(31);
+    for (const c of configs(31, 8, false)) {
+      const x = randCpu(r, [c.N, c.CI, c.H, c.W]);
+      const w = randCpu(r, [c.CO, c.CI, ...c.K]);
+      const b = randCpu(r, [c.CO]);
+      const opts = { stride: c.s, padding: c.p };
+      await expectClose(wg.conv2d(toGpu(x), toGpu(w), toGpu(b), opts), cpu.conv2d(x, w, b, opts), 1e-4, 1e-5, JSON.stringify(c));
+      await expectClose(wg.conv2d(toGpu(x), toGpu(w), null, opts), cpu.conv2d(x, w, null, opts), 1e-4, 1e-5, JSON.stringify(c));
+    }
+  });
+  test('input, weight and bias gradients by finite differences', async () => {
+    const r = rng(32);
+    for (const c of configs(32, 3, false)) {
+      const opts = { stride: c.s, padding: c.p };
+      await gradcheck(
+        (x, w, b) => wg.conv2d(x, w, b, opts),
+        (x, w, b) => cpu.conv2d(x, w, b, opts),
+        [randCpu(r, [c.N, c.CI, c.H, c.W]), randCpu(r, [c.CO, c.CI, ...c.K]), randCpu(r, [c.CO])],
+      );
+    }
+  });
+  test('a larger layer (the DCGAN discriminator\'s second conv) matches', async () => {
+    const r = rng(33);
+    const x = randCpu(r, [4, 64, 14, 14]);
+    const w = randCpu(r, [128, 64, 4, 4], -0.1, 0.1);
+    await expectClose(wg.conv2d(toGpu(x), toGpu(w), null, { stride: 2, padding: 1 }), cpu.conv2d(x, w, null, { stride: 2, padding: 1 }), 1e-4, 1e-4);
+  });
+});
+
+describe('convTranspose2d against the CPU reference', () => {
+  test('forward on random configurations, output size as PyTorch', async () => {
+    const r = rng(41);
+    for (const c of configs(41, 8, true)) {
+      const x = randCpu(r, [c.N, c.CI, c.H, c.W]);
+      const w = randCpu(r, [c.CI, c.CO, ...c.K]);
+      const b = randCpu(r, [c.CO]);
+      const opts = { stride: c.s, padding: c.p, outputPadding: c.op };
+      const got = wg.convTranspose2d(toGpu(x), toGpu(w), toGpu(b), opts);
+      expect(got.shape).toEqual([c.N, c.CO, (c.H - 1) * c.s - 2 * c.p + c.K[0] + c.op, (c.W - 1) * c.s - 2 * c.p + c.K[1] + c.op]);
+      await expectClose(got, cpu.convTranspose2d(x, w, b, opts), 1e-4, 1e-5, JSON.stringify(c));
+    }
+  });
+  test('input, weight and bias gradients by finite differences', async () => {
+    const r = rng(42);
+    for (const c of configs(42, 3, true)) {
+      const opts = { stride: c.s, padding: c.p, outputPadding: c.op };
+      await gradcheck(
+        (x, w, b) => wg.convTranspose2d(x, w, b, opts),
+        (x, w, b) => cpu.convTranspose2d(x, w, b, opts),
+        [randCpu(r, [c.N, c.CI, c.H, c.W]), randCpu(r, [c.CI, c.CO, ...c.K]), randCpu(r, [c.CO])],
+      );
+    }
+  });
+  test('the DCGAN generator layer [2,128,7,7] → [2,64,14,14] (k4 s2 p1) matches', async () => {
+    const r = rng(43);
+    const x = randCpu(r, [2, 128, 7, 7]);
+    const w = randCpu(r, [128, 64, 4, 4], -0.1, 0.1);
+    await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, { stride: 2, padding: 1 }), cpu.convTranspose2d(x, w, null, { stride: 2, padding: 1 }), 1e-4, 1e-4);
+  });
+});
+
+describe('conv errors', () => {
+  test('bad shapes and options name the op', () => {
+    expectError(() => wg.conv2d(wg.zeros([1, 3, 8, 8]), wg.zeros([64, 1, 4, 4])), 'conv2d', 'input has 3 channels, weight expects 1 ([64,1,4,4])');
+    expectError(() => wg.conv2d(wg.zeros([3, 8, 8]), wg.zeros([4, 3, 3, 3])), 'conv2d', 'input has shape [3,8,8], expected 4-D');
+    expectError(() => wg.conv2d(wg.zeros([1, 1, 2, 2]), wg.zeros([1, 1, 3, 3])), 'conv2d', 'smaller than the kernel');
+    expectError(() => wg.conv2d(wg.zeros([1, 1, 4, 4]), wg.zeros([1, 1, 3, 3]), null, { stride: 0 }), 'conv2d', 'stride must be an integer ≥ 1');
+    expectError(() => wg.convTranspose2d(wg.zeros([1, 2, 4, 4]), wg.zeros([2, 3, 4, 4]), null, { stride: 2, outputPadding: 2 }), 'convTranspose2d', 'outputPadding 2,2 must be smaller than stride 2,2');
+    expectError(() => wg.convTranspose2d(wg.zeros([1, 2, 4, 4]), wg.zeros([2, 3, 4, 4]), wg.zeros([2])), 'convTranspose2d', 'bias has shape [2], expected [3]');
+  });
+});
