@@ -14,3 +14,4 @@ export { matmul, linear } from './ops/matmul.js';
 export { bceWithLogits, bce } from './ops/bce.js';
 export * as cpu from './cpu/index.js';
 export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions } from './ops/conv.js';
+export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';

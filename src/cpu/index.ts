@@ -8,3 +8,4 @@ export * from './matmul.js';
 export * from './bce.js';
 export * from './creation.js';
 export * from './conv.js';
+export * from './batchnorm.js';

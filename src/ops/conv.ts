@@ -9,7 +9,7 @@ import { Tensor } from '../tensor.js';
 import { assertTensor } from './elementwise.js';
 import { sum } from './reduce.js';
 
-export const CONV_TUNING = { TM: 4, TN: 4, WGX: 8, WGY: 8 };
+export const CONV_TUNING = { TM: 8, TN: 8, WGX: 8, WGY: 8 };
 
 export interface Conv2dOptions {
   stride?: number | [number, number];

@@ -1,0 +1,27 @@
+// Times the DCGAN generator layer ConvTranspose2d(128→64, k4 s2 p1) on [64,128,7,7] → [64,64,14,14]:
+// forward, and forward + input/weight/bias grads. Usage: npm run build && node bench/convt-layer.mjs
+import * as wg from '../dist/index.js';
+
+const info = await wg.init();
+const x = wg.randn([64, 128, 7, 7], { seed: 1, requiresGrad: true });
+const w = wg.randn([128, 64, 4, 4], { seed: 2, requiresGrad: true }, 0, 0.02);
+const b = wg.zeros([64], { requiresGrad: true });
+const g = wg.randn([64, 64, 14, 14], { seed: 3 });
+async function time(label, fn, reps = 5) {
+  fn(); await wg.sync(); // warm-up: pipelines compiled, buffers pooled
+  const ts = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    await wg.sync();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  console.log(`${label}: median ${ts[reps >> 1].toFixed(1)} ms (min ${ts[0].toFixed(1)}, max ${ts[reps - 1].toFixed(1)})`);
+}
+console.log(`adapter: ${info.adapter.description || info.adapter.device} (${info.backend}${info.software ? ', software' : ''})`);
+await time('convT forward', () => wg.scope(() => { wg.noGrad(() => wg.convTranspose2d(x, w, b, { stride: 2, padding: 1 })); }));
+await time('convT forward + grads', () => wg.scope(() => {
+  for (const p of [x, w, b]) { p.grad?.dispose(); p.grad = null; }
+  wg.convTranspose2d(x, w, b, { stride: 2, padding: 1 }).backward(g);
+}));

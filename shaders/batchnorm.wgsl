@@ -1,0 +1,136 @@
+// Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of WG lanes per channel.
+// stats_apply (training): mean and biased variance of channel c over N·S values (two passes over
+//   the data, no cancellation), y = (x − mean)·invstd·γ + β, saves mean and invstd for backward,
+//   and updates the running mean and the running (unbiased) variance with momentum pf(0), eps pf(1).
+// apply_eval: y = (x − running_mean)/sqrt(running_var + eps)·γ + β.
+// backward: per channel Σg and Σg·x̂ (one workgroup), then dx = γ·invstd/M·(M·g − Σg − x̂·Σg·x̂),
+//   dγ = Σg·x̂, dβ = Σg. ACT (0 none, 1 relu, 2 leakyRelu slope pf(2)) fuses an activation after
+//   the affine step; backward then takes y to mask g.
+// pu: 0 N, 1 C, 2 S
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> GAMMA: array<f32>;
+@group(0) @binding(3) var<storage, read> BETA: array<f32>;
+@group(0) @binding(4) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> SAVED: array<f32>;   // [2C]: mean, invstd
+@group(0) @binding(6) var<storage, read_write> RMEAN: array<f32>;
+@group(0) @binding(7) var<storage, read_write> RVAR: array<f32>;
+
+var<workgroup> red: array<f32, WG>;
+
+fn wg_sum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn act(v: f32) -> f32 {
+  if (ACT == 1u) { return max(v, 0.0); }
+  if (ACT == 2u) { return select(v * pf(2u), v, v > 0.0); }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let N = pu(0u); let C = pu(1u); let S = pu(2u);
+  let c = wid.x;
+  let M = N * S;
+  var acc = 0.0;
+  for (var i = lid; i < M; i += WG) {
+    let n = i / S;
+    acc += X[(n * C + c) * S + (i - n * S)];
+  }
+  let mean = wg_sum(acc, lid) / f32(M);
+  var acc2 = 0.0;
+  for (var i = lid; i < M; i += WG) {
+    let n = i / S;
+    let d = X[(n * C + c) * S + (i - n * S)] - mean;
+    acc2 += d * d;
+  }
+  let varB = wg_sum(acc2, lid) / f32(M);
+  let invstd = inverseSqrt(varB + pf(1u));
+  let g = GAMMA[c] * invstd;
+  let b = BETA[c] - mean * g;
+  for (var i = lid; i < M; i += WG) {
+    let n = i / S;
+    let idx = (n * C + c) * S + (i - n * S);
+    Y[idx] = act(X[idx] * g + b);
+  }
+  if (lid == 0u) {
+    SAVED[c] = mean;
+    SAVED[C + c] = invstd;
+    let m = pf(0u);
+    let unbiased = select(varB, varB * f32(M) / f32(M - 1u), M > 1u);
+    RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
+    RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> XE: array<f32>;
+@group(0) @binding(2) var<storage, read> GAMMAE: array<f32>;
+@group(0) @binding(3) var<storage, read> BETAE: array<f32>;
+@group(0) @binding(4) var<storage, read_write> YE: array<f32>;
+@group(0) @binding(5) var<storage, read> RMEANE: array<f32>;
+@group(0) @binding(6) var<storage, read> RVARE: array<f32>;
+
+@compute @workgroup_size(256)
+fn apply_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg, 256u);
+  let N = pu(0u); let C = pu(1u); let S = pu(2u);
+  if (i >= N * C * S) { return; }
+  let c = (i / S) % C;
+  let invstd = inverseSqrt(RVARE[c] + pf(1u));
+  YE[i] = act((XE[i] - RMEANE[c]) * invstd * GAMMAE[c] + BETAE[c]);
+}
+
+@group(0) @binding(1) var<storage, read> GB: array<f32>;      // upstream gradient
+@group(0) @binding(2) var<storage, read> XB: array<f32>;      // forward input
+@group(0) @binding(3) var<storage, read> YB: array<f32>;      // forward output (for the fused activation)
+@group(0) @binding(4) var<storage, read> GAMMAB: array<f32>;
+@group(0) @binding(5) var<storage, read> SAVEDB: array<f32>;
+@group(0) @binding(6) var<storage, read_write> DX: array<f32>;
+@group(0) @binding(7) var<storage, read_write> DGAMMA: array<f32>;
+@group(0) @binding(8) var<storage, read_write> DBETA: array<f32>;
+
+fn g_in(idx: u32) -> f32 {
+  let g = GB[idx];
+  if (ACT == 1u) { return select(0.0, g, YB[idx] > 0.0); }
+  if (ACT == 2u) { return select(g * pf(2u), g, YB[idx] > 0.0); }
+  return g;
+}
+
+@compute @workgroup_size(WG)
+fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let N = pu(0u); let C = pu(1u); let S = pu(2u);
+  let c = wid.x;
+  let M = N * S;
+  let mean = SAVEDB[c];
+  let invstd = SAVEDB[C + c];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var i = lid; i < M; i += WG) {
+    let n = i / S;
+    let idx = (n * C + c) * S + (i - n * S);
+    let g = g_in(idx);
+    sg += g;
+    sgx += g * (XB[idx] - mean) * invstd;
+  }
+  let sumG = wg_sum(sg, lid);
+  let sumGX = wg_sum(sgx, lid);
+  let k = GAMMAB[c] * invstd / f32(M);
+  for (var i = lid; i < M; i += WG) {
+    let n = i / S;
+    let idx = (n * C + c) * S + (i - n * S);
+    let xhat = (XB[idx] - mean) * invstd;
+    DX[idx] = k * (f32(M) * g_in(idx) - sumG - xhat * sumGX);
+  }
+  if (lid == 0u) {
+    DGAMMA[c] = sumGX;
+    DBETA[c] = sumG;
+  }
+}

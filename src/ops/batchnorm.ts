@@ -1,0 +1,86 @@
+// Batch normalisation for [N,C] and [N,C,H,W] as torch.nn.functional.batch_norm, with an optional
+// fused ReLU/LeakyReLU. Training: batch statistics (biased variance to normalise, unbiased to update
+// the running variance, in place), one kernel forward, one kernel backward. Eval: running statistics.
+// Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
+import { record } from '../autograd.js';
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
+import { Tensor } from '../tensor.js';
+import { assertTensor } from './elementwise.js';
+import { full } from './creation.js';
+import { add, mul, sub, sqrt } from './elementwise.js';
+import { relu, leakyRelu } from './activation.js';
+import { isGradEnabled } from '../autograd.js';
+
+const WG = 256;
+
+export interface BatchNormOptions {
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+  /** Fuse an activation after the affine step: 'relu' or 'leakyRelu' (with `slope`). */
+  activation?: 'relu' | 'leakyRelu' | null;
+  slope?: number;
+}
+
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  opts: BatchNormOptions = {},
+): Tensor {
+  const op = 'batchNorm';
+  assertTensor(op, 'input', x);
+  if (x.ndim !== 2 && x.ndim !== 4) throw new WgslgradError(op, `input has shape ${fmtShape(x.shape)}, expected [N,C] or [N,C,H,W]`);
+  const [N, C] = x.shape as [number, number];
+  const S = x.ndim === 4 ? x.shape[2]! * x.shape[3]! : 1;
+  const training = opts.training ?? true;
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (!(eps > 0)) throw new WgslgradError(op, `eps must be positive, got ${eps}`);
+  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+    if (t == null) continue;
+    assertTensor(op, name, t);
+    if (t.ndim !== 1 || t.shape[0] !== C) throw new WgslgradError(op, `${name} has shape ${fmtShape(t.shape)}, expected [${C}] for input ${fmtShape(x.shape)}`);
+  }
+  if (!training && (!runningMean || !runningVar)) throw new WgslgradError(op, 'eval mode needs runningMean and runningVar');
+  if (training && N * S < 2) throw new WgslgradError(op, `training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
+  const ACT = opts.activation === 'relu' ? 1 : opts.activation === 'leakyRelu' ? 2 : 0;
+  const slope = opts.slope ?? 0.01;
+  const consts = { WG, ACT };
+  const params = { u: [N, C, S], f: [momentum, eps, slope] };
+  const gamma = weight ?? full([C], 1);
+  const beta = bias ?? full([C], 0);
+  if (!training && isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad)) {
+    // eval with gradients: an affine map per channel, built from differentiable ops
+    const shape = x.ndim === 4 ? [1, C, 1, 1] : [1, C];
+    const k = gamma.div(sqrt(add(runningVar!.detach(), eps))).reshape(shape); // γ/σ per channel
+    const yAff = add(mul(sub(x, runningMean!.detach().reshape(shape)), k), beta.reshape(shape));
+    return ACT === 1 ? relu(yAff) : ACT === 2 ? leakyRelu(yAff, slope) : yAff;
+  }
+  const y = Tensor.empty(x.shape);
+  if (!training) {
+    dispatch(pipeline('batchnorm', 'apply_eval', consts), [x.buffer, gamma.buffer, beta.buffer, y.buffer, runningMean!.buffer, runningVar!.buffer], params, groups1d(y.size));
+  } else {
+    const saved = Tensor.empty([2 * C]);
+    // without running buffers (track_running_stats=False) the update goes to scratch tensors
+    const rm = runningMean ?? full([C], 0);
+    const rv = runningVar ?? full([C], 1);
+    dispatch(pipeline('batchnorm', 'stats_apply', consts), [x.buffer, gamma.buffer, beta.buffer, y.buffer, saved.buffer, rm.buffer, rv.buffer], params, [C]);
+    if (!runningMean) rm.dispose();
+    if (!runningVar) rv.dispose();
+    const inputs = [x, gamma, beta];
+    const out = record(y, op, inputs, (g) => {
+      const dx = Tensor.empty(x.shape);
+      const dg = Tensor.empty([C]);
+      const db = Tensor.empty([C]);
+      dispatch(pipeline('batchnorm', 'backward', consts), [g.buffer, x.buffer, y.buffer, gamma.buffer, saved.buffer, dx.buffer, dg.buffer, db.buffer], params, [C]);
+      return [dx, weight ? dg : (dg.dispose(), null), bias ? db : (db.dispose(), null)];
+    });
+    if (!out.requiresGrad) saved.dispose();
+    return out;
+  }
+  return y;
+}

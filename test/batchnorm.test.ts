@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+import * as cpu from '../src/cpu/index.js';
+import { expectClose, gradcheck, randCpu, rng, toGpu, expectError } from './helpers.js';
+
+describe('batchNorm against the CPU reference', () => {
+  for (const shape of [[8, 5], [4, 3, 5, 6], [1, 2, 3, 3]]) {
+    test(`training forward and running statistics after 3 calls, ${JSON.stringify(shape)}`, async () => {
+      const r = rng(shape.length * 10 + shape[0]!);
+      const C = shape[1]!;
+      const w = randCpu(r, [C], 0.5, 1.5);
+      const b = randCpu(r, [C]);
+      const rmC = cpu.full([C], 0);
+      const rvC = cpu.full([C], 1);
+      const rm = wg.zeros([C]);
+      const rv = wg.ones([C]);
+      for (let i = 0; i < 3; i++) {
+        const x = randCpu(r, shape, -2, 3);
+        const want = cpu.batchNorm(x, rmC, rvC, w, b, { training: true, momentum: 0.1, eps: 1e-5 });
+        await expectClose(wg.batchNorm(toGpu(x), rm, rv, toGpu(w), toGpu(b), { training: true, momentum: 0.1, eps: 1e-5 }), want, 1e-4, 1e-5);
+      }
+      await expectClose(rm, rmC, 1e-5, 1e-6, 'running mean');
+      await expectClose(rv, rvC, 1e-5, 1e-6, 'running var (unbiased)');
+      const x = randCpu(r, shape);
+      await expectClose(wg.batchNorm(toGpu(x), rm, rv, toGpu(w), toGpu(b), { training: false }), cpu.batchNorm(x, rmC, rvC, w, b, { training: false }), 1e-4, 1e-5, 'eval');
+    });
+  }
+  test('fused ReLU / LeakyReLU forward', async () => {
+    const r = rng(5);
+    const x = randCpu(r, [4, 3, 2, 2]);
+    for (const activation of ['relu', 'leakyRelu'] as const) {
+      const o = { training: true, activation, slope: 0.2 };
+      await expectClose(wg.batchNorm(toGpu(x), null, null, null, null, o), cpu.batchNorm(x, null, null, null, null, o), 1e-4, 1e-5, activation);
+    }
+  });
+  test('training backward (input, weight, bias) by finite differences, plain and fused', async () => {
+    const r = rng(6);
+    for (const [shape, activation] of [[[6, 3], null], [[2, 3, 3, 2], null], [[3, 2, 2, 2], 'relu'], [[3, 2, 2, 2], 'leakyRelu']] as const) {
+      const o = { training: true, activation, slope: 0.2 };
+      const C = shape[1]!;
+      await gradcheck(
+        (x, w, b) => wg.batchNorm(x, null, null, w, b, o),
+        (x, w, b) => cpu.batchNorm(x, null, null, w, b, o),
+        [randCpu(r, [...shape]), randCpu(r, [C], 0.5, 1.5), randCpu(r, [C])],
+        { rtol: 3e-3, atol: 3e-4 },
+      );
+    }
+  });
+  test('eval backward by finite differences', async () => {
+    const r = rng(7);
+    const rm = randCpu(r, [3]);
+    const rv = randCpu(r, [3], 0.5, 2);
+    const o = { training: false };
+    await gradcheck(
+      (x, w, b) => wg.batchNorm(x, toGpu(rm), toGpu(rv), w, b, o),
+      (x, w, b) => cpu.batchNorm(x, rm, rv, w, b, o),
+      [randCpu(r, [2, 3, 2, 2]), randCpu(r, [3]), randCpu(r, [3])],
+    );
+  });
+  test('bad input', () => {
+    expectError(() => wg.batchNorm(wg.zeros([2, 3, 4]), null, null, null, null), 'batchNorm', 'input has shape [2,3,4], expected [N,C] or [N,C,H,W]');
+    expectError(() => wg.batchNorm(wg.zeros([2, 3]), wg.zeros([4]), null, null, null), 'batchNorm', 'runningMean has shape [4], expected [3]');
+    expectError(() => wg.batchNorm(wg.zeros([1, 3]), null, null, null, null), 'batchNorm', 'more than one value per channel');
+    expect(() => wg.batchNorm(wg.zeros([2, 3]), null, null, null, null, { training: false })).toThrow(/eval mode needs/);
+  });
+});
