@@ -5,3 +5,11 @@ fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
 fn pf(i: u32) -> f32 { let j = 48u + i; return bitcast<f32>(P[j >> 2u][j & 3u]); }
 // Linear invocation index of a 1-D kernel whose workgroups are folded into x and y.
 fn linear_id(gid: vec3<u32>, nwg: vec3<u32>, wg: u32) -> u32 { return gid.x + gid.y * nwg.x * wg; }
+// Counter-based random stream (see src/cpu/creation.ts): element i of stream (k0, k1) is
+// pcg(pcg(pcg(k0) ^ k1) ^ i); stream_unit maps its top 24 bits to [0, 1).
+fn pcg(v: u32) -> u32 {
+  let state = v * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+fn stream_unit(k0: u32, k1: u32, i: u32) -> f32 { return f32(pcg(pcg(pcg(k0) ^ k1) ^ i) >> 8u) * (1.0 / 16777216.0); }

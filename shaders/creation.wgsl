@@ -1,17 +1,9 @@
 // Filling and counter-based random numbers, reproducible from a seed on any device:
-// element i of a stream with key (pu(1), pu(2)) uses hash(i) = pcg(pcg(pcg(k0) ^ k1) ^ i), the
-// same function as src/cpu/creation.ts. rand: [lo, hi); randn: Box–Muller from hash(2i), hash(2i+1).
+// element i of a stream with key (pu(1), pu(2)) uses stream_unit of shaders/common.wgsl, the same
+// function as src/cpu/creation.ts. rand: [lo, hi); randn: Box–Muller from hash(2i), hash(2i+1).
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 
-fn pcg(v: u32) -> u32 {
-  let state = v * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
-}
-
-fn rnd_u32(i: u32) -> u32 { return pcg(pcg(pcg(pu(1u)) ^ pu(2u)) ^ i); }
-// uniform in [0, 1) with 24 bits
-fn rnd_unit(i: u32) -> f32 { return f32(rnd_u32(i) >> 8u) * (1.0 / 16777216.0); }
+fn rnd_unit(i: u32) -> f32 { return stream_unit(pu(1u), pu(2u), i); }
 
 @compute @workgroup_size(256)
 fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

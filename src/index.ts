@@ -15,3 +15,5 @@ export { bceWithLogits, bce } from './ops/bce.js';
 export * as cpu from './cpu/index.js';
 export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions } from './ops/conv.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
+export { dropout, type DropoutOptions } from './ops/dropout.js';
+export { embedding } from './ops/embedding.js';

@@ -9,3 +9,5 @@ export * from './bce.js';
 export * from './creation.js';
 export * from './conv.js';
 export * from './batchnorm.js';
+export * from './dropout.js';
+export * from './embedding.js';

@@ -1,0 +1,38 @@
+// Embedding lookup: Y[i, d] = T[idx[i], d] for B indices into a [V, D] table; an index that is not
+// an integer in [0, V) gives NaN rows (so it cannot pass unnoticed into a loss).
+// grad: dT[v, d] = Σ_{i: idx[i] = v} G[i, d], one lane per table element (deterministic, no atomics).
+// pu: 0 B, 1 V, 2 D
+@group(0) @binding(1) var<storage, read> IDX: array<f32>;
+@group(0) @binding(2) var<storage, read> T: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size(256)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let k = linear_id(gid, nwg, 256u);
+  let B = pu(0u); let V = pu(1u); let D = pu(2u);
+  if (k >= B * D) { return; }
+  let i = k / D;
+  let d = k - i * D;
+  let f = IDX[i];
+  let valid = f >= 0.0 && f < f32(V) && floor(f) == f;
+  let row = select(0u, u32(f), valid);
+  Y[k] = select(bitcast<f32>(0x7fc00000u | (B & 0u)), T[row * D + d], valid);
+}
+
+@group(0) @binding(1) var<storage, read> IDXG: array<f32>;
+@group(0) @binding(2) var<storage, read> G: array<f32>;
+@group(0) @binding(3) var<storage, read_write> DT: array<f32>;
+
+@compute @workgroup_size(256)
+fn grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let k = linear_id(gid, nwg, 256u);
+  let B = pu(0u); let V = pu(1u); let D = pu(2u);
+  if (k >= V * D) { return; }
+  let v = f32(k / D);
+  let d = k % D;
+  var acc = 0.0;
+  for (var i = 0u; i < B; i++) {
+    if (IDXG[i] == v) { acc += G[i * D + d]; }
+  }
+  DT[k] = acc;
+}

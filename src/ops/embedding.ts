@@ -1,0 +1,25 @@
+// Embedding lookup with its scatter-add backward. Indices are a float tensor of integer values
+// (any shape); the output is [...indices.shape, D]. Kernel: shaders/embedding.wgsl.
+// CPU reference: src/cpu/embedding.ts.
+import { record } from '../autograd.js';
+import { WgslgradError, fmtShape } from '../errors.js';
+import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
+import { Tensor } from '../tensor.js';
+import { assertTensor } from './elementwise.js';
+
+export function embedding(indices: Tensor, table: Tensor): Tensor {
+  assertTensor('embedding', 'indices', indices);
+  assertTensor('embedding', 'table', table);
+  if (table.ndim !== 2) throw new WgslgradError('embedding', `table has shape ${fmtShape(table.shape)}, expected [num, dim]`);
+  if (indices.requiresGrad) throw new WgslgradError('embedding', 'indices cannot require grad (they are integers)');
+  const [V, D] = table.shape as [number, number];
+  if (V > 1 << 24) throw new WgslgradError('embedding', `table has ${V} rows; float32 indices are exact only up to 2^24`);
+  const B = indices.size;
+  const y = Tensor.empty([...indices.shape, D]);
+  if (y.size) dispatch(pipeline('embedding', 'forward'), [indices.buffer, table.buffer, y.buffer], { u: [B, V, D] }, groups1d(y.size));
+  return record(y, 'embedding', [indices, table], (g) => {
+    const dt = Tensor.empty([V, D]);
+    if (dt.size) dispatch(pipeline('embedding', 'grad'), [indices.buffer, g.buffer, dt.buffer], { u: [B, V, D] }, groups1d(dt.size));
+    return [null, dt];
+  });
+}
