@@ -17,3 +17,6 @@ export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOption
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { dropout, type DropoutOptions } from './ops/dropout.js';
 export { embedding } from './ops/embedding.js';
+export * as optim from './optim/index.js';
+export * as nn from './nn/index.js';
+export * as io from './io/index.js';

@@ -1,6 +1,6 @@
 import { backward as runBackward, type BackwardOptions, type GradNode } from './autograd.js';
 import { WgslgradError, fmtShape } from './errors.js';
-import { allocStorage, readBuffer, type Storage } from './gpu/engine.js';
+import { allocStorage, copyBuffer, readBuffer, type Binding, type Storage } from './gpu/engine.js';
 import { track } from './scope.js';
 import * as ew from './ops/elementwise.js';
 import * as act from './ops/activation.js';
@@ -66,9 +66,19 @@ export class Tensor {
     return this._storage;
   }
 
-  /** @internal the GPU buffer holding this tensor's data */
-  get buffer(): GPUBuffer {
-    return this.storage.buffer;
+  /** @internal the GPU buffer range holding this tensor's data, for a bind group */
+  get binding(): Binding {
+    const s = this.storage;
+    return { buffer: s.buffer, offset: s.offset, size: Math.max(4, this.size * 4) };
+  }
+
+  /** @internal moves this tensor onto another storage (optimisers' flat parameter buffers) */
+  _replaceStorage(storage: Storage): void {
+    const old = this.storage;
+    finalizer.unregister(this);
+    finalizer.register(this, storage, this);
+    this._storage = storage;
+    old.release();
   }
 
   get ndim(): number {
@@ -96,7 +106,8 @@ export class Tensor {
   /** The data, copied to the host, row-major. */
   async toArray(): Promise<Float32Array> {
     const bytes = this.size * 4;
-    const data = bytes === 0 ? new Float32Array(0) : new Float32Array(await readBuffer(this.buffer, bytes));
+    const s = this.storage;
+    const data = bytes === 0 ? new Float32Array(0) : new Float32Array(await readBuffer(s.buffer, bytes, s.offset));
     if (this._lossOp) {
       for (let i = 0; i < data.length; i++) {
         if (!Number.isFinite(data[i]!)) {
@@ -116,6 +127,16 @@ export class Tensor {
   /** Reverse-mode autodiff from this tensor; a non-scalar needs `grad` of the same shape. */
   backward(grad?: Tensor, opts: BackwardOptions = {}): void {
     runBackward(this, grad, opts, (s) => cr.ones(s), (a, b) => ew.add(a, b));
+  }
+
+  /** Copies src's data into this tensor in place (same shape), outside autograd, like torch's copy_ under no_grad. */
+  copy_(src: Tensor): this {
+    if (!(src instanceof Tensor)) throw new WgslgradError('copy_', `source must be a Tensor, got ${typeof src}`);
+    if (src.shape.join() !== this.shape.join()) throw new WgslgradError('copy_', `source has shape ${fmtShape(src.shape)}, expected ${fmtShape(this.shape)}`);
+    const a = src.storage;
+    const b = this.storage;
+    if (this.size && a !== b) copyBuffer(a.buffer, a.offset, b.buffer, b.offset, this.size * 4);
+    return this;
   }
 
   /** A tensor sharing this data without the autograd history. */

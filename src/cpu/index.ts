@@ -11,3 +11,5 @@ export * from './conv.js';
 export * from './batchnorm.js';
 export * from './dropout.js';
 export * from './embedding.js';
+export * from './adam.js';
+export * from './sgd.js';

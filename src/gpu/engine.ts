@@ -15,21 +15,37 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
-/** A pooled GPU buffer shared by a tensor and its views (reshape), reference-counted. */
+/**
+ * A pooled GPU buffer shared by a tensor and its views (reshape), reference-counted; or a range of
+ * a parent storage (`parent`, `offset` in bytes, 256-aligned), as optimisers lay parameters out
+ * in one flat buffer.
+ */
 export class Storage {
   refs = 1;
   constructor(
     public buffer: GPUBuffer,
     public readonly classBytes: number,
+    public readonly offset = 0,
+    public readonly parent: Storage | null = null,
   ) {}
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) releaseBuffer(this.buffer, this.classBytes);
+    if (--this.refs > 0) return;
+    if (this.parent) this.parent.release();
+    else releaseBuffer(this.buffer, this.classBytes);
+  }
+  /** A range of this storage as its own storage (keeps this one alive). */
+  view(offset: number, bytes: number): Storage {
+    if (offset % 256 !== 0) throw new WgslgradError('storage', `view offset ${offset} is not a multiple of 256 bytes`);
+    this.retain();
+    return new Storage(this.buffer, bytes, this.offset + offset, this);
   }
 }
+
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
 
 interface Stats {
   liveBytes: number;
@@ -157,7 +173,7 @@ export function placeholder(): GPUBuffer {
 /** Uploads host data into a storage buffer (queue-ordered: the buffer must not be in the open encoder). */
 export function upload(storage: Storage, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
   throwPending();
-  gpuState().device.queue.writeBuffer(storage.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  gpuState().device.queue.writeBuffer(storage.buffer, storage.offset + byteOffset, data.buffer, data.byteOffset, data.byteLength);
 }
 
 // ---------------------------------------------------------------- pipelines
@@ -216,7 +232,7 @@ function ensureEncoder(): GPUCommandEncoder {
  */
 export function dispatch(
   pipe: GPUComputePipeline,
-  buffers: ReadonlyArray<GPUBuffer>,
+  buffers: ReadonlyArray<Binding>,
   params: Params,
   groups: readonly [number, number?, number?],
 ): void {
@@ -232,7 +248,10 @@ export function dispatch(
   for (let i = 0; i < f.length; i++) eng.arenaF32[base + 48 + i] = f[i]!;
   const { device } = gpuState();
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: eng.arenaGpu!, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
-  for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]! } });
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
+  }
   const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
   if (!eng.pass) eng.pass = enc.beginComputePass();
   eng.pass.setPipeline(pipe);

@@ -12,12 +12,12 @@ type ActName = keyof typeof ACT;
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {
   assertTensor(name, 'input', x);
   const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT[name] }), [x.buffer, y.buffer], { u: [y.size], f: [slope] }, groups1d(y.size));
+  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT[name] }), [x.binding, y.binding], { u: [y.size], f: [slope] }, groups1d(y.size));
   // relu family differentiates from the input, tanh/sigmoid from the output
   const saved = name === 'relu' || name === 'leakyRelu' ? x : y;
   return record(y, name, [x], (g) => {
     const gx = Tensor.empty(x.shape);
-    if (gx.size) dispatch(pipeline('activation', 'act_grad', { ACT: ACT[name] }), [g.buffer, saved.buffer, gx.buffer], { u: [gx.size], f: [slope] }, groups1d(gx.size));
+    if (gx.size) dispatch(pipeline('activation', 'act_grad', { ACT: ACT[name] }), [g.binding, saved.binding, gx.binding], { u: [gx.size], f: [slope] }, groups1d(gx.size));
     return [gx];
   });
 }

@@ -62,13 +62,13 @@ export function batchNorm(
   }
   const y = Tensor.empty(x.shape);
   if (!training) {
-    dispatch(pipeline('batchnorm', 'apply_eval', consts), [x.buffer, gamma.buffer, beta.buffer, y.buffer, runningMean!.buffer, runningVar!.buffer], params, groups1d(y.size));
+    dispatch(pipeline('batchnorm', 'apply_eval', consts), [x.binding, gamma.binding, beta.binding, y.binding, runningMean!.binding, runningVar!.binding], params, groups1d(y.size));
   } else {
     const saved = Tensor.empty([2 * C]);
     // without running buffers (track_running_stats=False) the update goes to scratch tensors
     const rm = runningMean ?? full([C], 0);
     const rv = runningVar ?? full([C], 1);
-    dispatch(pipeline('batchnorm', 'stats_apply', consts), [x.buffer, gamma.buffer, beta.buffer, y.buffer, saved.buffer, rm.buffer, rv.buffer], params, [C]);
+    dispatch(pipeline('batchnorm', 'stats_apply', consts), [x.binding, gamma.binding, beta.binding, y.binding, saved.binding, rm.binding, rv.binding], params, [C]);
     if (!runningMean) rm.dispose();
     if (!runningVar) rv.dispose();
     const inputs = [x, gamma, beta];
@@ -76,7 +76,7 @@ export function batchNorm(
       const dx = Tensor.empty(x.shape);
       const dg = Tensor.empty([C]);
       const db = Tensor.empty([C]);
-      dispatch(pipeline('batchnorm', 'backward', consts), [g.buffer, x.buffer, y.buffer, gamma.buffer, saved.buffer, dx.buffer, dg.buffer, db.buffer], params, [C]);
+      dispatch(pipeline('batchnorm', 'backward', consts), [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding], params, [C]);
       return [dx, weight ? dg : (dg.dispose(), null), bias ? db : (db.dispose(), null)];
     });
     if (!out.requiresGrad) saved.dispose();

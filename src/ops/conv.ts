@@ -42,7 +42,7 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tens
   const P = g.N * g.OH * g.OW;
   dispatch(
     pipeline('conv', 'forward', { ...t, BIAS: bias !== null }),
-    [x.buffer, w.buffer, y.buffer, bias ? bias.buffer : placeholder()],
+    [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
     { u: u(g) },
     [Math.ceil(P / (t.WGX * t.TN)), Math.ceil(g.CO / (t.WGY * t.TM)), 1],
   );
@@ -57,7 +57,7 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Te
   const classP = g.N * Math.ceil(g.OH / g.s[0]) * Math.ceil(g.OW / g.s[1]);
   dispatch(
     pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
-    [x.buffer, w.buffer, y.buffer, bias ? bias.buffer : placeholder()],
+    [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
     { u: u(g) },
     [Math.ceil(classP / (t.WGX * t.TN)), Math.ceil(g.CO / (t.WGY * t.TM)), g.s[0] * g.s[1]],
   );
@@ -75,7 +75,7 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
   const t = CONV_TUNING;
   dispatch(
     pipeline('conv', 'weight_grad', { ...t, BIAS: false }),
-    [gT.buffer, xT.buffer, d.buffer],
+    [gT.binding, xT.binding, d.binding],
     { u: [N, A, GH, GW, B, XH, XW, KH, KW, s[0], s[1], p[0], p[1]] },
     [Math.ceil((B * KH * KW) / (t.WGX * t.TN)), Math.ceil(A / (t.WGY * t.TM)), 1],
   );

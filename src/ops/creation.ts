@@ -44,7 +44,7 @@ export function full(shape: Shape, value: number, opts: { requiresGrad?: boolean
   checkShape('full', shape);
   if (typeof value !== 'number') throw new WgslgradError('full', `value must be a number, got ${typeof value}`);
   const t = Tensor.empty(shape);
-  if (t.size) dispatch(pipeline('creation', 'fill'), [t.buffer], { u: [t.size], f: [value] }, groups1d(t.size));
+  if (t.size) dispatch(pipeline('creation', 'fill'), [t.binding], { u: [t.size], f: [value] }, groups1d(t.size));
   return finish(t, opts.requiresGrad);
 }
 
@@ -76,7 +76,7 @@ function random(op: 'rand' | 'randn', shape: Shape, a: number, b: number, opts: 
   const t = Tensor.empty(shape);
   if (t.size) {
     if (op === 'randn' && t.size > 2 ** 31) throw new WgslgradError(op, `at most 2^31 values per call, got ${t.size}`);
-    dispatch(pipeline('creation', op), [t.buffer], { u: [t.size, k0, k1], f: [a, b] }, groups1d(t.size));
+    dispatch(pipeline('creation', op), [t.binding], { u: [t.size, k0, k1], f: [a, b] }, groups1d(t.size));
   }
   return finish(t, opts.requiresGrad);
 }

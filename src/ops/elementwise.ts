@@ -22,7 +22,7 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const n = out.size;
   if (n === 0) return out;
   if (sameShape(a.shape, b.shape)) {
-    dispatch(pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: false }), [a.buffer, b.buffer, out.buffer], { u: [n] }, groups1d(n));
+    dispatch(pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: false }), [a.binding, b.binding, out.binding], { u: [n] }, groups1d(n));
     return out;
   }
   // Merge dims where both operands are contiguous in the same way.
@@ -47,7 +47,7 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   if (dims.length > MAX_DIMS) throw new WgslgradError(name, `broadcast of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} needs ${dims.length} dims after merging; at most ${MAX_DIMS} are supported`);
   dispatch(
     pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: true }),
-    [a.buffer, b.buffer, out.buffer],
+    [a.binding, b.binding, out.binding],
     { u: [n, dims.length, ...pad(dims), ...pad(ta), ...pad(tb)] },
     groups1d(n),
   );
@@ -57,7 +57,7 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
 function rawScalar(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean): Tensor {
   const out = Tensor.empty(a.shape);
   if (out.size === 0) return out;
-  dispatch(pipeline('elementwise', 'binary_scalar', { OP: BINARY[name], BCAST: false }), [a.buffer, out.buffer], { u: [out.size, scalarFirst ? 1 : 0], f: [s] }, groups1d(out.size));
+  dispatch(pipeline('elementwise', 'binary_scalar', { OP: BINARY[name], BCAST: false }), [a.binding, out.binding], { u: [out.size, scalarFirst ? 1 : 0], f: [s] }, groups1d(out.size));
   return out;
 }
 
@@ -133,14 +133,14 @@ function scalarOp(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean):
 
 export function rawUnary(name: UnaryName, x: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
-  if (out.size) dispatch(pipeline('elementwise', 'unary', { OP: UNARY[name], BCAST: false }), [x.buffer, out.buffer], { u: [out.size] }, groups1d(out.size));
+  if (out.size) dispatch(pipeline('elementwise', 'unary', { OP: UNARY[name], BCAST: false }), [x.binding, out.binding], { u: [out.size] }, groups1d(out.size));
   return out;
 }
 
 /** g · f'(x) for the unary op `name`, given its input x and output y. */
 function unaryGrad(name: UnaryName, g: Tensor, x: Tensor, y: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
-  if (out.size) dispatch(pipeline('elementwise', 'unary_grad', { OP: UNARY[name], BCAST: false }), [g.buffer, x.buffer, y.buffer, out.buffer], { u: [out.size] }, groups1d(out.size));
+  if (out.size) dispatch(pipeline('elementwise', 'unary_grad', { OP: UNARY[name], BCAST: false }), [g.binding, x.binding, y.binding, out.binding], { u: [out.size] }, groups1d(out.size));
   return out;
 }
 

@@ -39,7 +39,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   if (M === 0 || N === 0 || batch === 0) return out;
   const t = MATMUL_TUNING;
   const pipe = pipeline('matmul', 'main', { TA: ta, TB: tb, BIAS: bias !== null, ...t });
-  const bufs = [a.buffer, b.buffer, out.buffer, bias ? bias.buffer : placeholder()];
+  const bufs = [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()];
   dispatch(pipe, bufs, { u: [M, N, p.K, p.sa, p.sb, M * N] }, [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), batch]);
   return out;
 }

@@ -35,9 +35,9 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS) throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
   const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
   if (R <= 32 && nOut >= 256) {
-    dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.buffer, out.buffer], params, groups1d(nOut));
+    dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.binding, out.binding], params, groups1d(nOut));
   } else {
-    dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.buffer, out.buffer], params, groups1d(nOut, 1));
+    dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, out.binding], params, groups1d(nOut, 1));
   }
   return out;
 }

@@ -32,7 +32,7 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], op: stri
   if (out.size === 0) return out;
   const c = compactDims(outShape, strides);
   if (c.sizes.length > MAX_DIMS) throw new WgslgradError(op, `${fmtShape(x.shape)} → ${fmtShape(outShape)} needs more than ${MAX_DIMS} dims`);
-  dispatch(pipeline('shape', 'permute'), [x.buffer, out.buffer], { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)] }, groups1d(out.size));
+  dispatch(pipeline('shape', 'permute'), [x.binding, out.binding], { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)] }, groups1d(out.size));
   return out;
 }
 
@@ -62,7 +62,7 @@ export function expandTo(x: Tensor, shape: Shape, scale = 1): Tensor {
   const out = gather(x, shape, broadcastStrides(x.shape, shape), 'expand');
   if (scale !== 1 && out.size) {
     const s = Tensor.empty(shape);
-    dispatch(pipeline('elementwise', 'binary_scalar', { OP: 2, BCAST: false }), [out.buffer, s.buffer], { u: [out.size, 0], f: [scale] }, groups1d(out.size));
+    dispatch(pipeline('elementwise', 'binary_scalar', { OP: 2, BCAST: false }), [out.binding, s.binding], { u: [out.size, 0], f: [scale] }, groups1d(out.size));
     out.dispose();
     return s;
   }
@@ -72,7 +72,7 @@ export function expandTo(x: Tensor, shape: Shape, scale = 1): Tensor {
 /** Copies `outer` rows of `len` floats from src (row stride srcRow, offset srcOff) to dst likewise. */
 export function copySlice(src: Tensor, dst: Tensor, outer: number, len: number, srcRow: number, srcOff: number, dstRow: number, dstOff: number): void {
   if (outer * len === 0) return;
-  dispatch(pipeline('shape', 'copy_slice'), [src.buffer, dst.buffer], { u: [outer, len, srcRow, srcOff, dstRow, dstOff] }, groups1d(outer * len));
+  dispatch(pipeline('shape', 'copy_slice'), [src.binding, dst.binding], { u: [outer, len, srcRow, srcOff, dstRow, dstOff] }, groups1d(outer * len));
 }
 
 export function clone(x: Tensor): Tensor {

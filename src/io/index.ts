@@ -1,0 +1,1 @@
+export { saveSafetensors, loadSafetensors, readSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContent } from './safetensors.js';

@@ -1,0 +1,116 @@
+// The safetensors format: 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}, raw
+// little-endian data. Written to `path.tmp`, then renamed, so a crash never leaves half a file.
+import { WgslgradError, fmtShape } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import { keep } from '../scope.js';
+import { Tensor } from '../tensor.js';
+
+const OP_SAVE = 'saveSafetensors';
+const OP_LOAD = 'loadSafetensors';
+
+/** Serialises float32 tensors (read back from the GPU) into safetensors bytes. */
+export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (metadata) {
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new WgslgradError(OP_SAVE, `metadata value ${k} is ${typeof v}, expected a string`);
+    header.__metadata__ = metadata;
+  }
+  let off = 0;
+  const datas: Float32Array[] = [];
+  for (const name of names) {
+    const t = tensors[name];
+    if (!(t instanceof Tensor)) throw new WgslgradError(OP_SAVE, `${name} is not a Tensor`);
+    if (name === '__metadata__') throw new WgslgradError(OP_SAVE, 'a tensor cannot be named __metadata__');
+    const data = await t.toArray();
+    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [off, off + data.byteLength] };
+    off += data.byteLength;
+    datas.push(data);
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8); // data starts 8-byte aligned
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + off);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let p = 8 + hb.length;
+  for (const d of datas) {
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), p);
+    p += d.byteLength;
+  }
+  return out;
+}
+
+export interface SafetensorsContent {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Parses safetensors bytes into tensors on the GPU; every inconsistency is a WgslgradError. */
+export function decodeSafetensors(bytes: Uint8Array, what = 'data'): SafetensorsContent {
+  if (bytes.length < 8) throw new WgslgradError(OP_LOAD, `${what} is truncated: ${bytes.length} bytes, a safetensors file has at least 8`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hlen = Number(dv.getBigUint64(0, true));
+  if (hlen > bytes.length - 8) throw new WgslgradError(OP_LOAD, `${what}: the header says it is ${hlen} bytes but only ${bytes.length - 8} follow (truncated file?)`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hlen)));
+  } catch (e) {
+    throw new WgslgradError(OP_LOAD, `${what}: the header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WgslgradError(OP_LOAD, `${what}: the header is not a JSON object`);
+  const dataLen = bytes.length - 8 - hlen;
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const tensors: Record<string, Tensor> = {};
+  const made: Tensor[] = [];
+  try {
+    for (const [name, info] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      const { dtype, shape, data_offsets: offs } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      if (dtype !== 'F32') throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has dtype ${JSON.stringify(dtype)}, expected F32`);
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has shape ${JSON.stringify(shape)}`);
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has data_offsets ${JSON.stringify(offs)}`);
+      const [b, e] = offs as [number, number];
+      const n = (shape as number[]).reduce((a, c) => a * c, 1);
+      if (e < b || e - b !== n * 4) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} of shape ${fmtShape(shape as number[])} needs ${n * 4} bytes, its data_offsets [${b}, ${e}] give ${e - b}`);
+      if (e > dataLen) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} ends at byte ${e} of the data, which has only ${dataLen} (truncated file?)`);
+      const start = bytes.byteOffset + 8 + hlen + b;
+      const copy = new Float32Array(n);
+      new Uint8Array(copy.buffer).set(new Uint8Array(bytes.buffer, start, n * 4));
+      const t = keep(tensor(copy, shape as number[]));
+      made.push(t);
+      tensors[name] = t;
+    }
+  } catch (err) {
+    for (const t of made) t.dispose();
+    throw err;
+  }
+  return { tensors, metadata };
+}
+
+/** Writes tensors (and string metadata) as a safetensors file: to `path.tmp`, then renamed. */
+export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+  const bytes = await encodeSafetensors(tensors, metadata);
+  const fs = await import('node:fs/promises');
+  const tmp = `${path}.tmp`;
+  await fs.writeFile(tmp, bytes);
+  await fs.rename(tmp, path);
+}
+
+/** Reads a safetensors file with its metadata. */
+export async function readSafetensors(path: string): Promise<SafetensorsContent> {
+  const fs = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (e) {
+    throw new WgslgradError(OP_LOAD, `cannot read ${path}: ${(e as Error).message}`);
+  }
+  return decodeSafetensors(bytes, path);
+}
+
+/** Reads a safetensors file into tensors by name. */
+export async function loadSafetensors(path: string): Promise<Record<string, Tensor>> {
+  return (await readSafetensors(path)).tensors;
+}

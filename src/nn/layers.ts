@@ -1,0 +1,234 @@
+// Layers with PyTorch's defaults (initialisation, weight layouts, names).
+import { WgslgradError, fmtShape } from '../errors.js';
+import { relu, leakyRelu, tanh, sigmoid } from '../ops/activation.js';
+import { batchNorm } from '../ops/batchnorm.js';
+import { conv2d, convTranspose2d } from '../ops/conv.js';
+import { zeros, ones, rand, randn } from '../ops/creation.js';
+import { dropout } from '../ops/dropout.js';
+import { embedding } from '../ops/embedding.js';
+import { linear } from '../ops/matmul.js';
+import { reshape } from '../ops/shape.js';
+import { Tensor } from '../tensor.js';
+import { Module } from './module.js';
+
+/** U(−1/√fan_in, 1/√fan_in): PyTorch's default for weights (kaiming_uniform, a=√5) and biases. */
+const defaultInit = (shape: number[], fanIn: number): Tensor => {
+  const b = 1 / Math.sqrt(Math.max(1, fanIn));
+  return rand(shape, {}, -b, b);
+};
+
+function positiveInt(op: string, name: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) throw new WgslgradError(op, `${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    positiveInt('Linear', 'inFeatures', inFeatures);
+    positiveInt('Linear', 'outFeatures', outFeatures);
+    this.weight = this.param('weight', defaultInit([outFeatures, inFeatures], inFeatures));
+    this.bias = opts.bias === false ? null : this.param('bias', defaultInit([outFeatures], inFeatures));
+  }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+type K = number | [number, number];
+const kk = (k: K): [number, number] => (typeof k === 'number' ? [k, k] : k);
+
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: K;
+  readonly padding: K;
+  constructor(inChannels: number, outChannels: number, kernelSize: K, opts: { stride?: K; padding?: K; bias?: boolean } = {}) {
+    super();
+    positiveInt('Conv2d', 'inChannels', inChannels);
+    positiveInt('Conv2d', 'outChannels', outChannels);
+    const [kh, kw] = kk(kernelSize);
+    const fanIn = inChannels * kh * kw;
+    this.weight = this.param('weight', defaultInit([outChannels, inChannels, kh, kw], fanIn));
+    this.bias = opts.bias === false ? null : this.param('bias', defaultInit([outChannels], fanIn));
+    this.stride = opts.stride ?? 1;
+    this.padding = opts.padding ?? 0;
+  }
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+}
+
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: K;
+  readonly padding: K;
+  readonly outputPadding: K;
+  constructor(inChannels: number, outChannels: number, kernelSize: K, opts: { stride?: K; padding?: K; outputPadding?: K; bias?: boolean } = {}) {
+    super();
+    positiveInt('ConvTranspose2d', 'inChannels', inChannels);
+    positiveInt('ConvTranspose2d', 'outChannels', outChannels);
+    const [kh, kw] = kk(kernelSize);
+    // PyTorch computes fan_in of the [in, out, kh, kw] weight from its dim 1: out·kh·kw
+    const fanIn = outChannels * kh * kw;
+    this.weight = this.param('weight', defaultInit([inChannels, outChannels, kh, kw], fanIn));
+    this.bias = opts.bias === false ? null : this.param('bias', defaultInit([outChannels], fanIn));
+    this.stride = opts.stride ?? 1;
+    this.padding = opts.padding ?? 0;
+    this.outputPadding = opts.outputPadding ?? 0;
+  }
+  forward(x: Tensor): Tensor {
+    return convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding });
+  }
+}
+
+class BatchNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly eps: number;
+  readonly momentum: number;
+  constructor(private readonly rank: 2 | 4, readonly numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean } = {}) {
+    super();
+    positiveInt(rank === 2 ? 'BatchNorm1d' : 'BatchNorm2d', 'numFeatures', numFeatures);
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? this.param('weight', ones([numFeatures])) : null;
+    this.bias = affine ? this.param('bias', zeros([numFeatures])) : null;
+    this.runningMean = this.buffer('running_mean', zeros([numFeatures]));
+    this.runningVar = this.buffer('running_var', ones([numFeatures]));
+  }
+  /** The forward, optionally with an activation fused into the same kernel (used by Sequential). */
+  forwardFused(x: Tensor, activation: 'relu' | 'leakyRelu' | null, slope = 0.01): Tensor {
+    const name = this.rank === 2 ? 'BatchNorm1d' : 'BatchNorm2d';
+    if (this.rank === 2 ? x.ndim !== 2 : x.ndim !== 4) throw new WgslgradError(name, `input has shape ${fmtShape(x.shape)}, expected ${this.rank === 2 ? '[N,C]' : '[N,C,H,W]'}`);
+    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum: this.momentum, eps: this.eps, activation, slope });
+  }
+  forward(x: Tensor): Tensor {
+    return this.forwardFused(x, null);
+  }
+}
+
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean } = {}) {
+    super(2, numFeatures, opts);
+  }
+}
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean } = {}) {
+    super(4, numFeatures, opts);
+  }
+}
+export { BatchNorm };
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, this.negativeSlope);
+  }
+}
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new WgslgradError('Dropout', `p must be in [0, 1), got ${p}`);
+  }
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training });
+  }
+}
+export class Embedding extends Module {
+  readonly weight: Tensor;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+    super();
+    positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
+    positiveInt('Embedding', 'embeddingDim', embeddingDim);
+    this.weight = this.param('weight', randn([numEmbeddings, embeddingDim]));
+  }
+  forward(indices: Tensor): Tensor {
+    return embedding(indices, this.weight);
+  }
+}
+/** Flattens dims startDim..endDim (default 1..-1) like torch.nn.Flatten. */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    const nd = x.ndim;
+    const s = this.startDim < 0 ? this.startDim + nd : this.startDim;
+    const e = this.endDim < 0 ? this.endDim + nd : this.endDim;
+    if (s < 0 || e >= nd || s > e) throw new WgslgradError('Flatten', `dims ${this.startDim}..${this.endDim} invalid for input ${fmtShape(x.shape)}`);
+    const mid = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    return reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
+  }
+}
+/** Unflatten(shape) splits dim 1 into `shape`; Unflatten(dim, shape) splits `dim` (torch.nn.Unflatten). */
+export class Unflatten extends Module {
+  readonly dim: number;
+  readonly sizes: number[];
+  constructor(dimOrShape: number | number[], shape?: number[]) {
+    super();
+    if (Array.isArray(dimOrShape)) {
+      this.dim = 1;
+      this.sizes = dimOrShape;
+    } else {
+      this.dim = dimOrShape;
+      this.sizes = shape ?? [];
+    }
+    if (this.sizes.length === 0) throw new WgslgradError('Unflatten', 'needs the shape to unflatten into');
+  }
+  forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+    if (d < 0 || d >= x.ndim) throw new WgslgradError('Unflatten', `dim ${this.dim} out of range for input ${fmtShape(x.shape)}`);
+    return reshape(x, [...x.shape.slice(0, d), ...this.sizes, ...x.shape.slice(d + 1)]);
+  }
+}
+
+/** Runs layers in order; a BatchNorm followed by ReLU/LeakyReLU runs as one fused kernel. */
+export class Sequential extends Module {
+  readonly layers: Module[];
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((l, i) => {
+      if (!(l instanceof Module)) throw new WgslgradError('Sequential', `layer ${i} is not a Module`);
+      this.module(String(i), l);
+    });
+    this.layers = layers;
+  }
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const l = this.layers[i]!;
+      const next = this.layers[i + 1];
+      if (l instanceof BatchNorm && (next instanceof ReLU || next instanceof LeakyReLU)) {
+        h = l.forwardFused(h, next instanceof ReLU ? 'relu' : 'leakyRelu', next instanceof LeakyReLU ? next.negativeSlope : 0);
+        i++;
+      } else {
+        h = l.forward(h);
+      }
+    }
+    return h;
+  }
+}

@@ -1,0 +1,102 @@
+// Module: parameters, buffers and submodules with PyTorch's dotted names (`main.0.weight`),
+// train/eval, stateDict/loadStateDict.
+import { WgslgradError, fmtShape } from '../errors.js';
+import { keep } from '../scope.js';
+import { Tensor } from '../tensor.js';
+
+export abstract class Module {
+  training = true;
+  private readonly _params = new Map<string, Tensor | null>();
+  private readonly _buffers = new Map<string, Tensor>();
+  private readonly _modules = new Map<string, Module>();
+
+  abstract forward(x: Tensor, ...rest: Tensor[]): Tensor;
+
+  /** Registers a parameter (requiresGrad set, kept out of scopes); returns it. */
+  protected param(name: string, t: Tensor): Tensor {
+    t.requiresGrad = true;
+    this._params.set(name, keep(t));
+    return t;
+  }
+
+  /** Registers a state tensor that is saved but not trained (batchnorm running statistics). */
+  protected buffer(name: string, t: Tensor): Tensor {
+    this._buffers.set(name, keep(t));
+    return t;
+  }
+
+  /** Registers a submodule under `name`. Module-valued fields are found without this, in field order. */
+  protected module<M extends Module>(name: string, m: M): M {
+    this._modules.set(name, m);
+    return m;
+  }
+
+  /** Direct submodules: registered ones, then Module-valued fields not registered. */
+  children(): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [...this._modules];
+    const seen = new Set(this._modules.values());
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Module && !seen.has(v) && !k.startsWith('_')) {
+        out.push([k, v]);
+        seen.add(v);
+      }
+    }
+    return out;
+  }
+
+  namedParameters(prefix = ''): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [k, t] of this._params) if (t) out.push([prefix + k, t]);
+    for (const [k, m] of this.children()) out.push(...m.namedParameters(`${prefix}${k}.`));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  namedBuffers(prefix = ''): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [k, t] of this._buffers) out.push([prefix + k, t]);
+    for (const [k, m] of this.children()) out.push(...m.namedBuffers(`${prefix}${k}.`));
+    return out;
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const [, m] of this.children()) m.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and buffers by dotted name (the live tensors; save them with wg.io.saveSafetensors). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /** Copies tensors into this module's parameters and buffers. strict: every name must match. */
+  loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+    const own = this.stateDict();
+    const strict = opts.strict ?? true;
+    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    if (strict && (missing.length || unexpected.length)) {
+      throw new WgslgradError('loadStateDict', `${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.join(', ')}` : ''}`);
+    }
+    for (const [k, dst] of Object.entries(own)) {
+      const src = sd[k];
+      if (!src) continue;
+      if (!(src instanceof Tensor)) throw new WgslgradError('loadStateDict', `${k} is not a Tensor`);
+      if (src.shape.join() !== dst.shape.join()) throw new WgslgradError('loadStateDict', `${k} has shape ${fmtShape(src.shape)}, expected ${fmtShape(dst.shape)}`);
+      dst.copy_(src);
+    }
+  }
+
+  /** Makes the module callable as m.call(x) in pipelines; same as forward. */
+  call(x: Tensor, ...rest: Tensor[]): Tensor {
+    return this.forward(x, ...rest);
+  }
+}

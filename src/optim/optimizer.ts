@@ -1,0 +1,132 @@
+// Optimisers keep their parameters in one flat buffer (each parameter a 256-byte-aligned view of
+// it), copy the step's gradients into a flat gradient buffer, and update everything with one
+// kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
+import { WgslgradError, fmtShape } from '../errors.js';
+import { allocStorage, copyBuffer, dispatch, groups1d, pipeline, type Binding, type Storage } from '../gpu/engine.js';
+import { keep } from '../scope.js';
+import { Tensor } from '../tensor.js';
+import { full } from '../ops/creation.js';
+
+const ALIGN = 64; // floats = 256 bytes, the storage-binding offset alignment
+
+export interface OptimizerState {
+  step: number;
+  hyper: Record<string, number | number[] | boolean>;
+  /** per-parameter state tensors by name (`exp_avg.0`, …), copies of the optimiser's own */
+  tensors: Record<string, Tensor>;
+}
+
+export abstract class Optimizer {
+  readonly params: Tensor[];
+  /** float offset of each parameter in the flat buffers */
+  protected readonly offsets: number[];
+  protected readonly total: number;
+  protected readonly flat: Storage;
+  protected readonly gradFlat: Storage;
+  /** per-parameter state (moments, momentum buffers), each a flat buffer like `flat` */
+  protected readonly stateFlat: Storage[];
+  protected stepCount = 0;
+
+  constructor(
+    protected readonly opName: string,
+    params: Iterable<Tensor>,
+    readonly stateNames: string[],
+  ) {
+    this.params = [...params];
+    if (this.params.length === 0) throw new WgslgradError(opName, 'got an empty parameter list');
+    const seen = new Set<Tensor>();
+    this.params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new WgslgradError(opName, `params[${i}] is not a Tensor`);
+      if (!p.requiresGrad || p._node) throw new WgslgradError(opName, `params[${i}] ${fmtShape(p.shape)} is not a leaf tensor with requiresGrad`);
+      if (seen.has(p)) throw new WgslgradError(opName, `params[${i}] appears twice`);
+      seen.add(p);
+    });
+    let off = 0;
+    this.offsets = this.params.map((p) => {
+      const o = off;
+      off += Math.ceil(Math.max(1, p.size) / ALIGN) * ALIGN;
+      return o;
+    });
+    this.total = off;
+    this.flat = allocStorage(this.total * 4);
+    this.gradFlat = allocStorage(this.total * 4);
+    this.stateFlat = stateNames.map(() => allocStorage(this.total * 4));
+    // zero gradients and state; move every parameter into its slot of the flat buffer
+    const z = full([this.total], 0);
+    for (const s of [this.gradFlat, ...this.stateFlat]) copyBuffer(z.storage.buffer, z.storage.offset, s.buffer, s.offset, this.total * 4);
+    z.dispose();
+    this.params.forEach((p, i) => {
+      if (p.size) copyBuffer(p.storage.buffer, p.storage.offset, this.flat.buffer, this.flat.offset + this.offsets[i]! * 4, p.size * 4);
+      p._replaceStorage(this.flat.view(this.offsets[i]! * 4, Math.max(4, p.size * 4)));
+      keep(p);
+    });
+  }
+
+  protected range(s: Storage, start: number, end: number): Binding {
+    return { buffer: s.buffer, offset: s.offset + start * 4, size: Math.max(4, (end - start) * 4) };
+  }
+
+  /** Sets every parameter's gradient to null (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /**
+   * Copies the gradients into the flat buffer and calls `update` once per run of consecutive
+   * parameters that have a gradient (one run, one dispatch, when all have one). Parameters
+   * without a gradient are left alone, as PyTorch does.
+   */
+  protected forEachRun(update: (start: number, end: number) => void): void {
+    let runStart = -1;
+    const close = (i: number) => {
+      if (runStart >= 0) update(this.offsets[runStart]!, i < this.params.length ? this.offsets[i]! : this.total);
+      runStart = -1;
+    };
+    this.params.forEach((p, i) => {
+      const g = p.grad;
+      if (!g) return close(i);
+      if (g.size !== p.size) throw new WgslgradError(this.opName, `gradient of params[${i}] has shape ${fmtShape(g.shape)}, expected ${fmtShape(p.shape)}`);
+      if (p.size) copyBuffer(g.storage.buffer, g.storage.offset, this.gradFlat.buffer, this.gradFlat.offset + this.offsets[i]! * 4, p.size * 4);
+      if (runStart < 0) runStart = i;
+    });
+    close(this.params.length);
+  }
+
+  protected run(file: string, bindings: Binding[], u: number[], f: number[], n: number): void {
+    dispatch(pipeline(file, 'main'), bindings, { u: [n, ...u], f }, groups1d(n));
+  }
+
+  abstract step(): void;
+  protected abstract hyper(): OptimizerState['hyper'];
+  protected abstract setHyper(h: OptimizerState['hyper']): void;
+
+  /** Step count, hyperparameters and copies of the per-parameter state, for checkpoints. */
+  stateDict(): OptimizerState {
+    const tensors: Record<string, Tensor> = {};
+    this.stateNames.forEach((name, k) => {
+      this.params.forEach((p, i) => {
+        const t = keep(Tensor.empty(p.shape));
+        if (p.size) copyBuffer(this.stateFlat[k]!.buffer, this.stateFlat[k]!.offset + this.offsets[i]! * 4, t.storage.buffer, t.storage.offset, p.size * 4);
+        tensors[`${name}.${i}`] = t;
+      });
+    });
+    return { step: this.stepCount, hyper: this.hyper(), tensors };
+  }
+
+  loadStateDict(sd: OptimizerState): void {
+    if (!sd || typeof sd.step !== 'number' || !sd.tensors) throw new WgslgradError(`${this.opName}.loadStateDict`, 'expected {step, hyper, tensors}');
+    this.stateNames.forEach((name, k) => {
+      this.params.forEach((p, i) => {
+        const t = sd.tensors[`${name}.${i}`];
+        if (!t) throw new WgslgradError(`${this.opName}.loadStateDict`, `missing state tensor ${name}.${i}`);
+        if (t.size !== p.size) throw new WgslgradError(`${this.opName}.loadStateDict`, `${name}.${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(p.shape)}`);
+        if (p.size) copyBuffer(t.storage.buffer, t.storage.offset, this.stateFlat[k]!.buffer, this.stateFlat[k]!.offset + this.offsets[i]! * 4, p.size * 4);
+      });
+    });
+    this.stepCount = sd.step;
+    this.setHyper(sd.hyper);
+  }
+}

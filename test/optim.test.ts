@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import * as wg from '../src/index.js';
+import * as cpu from '../src/cpu/index.js';
+import { expectClose, randCpu, rng, toGpu } from './helpers.js';
+
+/** Params of odd sizes (not multiples of the 64-float slot), and their per-step gradients. */
+function problem(seed: number) {
+  const r = rng(seed);
+  const shapes = [[3, 5], [7], [1], [2, 3, 4]];
+  const init = shapes.map((s) => randCpu(r, s));
+  const grads = Array.from({ length: 5 }, () => shapes.map((s) => randCpu(r, s)));
+  return { shapes, init, grads };
+}
+
+describe('Adam', () => {
+  test('after 5 steps equals the CPU reference of PyTorch\'s formula (with weight decay, an lr change, a missing grad)', async () => {
+    const { init, grads } = problem(1);
+    const params = init.map((c) => toGpu(c, true));
+    const o = { lr: 0.01, betas: [0.5, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
+    const opt = new wg.optim.Adam(params, o);
+    const ref = init.map((c) => ({ p: c.data.slice(), m: new Float64Array(c.data.length), v: new Float64Array(c.data.length), t: 0 }));
+    for (let s = 0; s < 5; s++) {
+      if (s === 3) opt.lr = o.lr = 0.003;
+      opt.zeroGrad();
+      params.forEach((p, i) => {
+        if (s === 2 && i === 1) return; // no gradient: PyTorch leaves this parameter and its state alone
+        p.grad = toGpu(grads[s]![i]!);
+      });
+      opt.step();
+      ref.forEach((st, i) => {
+        if (s === 2 && i === 1) return;
+        st.t++;
+        cpu.adam(st.p, grads[s]![i]!.data, st.m, st.v, s + 1, o);
+      });
+    }
+    for (let i = 0; i < params.length; i++) await expectClose(params[i]!, { shape: init[i]!.shape, data: ref[i]!.p }, 1e-5, 1e-6, `param ${i}`);
+  });
+  test('one kernel dispatch per step updates every parameter', async () => {
+    const params = [wg.randn([10, 10], { seed: 1, requiresGrad: true }), wg.randn([3], { seed: 2, requiresGrad: true }), wg.randn([100], { seed: 3, requiresGrad: true })];
+    const opt = new wg.optim.Adam(params, { lr: 1e-3 });
+    for (const p of params) p.grad = wg.ones(p.shape);
+    await wg.sync();
+    const before = wg.engineStats().dispatches;
+    opt.step();
+    expect(wg.engineStats().dispatches - before).toBe(1);
+  });
+  test('stateDict / loadStateDict resume exactly', async () => {
+    const { init, grads } = problem(2);
+    const a = init.map((c) => toGpu(c, true));
+    const b = init.map((c) => toGpu(c, true));
+    const oa = new wg.optim.Adam(a, { lr: 0.05 });
+    const ob = new wg.optim.Adam(b, { lr: 0.05 });
+    const stepWith = (opt: wg.optim.Adam, ps: wg.Tensor[], s: number) => {
+      opt.zeroGrad();
+      ps.forEach((p, i) => (p.grad = toGpu(grads[s]![i]!)));
+      opt.step();
+    };
+    for (let s = 0; s < 3; s++) stepWith(oa, a, s);
+    // b gets a's parameters and optimiser state, then both take two more steps
+    const state = oa.stateDict();
+    expect(state.step).toBe(3);
+    expect(Object.keys(state.tensors)).toContain('exp_avg_sq.3');
+    b.forEach((p, i) => p.copy_(a[i]!));
+    ob.loadStateDict(state);
+    for (let s = 3; s < 5; s++) {
+      stepWith(oa, a, s);
+      stepWith(ob, b, s);
+    }
+    for (let i = 0; i < a.length; i++) expect(await b[i]!.toArray()).toEqual(await a[i]!.toArray());
+    expect(() => ob.loadStateDict({ step: 1, hyper: {}, tensors: {} })).toThrow(/missing state tensor exp_avg.0/);
+  });
+  test('bad options and parameters', () => {
+    expect(() => new wg.optim.Adam([wg.ones([2])])).toThrow(/params\[0\] \[2\] is not a leaf tensor with requiresGrad/);
+    expect(() => new wg.optim.Adam([wg.ones([2], { requiresGrad: true })], { betas: [1, 0.9] })).toThrow(/Adam: betas must be in \[0, 1\)/);
+  });
+});
+
+describe('SGD', () => {
+  for (const o of [
+    { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
+    { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01, nesterov: false },
+    { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: true },
+  ]) {
+    test(`5 steps equal the CPU reference ${JSON.stringify(o)}`, async () => {
+      const { init, grads } = problem(3);
+      const params = init.map((c) => toGpu(c, true));
+      const opt = new wg.optim.SGD(params, o);
+      const ref = init.map((c) => ({ p: c.data.slice(), b: new Float64Array(c.data.length) }));
+      for (let s = 0; s < 5; s++) {
+        opt.zeroGrad();
+        params.forEach((p, i) => (p.grad = toGpu(grads[s]![i]!)));
+        opt.step();
+        ref.forEach((st, i) => cpu.sgd(st.p, grads[s]![i]!.data, st.b, s === 0, o));
+      }
+      for (let i = 0; i < params.length; i++) await expectClose(params[i]!, { shape: init[i]!.shape, data: ref[i]!.p }, 1e-5, 1e-6, `param ${i}`);
+    });
+  }
+});
