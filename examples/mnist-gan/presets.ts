@@ -1,0 +1,157 @@
+// The models of the five MNIST GAN reports (../shared/docs/gan-references.md) as presets.
+import * as wg from '../../src/index.js';
+const { nn } = wg;
+
+export type PresetName = 'dcgan' | 'mlp' | 'mlp64' | 'vanilla' | 'cdcgan' | 'cgan';
+
+export interface Preset {
+  name: PresetName;
+  report: string;
+  z: number;
+  batch: number;
+  epochs: number;
+  lrG: number;
+  lrD: number;
+  beta1: number;
+  beta2: number;
+  /** D ends in a logit (BCEWithLogits) rather than a sigmoid (BCE) */
+  logits: boolean;
+  conditional: boolean;
+  /** epochs at which to save sample grids (R1); otherwise every sampleEvery steps */
+  sampleEpochs: number[];
+  sampleEvery: number;
+  /** R5's step schedule: both rates × gamma every `every` epochs (0 = none) */
+  schedule: { every: number; gamma: number };
+  xavier: boolean;
+  build(): { G: GanModule; D: GanModule };
+}
+
+/** G(z, onehot) → images [B,784]; D(images [B,784], labels) → [B,1] probabilities or logits. */
+export abstract class GanModule extends wg.nn.Module {
+  abstract override forward(x: wg.Tensor, labelsOneHot?: wg.Tensor, labelIdx?: wg.Tensor): wg.Tensor;
+}
+
+class Seq extends GanModule {
+  constructor(readonly net: wg.nn.Sequential, private readonly inShape?: number[], private readonly condition: 'none' | 'concat' = 'none') {
+    super();
+  }
+  forward(x: wg.Tensor, onehot?: wg.Tensor): wg.Tensor {
+    let h = this.condition === 'concat' && onehot ? wg.concat([x, onehot], 1) : x;
+    if (this.inShape) h = h.reshape([h.shape[0]!, ...this.inShape]);
+    const y = this.net.forward(h);
+    return y.reshape([y.shape[0]!, -1]);
+  }
+}
+
+/** R4's conditional DCGAN discriminator: the one-hot label as 10 constant 28×28 planes next to the image. */
+class CondConvD extends GanModule {
+  net = new nn.Sequential(
+    new nn.Conv2d(11, 64, 4, { stride: 2, padding: 1 }),
+    new nn.LeakyReLU(0.2),
+    new nn.Conv2d(64, 128, 4, { stride: 2, padding: 1 }),
+    new nn.BatchNorm2d(128),
+    new nn.LeakyReLU(0.2),
+    new nn.Flatten(),
+    new nn.Linear(128 * 7 * 7, 1),
+    new nn.Sigmoid(),
+  );
+  private planes: wg.Tensor | null = null;
+  forward(x: wg.Tensor, onehot?: wg.Tensor): wg.Tensor {
+    const B = x.shape[0]!;
+    this.planes ??= wg.keep(wg.ones([1, 10, 28, 28]));
+    const maps = wg.mul(onehot!.reshape([B, 10, 1, 1]), this.planes);
+    return this.net.forward(wg.concat([x.reshape([B, 1, 28, 28]), maps], 1));
+  }
+}
+
+/** R5's discriminator: [flat image ‖ label embedding(10)] → 256 → 128 (LeakyReLU 0.2) → 1 → Sigmoid. */
+class EmbedD extends GanModule {
+  embed = new nn.Embedding(10, 10);
+  net = new nn.Sequential(new nn.Linear(784 + 10, 256), new nn.LeakyReLU(0.2), new nn.Linear(256, 128), new nn.LeakyReLU(0.2), new nn.Linear(128, 1), new nn.Sigmoid());
+  forward(x: wg.Tensor, _onehot?: wg.Tensor, idx?: wg.Tensor): wg.Tensor {
+    return this.net.forward(wg.concat([x, this.embed.forward(idx!)], 1));
+  }
+}
+
+const dcganG = (zIn: number, conditional: boolean) =>
+  new Seq(
+    new nn.Sequential(
+      new nn.Linear(zIn, 128 * 7 * 7),
+      new nn.BatchNorm1d(128 * 7 * 7),
+      new nn.ReLU(),
+      new nn.Unflatten([128, 7, 7]),
+      new nn.ConvTranspose2d(128, 64, 4, { stride: 2, padding: 1 }),
+      new nn.BatchNorm2d(64),
+      new nn.ReLU(),
+      new nn.ConvTranspose2d(64, 1, 4, { stride: 2, padding: 1 }),
+      new nn.Tanh(),
+    ),
+    undefined,
+    conditional ? 'concat' : 'none',
+  );
+
+const base = { beta2: 0.999, logits: false, conditional: false, sampleEpochs: [] as number[], sampleEvery: 500, schedule: { every: 0, gamma: 1 }, xavier: false };
+
+export const PRESETS: Record<PresetName, Preset> = {
+  dcgan: {
+    ...base, name: 'dcgan', report: 'R1 (U. Maryland): DCGAN, BCE, Adam 2e-4 β=(0.5, 0.999)',
+    z: 100, batch: 128, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, sampleEpochs: [1, 5, 50, 100, 150, 200],
+    build: () => ({
+      G: dcganG(100, false),
+      D: new Seq(
+        new nn.Sequential(
+          new nn.Conv2d(1, 64, 4, { stride: 2, padding: 1 }),
+          new nn.LeakyReLU(0.2),
+          new nn.Conv2d(64, 128, 4, { stride: 2, padding: 1 }),
+          new nn.LeakyReLU(0.2),
+          new nn.Flatten(),
+          new nn.Linear(128 * 7 * 7, 1),
+          new nn.Sigmoid(),
+        ),
+        [1, 28, 28],
+      ),
+    }),
+  },
+  mlp: {
+    ...base, name: 'mlp', report: 'R3 (M. Evans): MLP GAN, LeakyReLU 0.2, Dropout 0.3, BCE, Adam 2e-4',
+    z: 100, batch: 100, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.9,
+    build: () => ({
+      G: new Seq(new nn.Sequential(new nn.Linear(100, 256), new nn.LeakyReLU(0.2), new nn.Linear(256, 512), new nn.LeakyReLU(0.2), new nn.Linear(512, 1024), new nn.LeakyReLU(0.2), new nn.Linear(1024, 784), new nn.Tanh())),
+      D: new Seq(new nn.Sequential(new nn.Linear(784, 1024), new nn.LeakyReLU(0.2), new nn.Dropout(0.3), new nn.Linear(1024, 512), new nn.LeakyReLU(0.2), new nn.Dropout(0.3), new nn.Linear(512, 256), new nn.LeakyReLU(0.2), new nn.Dropout(0.3), new nn.Linear(256, 1), new nn.Sigmoid())),
+    }),
+  },
+  mlp64: {
+    ...base, name: 'mlp64', report: 'R2 (DeepLearning.AI): MLP GAN, z 64, BCEWithLogits, Adam 2e-4, batch 128',
+    z: 64, batch: 128, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.9, logits: true, sampleEvery: 500,
+    build: () => {
+      const block = (i: number, o: number) => [new nn.Linear(i, o), new nn.BatchNorm1d(o), new nn.ReLU()];
+      const dblock = (i: number, o: number) => [new nn.Linear(i, o), new nn.LeakyReLU(0.2)];
+      return {
+        G: new Seq(new nn.Sequential(...block(64, 128), ...block(128, 256), ...block(256, 512), ...block(512, 1024), new nn.Linear(1024, 784), new nn.Tanh())),
+        D: new Seq(new nn.Sequential(...dblock(784, 512), ...dblock(512, 256), ...dblock(256, 128), new nn.Linear(128, 1))),
+      };
+    },
+  },
+  vanilla: {
+    ...base, name: 'vanilla', report: 'R4 (TensorFlow course): vanilla GAN 100 → 150 → 300 → 784, BCE, Adam 2e-4 β1 0.5',
+    z: 100, batch: 128, epochs: 100, lrG: 2e-4, lrD: 2e-4, beta1: 0.5,
+    build: () => ({
+      G: new Seq(new nn.Sequential(new nn.Linear(100, 150), new nn.ReLU(), new nn.Linear(150, 300), new nn.ReLU(), new nn.Linear(300, 784), new nn.Tanh())),
+      D: new Seq(new nn.Sequential(new nn.Linear(784, 300), new nn.ReLU(), new nn.Linear(300, 150), new nn.ReLU(), new nn.Linear(150, 1), new nn.Sigmoid())),
+    }),
+  },
+  cdcgan: {
+    ...base, name: 'cdcgan', report: 'R4 (TensorFlow course): conditional DCGAN, one-hot label joined to z and to D\'s input, Adam 2e-4 β1 0.5',
+    z: 100, batch: 128, epochs: 100, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, conditional: true, sampleEpochs: [1, 5, 10, 25, 50, 100],
+    build: () => ({ G: dcganG(110, true), D: new CondConvD() }),
+  },
+  cgan: {
+    ...base, name: 'cgan', report: 'R5 (Politecnico di Milano): conditional MLP GAN, label embedding in D, Xavier init, separate G/D rates, step schedule',
+    z: 128, batch: 64, epochs: 1500, lrG: 2e-4, lrD: 1e-4, beta1: 0.5, conditional: true, xavier: true, schedule: { every: 500, gamma: 0.5 },
+    sampleEpochs: [1, 10, 100, 500, 1000, 1500],
+    build: () => ({
+      G: new Seq(new nn.Sequential(new nn.Linear(128 + 10, 128), new nn.ReLU(), new nn.Linear(128, 256), new nn.ReLU(), new nn.Linear(256, 784), new nn.Tanh()), undefined, 'concat'),
+      D: new EmbedD(),
+    }),
+  },
+};

@@ -1,0 +1,363 @@
+// The GAN training loop: one D step on real + fake, one G step, Adam for both; metrics accumulated
+// on the GPU and read once per logging interval; samples, plots, checkpoints, exact resume.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as wg from '../../src/index.js';
+import { gatherBatch, Rng, type Mnist } from './data.js';
+import { composite, linePlot } from './plot.js';
+import { PRESETS, type GanModule, type PresetName } from './presets.js';
+
+export interface RunConfig {
+  preset: PresetName;
+  epochs: number;
+  /** stop after this many steps in all (0: run the epochs) */
+  steps: number;
+  batch: number;
+  lrG: number;
+  lrD: number;
+  beta1: number;
+  beta2: number;
+  z: number;
+  seed: number;
+  out: string;
+  sampleEvery: number;
+  sampleEpochs: number[];
+  logEvery: number;
+  data: string;
+  val: number;
+}
+
+export interface MetricsRow {
+  epoch: number;
+  step: number;
+  d_loss: number;
+  g_loss: number;
+  d_x: number;
+  d_g_z: number;
+  g_grad_norm: number;
+  d_grad_norm: number;
+  lr_g: number;
+  lr_d: number;
+  images_per_s: number;
+}
+
+const CSV_COLUMNS: Array<keyof MetricsRow> = ['epoch', 'step', 'd_loss', 'g_loss', 'd_x', 'd_g_z', 'g_grad_norm', 'd_grad_norm', 'lr_g', 'lr_d', 'images_per_s'];
+
+interface TrainState {
+  epoch: number; // completed epochs
+  step: number; // completed steps
+  pos: number; // batches done in the current epoch
+  rngEpochStart: number; // shuffling generator state at the start of the current epoch
+  lrG: number;
+  lrD: number;
+}
+
+/** A per-step seed, so noise and dropout masks depend only on (seed, step): resumed runs repeat them. */
+const stepSeed = (seed: number, step: number): number => (Math.imul(seed ^ 0x5bd1e995, 2654435761) + Math.imul(step + 1, 40503)) >>> 0;
+
+export class GanRun {
+  readonly G: GanModule;
+  readonly D: GanModule;
+  readonly optG: wg.optim.Adam;
+  readonly optD: wg.optim.Adam;
+  readonly preset: (typeof PRESETS)[PresetName];
+  state: TrainState;
+  rows: MetricsRow[] = [];
+  samples: Array<{ name: string; data: Float32Array }> = [];
+  private acc: wg.Tensor | null = null;
+  private accSteps = 0;
+  private norms: [wg.Tensor, wg.Tensor] | null = null;
+  private lastLog = { time: performance.now(), step: 0 };
+  private readonly fixedZ: wg.Tensor;
+  private readonly fixedOneHot: wg.Tensor | null;
+  private readonly fixedIdx: wg.Tensor | null;
+  readonly sampleCount: number;
+  private readonly onProgress: (line: string, final: boolean) => void;
+
+  constructor(readonly cfg: RunConfig, readonly data: Mnist, onProgress?: (line: string, final: boolean) => void) {
+    this.preset = PRESETS[cfg.preset];
+    wg.manualSeed(cfg.seed);
+    const { G, D } = this.preset.build();
+    this.G = G;
+    this.D = D;
+    if (this.preset.xavier) {
+      for (const m of [G, D]) for (const [name, p] of m.namedParameters()) if (name.endsWith('weight') && p.ndim === 2 && !name.includes('embed')) wg.nn.init.xavierUniform(p);
+      for (const m of [G, D]) for (const [name, p] of m.namedParameters()) if (name.endsWith('bias')) wg.nn.init.zeros(p);
+    }
+    this.optG = new wg.optim.Adam(G.parameters(), { lr: cfg.lrG, betas: [cfg.beta1, cfg.beta2] });
+    this.optD = new wg.optim.Adam(D.parameters(), { lr: cfg.lrD, betas: [cfg.beta1, cfg.beta2] });
+    this.state = { epoch: 0, step: 0, pos: 0, rngEpochStart: cfg.seed >>> 0, lrG: cfg.lrG, lrD: cfg.lrD };
+    // fixed noise for the progress grids: 64 samples, or 10 per digit (a row per digit) when conditional
+    this.sampleCount = this.preset.conditional ? 100 : 64;
+    this.fixedZ = wg.keep(wg.randn([this.sampleCount, cfg.z], { seed: cfg.seed + 777 }));
+    if (this.preset.conditional) {
+      const idx = Float32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
+      this.fixedIdx = wg.keep(wg.tensor(idx, [100]));
+      this.fixedOneHot = wg.keep(wg.tensor(oneHot(idx), [100, 10]));
+    } else {
+      this.fixedIdx = this.fixedOneHot = null;
+    }
+    this.onProgress = onProgress ?? (() => undefined);
+  }
+
+  get stepsPerEpoch(): number {
+    return Math.floor(this.data.train.count / this.cfg.batch);
+  }
+
+  get totalSteps(): number {
+    const byEpochs = this.cfg.epochs * this.stepsPerEpoch;
+    return this.cfg.steps ? Math.min(this.cfg.steps, byEpochs || this.cfg.steps) : byEpochs;
+  }
+
+  /** One training step on the given batch; records only, submits once at the end of the scope. */
+  private trainStep(x: Float32Array, labels: Float32Array, logNow: boolean): void {
+    const { cfg, G, D, preset } = this;
+    const B = cfg.batch;
+    const lossFn = preset.logits ? wg.bceWithLogits : wg.bce;
+    wg.scope(() => {
+      wg.manualSeed(stepSeed(cfg.seed, this.state.step));
+      const real = wg.tensor(x, [B, 784]);
+      const idx = preset.conditional ? wg.tensor(labels, [B]) : undefined;
+      const onehot = preset.conditional ? wg.tensor(oneHot(labels), [B, 10]) : undefined;
+      const z = wg.randn([B, cfg.z]);
+      const ones = wg.ones([B, 1]);
+      const zeros = wg.zeros([B, 1]);
+      const fake = G.forward(z, onehot);
+      // D step: real → 1, fake → 0
+      this.optD.zeroGrad();
+      const dReal = D.forward(real, onehot, idx);
+      const dFake = D.forward(fake.detach(), onehot, idx);
+      const lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
+      lossD.backward();
+      const dNorm = logNow ? wg.nn.utils.gradNorm(D.parameters()) : null;
+      this.optD.step();
+      // G step: make D call the fakes real
+      this.optG.zeroGrad();
+      const lossG = lossFn(D.forward(fake, onehot, idx), ones);
+      lossG.backward();
+      const gNorm = logNow ? wg.nn.utils.gradNorm(G.parameters()) : null;
+      this.optG.step();
+      wg.noGrad(() => {
+        const px = preset.logits ? wg.sigmoid(dReal) : dReal;
+        const pf = preset.logits ? wg.sigmoid(dFake) : dFake;
+        const m = wg.concat([lossD.reshape([1]), lossG.reshape([1]), px.mean().reshape([1]), pf.mean().reshape([1])], 0);
+        const next = wg.keep(this.acc ? this.acc.add(m) : m);
+        this.acc?.dispose();
+        this.acc = next;
+      });
+      this.accSteps++;
+      if (dNorm && gNorm) this.norms = [wg.keep(gNorm), wg.keep(dNorm)];
+    });
+  }
+
+  /** Reads the accumulated metrics (one readback), appends a row, resets the accumulators. */
+  private async log(): Promise<MetricsRow | null> {
+    if (!this.acc || this.accSteps === 0) return null;
+    const [a, norms] = await Promise.all([this.acc.toArray(), this.norms ? Promise.all(this.norms.map((t) => t.item())) : Promise.resolve([NaN, NaN])]);
+    const n = this.accSteps;
+    const now = performance.now();
+    const row: MetricsRow = {
+      epoch: this.state.epoch + this.state.pos / this.stepsPerEpoch,
+      step: this.state.step,
+      d_loss: a[0]! / n,
+      g_loss: a[1]! / n,
+      d_x: a[2]! / n,
+      d_g_z: a[3]! / n,
+      g_grad_norm: norms[0]!,
+      d_grad_norm: norms[1]!,
+      lr_g: this.optG.lr,
+      lr_d: this.optD.lr,
+      images_per_s: ((this.state.step - this.lastLog.step) * this.cfg.batch) / ((now - this.lastLog.time) / 1000),
+    };
+    if (!Number.isFinite(row.d_loss) || !Number.isFinite(row.g_loss)) {
+      throw new wg.WgslgradError('train', `the losses are not finite at step ${row.step} (D ${row.d_loss}, G ${row.g_loss}): training diverged; try a lower --lr`);
+    }
+    this.lastLog = { time: now, step: this.state.step };
+    this.acc.dispose();
+    this.acc = null;
+    this.accSteps = 0;
+    this.norms?.forEach((t) => t.dispose());
+    this.norms = null;
+    this.rows.push(row);
+    await this.writeCsv();
+    return row;
+  }
+
+  /** metrics.csv, rewritten whole (temp file + rename) at each logging interval. */
+  private async writeCsv(): Promise<void> {
+    const path = join(this.cfg.out, 'metrics.csv');
+    const header = CSV_COLUMNS.join(',') + '\n';
+    const body = this.rows.map((r) => CSV_COLUMNS.map((k) => (k === 'epoch' ? r[k].toFixed(3) : k === 'step' ? String(r[k]) : Number(r[k].toPrecision(6)))).join(',')).join('\n') + '\n';
+    await writeFile(`${path}.tmp`, header + body);
+    await rename(`${path}.tmp`, path);
+  }
+
+  /** The fixed-noise grid at this point of training, saved as samples/<name>.png. */
+  async sample(name: string): Promise<void> {
+    const G = this.G;
+    G.eval();
+    const data = await wg.scope(() => wg.noGrad(() => G.forward(this.fixedZ, this.fixedOneHot ?? undefined, this.fixedIdx ?? undefined))).toArray();
+    G.train();
+    this.samples.push({ name, data });
+    await mkdir(join(this.cfg.out, 'samples'), { recursive: true });
+    await wg.io.saveImageGrid(join(this.cfg.out, 'samples', `${name}.png`), data, this.sampleCount, 28, 28, { cols: this.preset.conditional ? 10 : 8 });
+    const pick = this.samples.length <= 12 ? this.samples : Array.from({ length: 12 }, (_, i) => this.samples[Math.round((i * (this.samples.length - 1)) / 11)]!);
+    const tiles = pick.map((s) => ({ ...wg.io.imageGrid(s.data, this.sampleCount, 28, 28, { cols: this.preset.conditional ? 10 : 8, pad: 1 }), caption: s.name }));
+    await composite(tiles, Math.min(4, tiles.length)).save(join(this.cfg.out, 'progress.png'));
+  }
+
+  async plots(): Promise<void> {
+    if (this.rows.length < 2) return;
+    const xs = this.rows.map((r) => r.step);
+    const xl = 'step';
+    await linePlot(`${this.cfg.preset}: losses`, xl, [
+      { name: 'D loss', color: [214, 39, 40], xs, ys: this.rows.map((r) => r.d_loss) },
+      { name: 'G loss', color: [31, 119, 180], xs, ys: this.rows.map((r) => r.g_loss) },
+    ], { hlines: this.preset.logits ? [] : [{ y: Math.log(4), label: 'log 4' }, { y: Math.log(2), label: 'log 2' }] }).save(join(this.cfg.out, 'losses.png'));
+    await linePlot(`${this.cfg.preset}: mean D confidence`, xl, [
+      { name: 'D(x)', color: [44, 160, 44], xs, ys: this.rows.map((r) => r.d_x) },
+      { name: 'D(G(z))', color: [148, 103, 189], xs, ys: this.rows.map((r) => r.d_g_z) },
+    ], { hlines: [{ y: 0.5, label: '1/2' }] }).save(join(this.cfg.out, 'confidence.png'));
+  }
+
+  /** Writes models, optimiser states and state.json into checkpoint/, atomically (a new folder swapped in). */
+  async checkpoint(): Promise<void> {
+    const dir = join(this.cfg.out, 'checkpoint');
+    const tmp = `${dir}.tmp`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await wg.io.saveSafetensors(join(tmp, 'generator.safetensors'), this.G.stateDict(), { preset: this.cfg.preset });
+    await wg.io.saveSafetensors(join(tmp, 'discriminator.safetensors'), this.D.stateDict(), { preset: this.cfg.preset });
+    for (const [name, opt] of [['optimizer_g', this.optG], ['optimizer_d', this.optD]] as const) {
+      const st = opt.stateDict();
+      await wg.io.saveSafetensors(join(tmp, `${name}.safetensors`), st.tensors, { step: String(st.step), hyper: JSON.stringify(st.hyper) });
+      for (const t of Object.values(st.tensors)) t.dispose();
+    }
+    await writeFile(join(tmp, 'state.json'), JSON.stringify({ ...this.state, config: this.cfg, rows: this.rows, samples: this.samples.map((s) => s.name) }, null, 1));
+    if (existsSync(dir)) await rename(dir, `${dir}.old`);
+    await rename(tmp, dir);
+    await rm(`${dir}.old`, { recursive: true, force: true });
+  }
+
+  /** Restores models, optimisers and the loop position from a checkpoint folder. */
+  async restore(dir: string): Promise<void> {
+    const need = ['state.json', 'generator.safetensors', 'discriminator.safetensors', 'optimizer_g.safetensors', 'optimizer_d.safetensors'];
+    for (const f of need) if (!existsSync(join(dir, f))) throw new wg.WgslgradError('resume', `${dir} is not a checkpoint: ${f} is missing`);
+    let st: TrainState & { rows?: MetricsRow[]; samples?: string[] };
+    try {
+      st = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+    } catch (e) {
+      throw new wg.WgslgradError('resume', `${join(dir, 'state.json')} is not valid JSON (${(e as Error).message})`);
+    }
+    for (const k of ['epoch', 'step', 'pos', 'rngEpochStart', 'lrG', 'lrD'] as const) {
+      if (typeof st[k] !== 'number') throw new wg.WgslgradError('resume', `${join(dir, 'state.json')}: ${k} is missing or not a number`);
+    }
+    this.G.loadStateDict(await wg.io.loadSafetensors(join(dir, 'generator.safetensors')));
+    this.D.loadStateDict(await wg.io.loadSafetensors(join(dir, 'discriminator.safetensors')));
+    for (const [name, opt] of [['optimizer_g', this.optG], ['optimizer_d', this.optD]] as const) {
+      const { tensors, metadata } = await wg.io.readSafetensors(join(dir, `${name}.safetensors`));
+      let hyper: Record<string, number | number[] | boolean>;
+      try {
+        hyper = JSON.parse(metadata.hyper ?? '');
+      } catch {
+        throw new wg.WgslgradError('resume', `${name}.safetensors has no readable hyperparameters in its metadata`);
+      }
+      opt.loadStateDict({ step: Number(metadata.step), hyper, tensors });
+      for (const t of Object.values(tensors)) t.dispose();
+    }
+    this.state = { epoch: st.epoch, step: st.step, pos: st.pos, rngEpochStart: st.rngEpochStart, lrG: st.lrG, lrD: st.lrD };
+    this.optG.lr = st.lrG;
+    this.optD.lr = st.lrD;
+    this.rows = Array.isArray(st.rows) ? st.rows : [];
+    this.lastLog = { time: performance.now(), step: st.step };
+  }
+
+  /** Trains until the configured epochs or steps are done. */
+  async run(): Promise<void> {
+    const { cfg, data } = this;
+    const n = data.train.count;
+    const B = cfg.batch;
+    if (B > n) throw new wg.WgslgradError('train', `--batch ${B} is larger than the training set (${n})`);
+    const xBuf = new Float32Array(B * 784);
+    const yBuf = new Float32Array(B);
+    const total = this.totalSteps;
+    const rng = new Rng(this.state.rngEpochStart);
+    let order = rng.permutation(n);
+    const t0 = performance.now();
+    const step0 = this.state.step;
+    while (this.state.step < total) {
+      gatherBatch(data.train, order, this.state.pos * B, B, xBuf, yBuf);
+      const logNow = (this.state.step + 1) % cfg.logEvery === 0 || this.state.step + 1 === total;
+      this.trainStep(xBuf, yBuf, logNow);
+      this.state.step++;
+      this.state.pos++;
+      if (logNow) {
+        const row = await this.log();
+        if (row) this.progress(row, total, t0, step0);
+      }
+      if (cfg.sampleEvery > 0 && this.state.step % cfg.sampleEvery === 0) await this.sample(`step-${String(this.state.step).padStart(6, '0')}`);
+      if (this.state.pos === this.stepsPerEpoch) {
+        this.state.epoch++;
+        this.state.pos = 0;
+        this.state.rngEpochStart = rng.state;
+        order = rng.permutation(n);
+        const sch = this.preset.schedule;
+        if (sch.every > 0 && this.state.epoch % sch.every === 0) {
+          this.optG.lr = this.state.lrG = this.state.lrG * sch.gamma;
+          this.optD.lr = this.state.lrD = this.state.lrD * sch.gamma;
+        }
+        if (cfg.sampleEpochs.includes(this.state.epoch)) await this.sample(`epoch-${String(this.state.epoch).padStart(3, '0')}`);
+        await this.checkpoint();
+      }
+    }
+    if (!this.samples.some((s) => s.name === `step-${String(this.state.step).padStart(6, '0')}`)) await this.sample(`step-${String(this.state.step).padStart(6, '0')}`);
+    await this.plots();
+    await this.checkpoint();
+  }
+
+  private progress(row: MetricsRow, total: number, t0: number, step0: number): void {
+    const done = this.state.step - step0;
+    const rate = done / ((performance.now() - t0) / 1000);
+    const eta = (total - this.state.step) / Math.max(rate, 1e-9);
+    const pct = this.state.step / total;
+    const bar = '#'.repeat(Math.round(pct * 20)).padEnd(20, '.');
+    this.onProgress(
+      `[${bar}] step ${this.state.step}/${total} epoch ${row.epoch.toFixed(2)} D ${row.d_loss.toFixed(3)} G ${row.g_loss.toFixed(3)} D(x) ${row.d_x.toFixed(2)} D(G(z)) ${row.d_g_z.toFixed(2)} ${row.images_per_s.toFixed(0)} img/s ETA ${fmtTime(eta)}`,
+      this.state.step === total,
+    );
+  }
+
+  /** R3's table: mean D and G loss per epoch, every 10th epoch (every epoch for short runs). */
+  lossTable(): string {
+    const byEpoch = new Map<number, { d: number; g: number; n: number }>();
+    for (const r of this.rows) {
+      const e = Math.max(1, Math.ceil(r.epoch));
+      const a = byEpoch.get(e) ?? { d: 0, g: 0, n: 0 };
+      a.d += r.d_loss;
+      a.g += r.g_loss;
+      a.n++;
+      byEpoch.set(e, a);
+    }
+    const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
+    const shown = epochs.length > 10 ? epochs.filter((e) => e === 1 || e % 10 === 0 || e === epochs[epochs.length - 1]) : epochs;
+    const lines = ['epoch   D loss   G loss'];
+    for (const e of shown) {
+      const a = byEpoch.get(e)!;
+      lines.push(`${String(e).padStart(5)}  ${(a.d / a.n).toFixed(4).padStart(7)}  ${(a.g / a.n).toFixed(4).padStart(7)}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+export function oneHot(labels: Float32Array): Float32Array {
+  const out = new Float32Array(labels.length * 10);
+  labels.forEach((l, i) => (out[i * 10 + l] = 1));
+  return out;
+}
+
+export function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+}
