@@ -9,7 +9,9 @@
 // weight_grad: D[a,b,kh,kw] = Σ_{n,gh,gw} G[n,a,gh,gw] · X[n,b,gh·sh−ph+kh, gw·sw−pw+kw]
 //   rows = a, columns = (b, kh, kw). conv2d: G = output grad, X = input. conv_transpose2d:
 //   G = input, X = output grad (its weight [in,out,kh,kw] gets the same formula).
-//   pu: 0 N, 1 A, 2 GH, 3 GW, 4 B, 5 XH, 6 XW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
+//   The sum over n is split into chunks of pu(13) images (workgroup z = chunk); chunk z writes its
+//   partial sums to D[z, a, b, kh, kw], and the caller adds the chunks up.
+//   pu: 0 N, 1 A, 2 GH, 3 GW, 4 B, 5 XH, 6 XW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw, 13 chunk
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
@@ -105,7 +107,8 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   var b: array<f32, TN>;
   let GHW = GH * GW;
   let XHW = XH * XW_;
-  for (var n = 0u; n < N; n++) {
+  let nEnd = min(N, (wid.z + 1u) * pu(13u));
+  for (var n = wid.z * pu(13u); n < nEnd; n++) {
     let gN = n * A * GHW;
     let xN = n * B * XHW;
     for (var gh = 0u; gh < GH; gh++) {
@@ -132,7 +135,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     if (r >= A) { break; }
     for (var j = 0u; j < TN; j++) {
       let q = q0 + j * WGX;
-      if (q < COLS) { D[r * COLS + q] = acc[i][j]; }
+      if (q < COLS) { D[(wid.z * A + r) * COLS + q] = acc[i][j]; }
     }
   }
 }

@@ -20,3 +20,4 @@ export { embedding } from './ops/embedding.js';
 export * as optim from './optim/index.js';
 export * as nn from './nn/index.js';
 export * as io from './io/index.js';
+export { crossEntropy } from './ops/cross_entropy.js';

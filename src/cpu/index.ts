@@ -13,3 +13,4 @@ export * from './dropout.js';
 export * from './embedding.js';
 export * from './adam.js';
 export * from './sgd.js';
+export * from './cross_entropy.js';

@@ -11,6 +11,20 @@ import { sum } from './reduce.js';
 
 export const CONV_TUNING = { TM: 8, TN: 8, WGX: 8, WGY: 8 };
 
+/**
+ * Register block and workgroup shape for a GEMM with `rows` output rows (channels): the 8×8 block
+ * of CONV_TUNING when there are enough rows, narrower blocks when few (a 1-channel output with 8-row
+ * blocks would compute 8 copies of every value).
+ */
+export function convTuning(rows: number): typeof CONV_TUNING {
+  if (rows >= 48) return CONV_TUNING;
+  if (rows >= 12) return { TM: 4, TN: 8, WGX: 16, WGY: 4 };
+  if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2 };
+  return { TM: rows, TN: 8, WGX: 64, WGY: 1 };
+}
+/** The weight gradient splits its batch sum into chunks until about this many workgroups run. */
+export const WEIGHT_GRAD_MIN_GROUPS = 64;
+
 export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
@@ -38,7 +52,7 @@ const u = (g: Geo) => [g.N, g.CI, g.H, g.W, g.CO, g.OH, g.OW, g.KH, g.KW, g.s[0]
 function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
-  const t = CONV_TUNING;
+  const t = convTuning(g.CO);
   const P = g.N * g.OH * g.OW;
   dispatch(
     pipeline('conv', 'forward', { ...t, BIAS: bias !== null }),
@@ -53,7 +67,7 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tens
 function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
-  const t = CONV_TUNING;
+  const t = convTuning(g.CO);
   const classP = g.N * Math.ceil(g.OH / g.s[0]) * Math.ceil(g.OW / g.s[1]);
   dispatch(
     pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
@@ -70,16 +84,23 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Te
 function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number]): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
-  const d = Tensor.empty([A, B, KH, KW]);
+  const t = convTuning(A);
+  const tiles = Math.ceil((B * KH * KW) / (t.WGX * t.TN)) * Math.ceil(A / (t.WGY * t.TM));
+  // Small weights have few tiles: split the sum over the batch so that enough workgroups run.
+  const chunk = Math.ceil(N / Math.min(N, Math.max(1, Math.ceil(WEIGHT_GRAD_MIN_GROUPS / tiles))));
+  const chunks = Math.ceil(N / chunk);
+  const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
   if (d.size === 0) return d;
-  const t = CONV_TUNING;
   dispatch(
     pipeline('conv', 'weight_grad', { ...t, BIAS: false }),
     [gT.binding, xT.binding, d.binding],
-    { u: [N, A, GH, GW, B, XH, XW, KH, KW, s[0], s[1], p[0], p[1]] },
-    [Math.ceil((B * KH * KW) / (t.WGX * t.TN)), Math.ceil(A / (t.WGY * t.TM)), 1],
+    { u: [N, A, GH, GW, B, XH, XW, KH, KW, s[0], s[1], p[0], p[1], chunk] },
+    [Math.ceil((B * KH * KW) / (t.WGX * t.TN)), Math.ceil(A / (t.WGY * t.TM)), chunks],
   );
-  return d;
+  if (chunks === 1) return d;
+  const total = sum(d, 0);
+  d.dispose();
+  return total;
 }
 
 function checkArgs(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefined, inCh: number, outCh: number, wDesc: string): void {
