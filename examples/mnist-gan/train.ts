@@ -279,6 +279,7 @@ export class GanRun {
     const n = data.train.count;
     const B = cfg.batch;
     if (B > n) throw new wg.WgslgradError('train', `--batch ${B} is larger than the training set (${n})`);
+    await mkdir(cfg.out, { recursive: true });
     const xBuf = new Float32Array(B * 784);
     const yBuf = new Float32Array(B);
     const total = this.totalSteps;

@@ -9,7 +9,7 @@ import { assertTensor } from './elementwise.js';
 import { sum } from './reduce.js';
 
 /** Register-blocking and workgroup shape; see bench/NOTES.md for how they were chosen. */
-export const MATMUL_TUNING = { TM: 4, TN: 4, WGX: 8, WGY: 8 };
+export const MATMUL_TUNING = { TM: 8, TN: 8, WGX: 8, WGY: 8 };
 
 interface MM {
   batch: number;

@@ -1,0 +1,144 @@
+import { describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import * as wg from '../src/index.js';
+import { loadMnist } from '../examples/mnist-gan/data.js';
+import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
+import { GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
+import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
+
+const root = mkdtempSync(join(tmpdir(), 'wgslgrad-gan-'));
+
+function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
+  const h = Buffer.alloc(4 + 4 * dims.length);
+  h.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([h, Buffer.from(data)]);
+}
+
+/** A small IDX folder: blurry blobs whose position encodes the label; train files gzipped. */
+function makeData(n = 64, nTest = 40): string {
+  const dir = join(root, `data-${n}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [split, count, gz] of [['train', n, true], ['t10k', nTest, false]] as const) {
+    const images = new Uint8Array(count * 784);
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      const l = i % 10;
+      labels[i] = l;
+      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) images[i * 784 + y * 28 + x] = Math.abs(x - 4 - 2 * l) + Math.abs(y - 14) < 6 ? 255 : 0;
+    }
+    const im = idx(0x803, [count, 28, 28], images);
+    const lb = idx(0x801, [count], labels);
+    writeFileSync(join(dir, `${split}-images-idx3-ubyte${gz ? '.gz' : ''}`), gz ? gzipSync(im) : im);
+    writeFileSync(join(dir, `${split}-labels-idx1-ubyte${gz ? '.gz' : ''}`), gz ? gzipSync(lb) : lb);
+  }
+  return dir;
+}
+
+const dataDir = makeData();
+
+function config(preset: PresetName, out: string, over: Partial<RunConfig> = {}): RunConfig {
+  const p = PRESETS[preset];
+  return { preset, epochs: p.epochs, steps: 20, batch: 8, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: 3, out, sampleEvery: 10, sampleEpochs: [1], logEvery: 5, data: dataDir, val: 0, ...over };
+}
+
+describe('MNIST GAN example', () => {
+  for (const preset of Object.keys(PRESETS) as PresetName[]) {
+    test(`${preset}: 20 steps write metrics, samples, plots and a checkpoint, and resume`, async () => {
+      const out = join(root, preset);
+      const data = await loadMnist(dataDir);
+      const run = new GanRun(config(preset, out), data);
+      await run.run();
+      const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+      expect(csv[0]).toBe('epoch,step,d_loss,g_loss,d_x,d_g_z,g_grad_norm,d_grad_norm,lr_g,lr_d,images_per_s');
+      expect(csv.length).toBe(5);
+      for (const row of csv.slice(1)) expect(row.split(',').map(Number).every(Number.isFinite)).toBe(true);
+      for (const f of ['samples/step-000010.png', 'samples/step-000020.png', 'samples/epoch-001.png', 'progress.png', 'losses.png', 'confidence.png', 'checkpoint/state.json', 'checkpoint/generator.safetensors', 'checkpoint/optimizer_d.safetensors']) {
+        expect(existsSync(join(out, f)), f).toBe(true);
+      }
+      const resumed = new GanRun(config(preset, out, { steps: 24 }), data);
+      await resumed.restore(join(out, 'checkpoint'));
+      expect(resumed.state.step).toBe(20);
+      await resumed.run();
+      expect(resumed.state.step).toBe(24);
+    });
+  }
+
+  test('a resumed run repeats the uninterrupted run exactly (same adapter)', async () => {
+    const data = await loadMnist(dataDir);
+    for (const preset of ['mlp', 'dcgan'] as PresetName[]) {
+      const whole = new GanRun(config(preset, join(root, `${preset}-whole`), { steps: 14, logEvery: 1, sampleEvery: 0, sampleEpochs: [] }), data);
+      await whole.run();
+      const first = new GanRun(config(preset, join(root, `${preset}-part`), { steps: 6, logEvery: 1, sampleEvery: 0, sampleEpochs: [] }), data);
+      await first.run();
+      const second = new GanRun(config(preset, join(root, `${preset}-part`), { steps: 14, logEvery: 1, sampleEvery: 0, sampleEpochs: [] }), data);
+      await second.restore(join(root, `${preset}-part`, 'checkpoint'));
+      await second.run();
+      const pick = (rows: typeof whole.rows) => rows.filter((r) => r.step > 6).map((r) => [r.step, r.d_loss, r.g_loss, r.d_x, r.d_g_z]);
+      expect(pick(second.rows), preset).toEqual(pick(whole.rows));
+    }
+  });
+
+  test('bad data folders end with a clear WgslgradError', async () => {
+    await expect(loadMnist(join(root, 'nope'))).rejects.toThrow(/idx: data folder .*nope does not exist/);
+    const bad = join(root, 'bad');
+    mkdirSync(bad, { recursive: true });
+    const good = makeData(20, 10);
+    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) writeFileSync(join(bad, f), readFileSync(join(good, f)));
+    writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), idx(0x801, [9], new Uint8Array(9)));
+    await expect(loadMnist(bad)).rejects.toThrow(/10 images but 9 labels/);
+    writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), idx(0x999, [10], new Uint8Array(10)));
+    await expect(loadMnist(bad)).rejects.toThrow(/magic number 0x00000999 is not an IDX file/);
+    writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), idx(0x801, [10], new Uint8Array(4)));
+    await expect(loadMnist(bad)).rejects.toThrow(/truncated: the header promises 10 values/);
+  });
+
+  test('a corrupt checkpoint gives a clear error', async () => {
+    const out = join(root, 'corrupt');
+    const data = await loadMnist(dataDir);
+    await new GanRun(config('vanilla', out, { steps: 3 }), data).run();
+    const g = join(out, 'checkpoint', 'generator.safetensors');
+    truncateSync(g, 100);
+    const run = new GanRun(config('vanilla', out), data);
+    await expect(run.restore(join(out, 'checkpoint'))).rejects.toThrow(wg.WgslgradError);
+    await expect(run.restore(join(out, 'checkpoint'))).rejects.toThrow(/generator.safetensors/);
+    await expect(run.restore(join(root, 'nope'))).rejects.toThrow(/is not a checkpoint: state.json is missing/);
+  });
+
+  test('the CLI prints --help and ends bad input with one line and exit code 1', () => {
+    const main = 'build/examples/mnist-gan/main.js';
+    expect(existsSync(main), 'npm test builds the examples first').toBe(true);
+    const help = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--sample-epochs');
+    expect(help.stdout).toContain('cgan');
+    const bad = spawnSync(process.execPath, [main, '--data', join(root, 'missing')], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/error: idx: data folder .*missing does not exist/);
+    const badPreset = spawnSync(process.execPath, [main, '--preset', 'nope'], { encoding: 'utf8' });
+    expect(badPreset.status).toBe(1);
+    expect(badPreset.stderr).toMatch(/error: args: --preset nope is not one of/);
+  });
+});
+
+describe('evaluation maths', () => {
+  test('symmetric eigen-decomposition and the Fréchet distance of Gaussians', () => {
+    const a = Float64Array.from([4, 1, 0, 1, 3, 0, 0, 0, 2]);
+    const { values } = symEig(a, 3);
+    const sorted = Array.from(values).sort((x, y) => x - y);
+    expect(sorted[0]).toBeCloseTo(2, 9);
+    expect(sorted[1]).toBeCloseTo((7 - Math.sqrt(5)) / 2, 9);
+    expect(sorted[2]).toBeCloseTo((7 + Math.sqrt(5)) / 2, 9);
+    const m = { mu: Float64Array.from([0, 0, 0]), cov: a };
+    expect(frechetDistance(m, m, 3)).toBeCloseTo(0, 8);
+    expect(frechetDistance(m, { mu: Float64Array.from([1, 2, 2]), cov: a }, 3)).toBeCloseTo(9, 8);
+    // two diagonal Gaussians: Σ (σ1 − σ2)² per dim
+    const d1 = { mu: new Float64Array(2), cov: Float64Array.from([1, 0, 0, 4]) };
+    const d2 = { mu: new Float64Array(2), cov: Float64Array.from([4, 0, 0, 9]) };
+    expect(frechetDistance(d1, d2, 2)).toBeCloseTo(1 + 1, 8);
+  });
+});
