@@ -134,3 +134,51 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     DBETA[c] = sumG;
   }
 }
+
+// [N, C] input (S = 1): one lane per channel: one lane per channel, looping over the batch
+// (neighbouring lanes read neighbouring channels; no barriers). Same bindings as above.
+@compute @workgroup_size(64)
+fn stats_apply_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = linear_id(gid, nwg, 64u);
+  let N = pu(0u); let C = pu(1u);
+  if (c >= C) { return; }
+  var s = 0.0;
+  for (var n = 0u; n < N; n++) { s += X[n * C + c]; }
+  let mean = s / f32(N);
+  var s2 = 0.0;
+  for (var n = 0u; n < N; n++) { let d = X[n * C + c] - mean; s2 += d * d; }
+  let varB = s2 / f32(N);
+  let invstd = inverseSqrt(varB + pf(1u));
+  let g = GAMMA[c] * invstd;
+  let b = BETA[c] - mean * g;
+  for (var n = 0u; n < N; n++) { Y[n * C + c] = act(X[n * C + c] * g + b); }
+  SAVED[c] = mean;
+  SAVED[C + c] = invstd;
+  let m = pf(0u);
+  RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
+  RVAR[c] = (1.0 - m) * RVAR[c] + m * select(varB, varB * f32(N) / f32(N - 1u), N > 1u);
+}
+
+@compute @workgroup_size(64)
+fn backward_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = linear_id(gid, nwg, 64u);
+  let N = pu(0u); let C = pu(1u);
+  if (c >= C) { return; }
+  let mean = SAVEDB[c];
+  let invstd = SAVEDB[C + c];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var n = 0u; n < N; n++) {
+    let idx = n * C + c;
+    let g = g_in(idx);
+    sg += g;
+    sgx += g * (XB[idx] - mean) * invstd;
+  }
+  let k = GAMMAB[c] * invstd / f32(N);
+  for (var n = 0u; n < N; n++) {
+    let idx = n * C + c;
+    DX[idx] = k * (f32(N) * g_in(idx) - sg - (XB[idx] - mean) * invstd * sgx);
+  }
+  DGAMMA[c] = sgx;
+  DBETA[c] = sg;
+}

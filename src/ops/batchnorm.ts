@@ -68,7 +68,9 @@ export function batchNorm(
     // without running buffers (track_running_stats=False) the update goes to scratch tensors
     const rm = runningMean ?? full([C], 0);
     const rv = runningVar ?? full([C], 1);
-    dispatch(pipeline('batchnorm', 'stats_apply', consts), [x.binding, gamma.binding, beta.binding, y.binding, saved.binding, rm.binding, rv.binding], params, [C]);
+    // 2-D input: a lane per channel (no barriers); 4-D: a workgroup per channel reducing N·H·W values
+    const cols = S === 1;
+    dispatch(pipeline('batchnorm', cols ? 'stats_apply_cols' : 'stats_apply', consts), [x.binding, gamma.binding, beta.binding, y.binding, saved.binding, rm.binding, rv.binding], params, cols ? groups1d(C, 64) : [C]);
     if (!runningMean) rm.dispose();
     if (!runningVar) rv.dispose();
     const inputs = [x, gamma, beta];
@@ -76,7 +78,7 @@ export function batchNorm(
       const dx = Tensor.empty(x.shape);
       const dg = Tensor.empty([C]);
       const db = Tensor.empty([C]);
-      dispatch(pipeline('batchnorm', 'backward', consts), [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding], params, [C]);
+      dispatch(pipeline('batchnorm', cols ? 'backward_cols' : 'backward', consts), [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding], params, cols ? groups1d(C, 64) : [C]);
       return [dx, weight ? dg : (dg.dispose(), null), bias ? db : (db.dispose(), null)];
     });
     if (!out.requiresGrad) saved.dispose();
