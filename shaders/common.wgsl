@@ -13,3 +13,16 @@ fn pcg(v: u32) -> u32 {
   return (word >> 22u) ^ word;
 }
 fn stream_unit(k0: u32, k1: u32, i: u32) -> f32 { return f32(pcg(pcg(pcg(k0) ^ k1) ^ i) >> 8u) * (1.0 / 16777216.0); }
+// Offset of element i of a strided view: the view's dims are pu(sizes + d) and its strides
+// pu(strides + d), d < nd, innermost last (shape kernels, broadcasting, reductions).
+fn strided_offset(i: u32, nd: u32, sizes: u32, strides: u32) -> u32 {
+  var rem = i;
+  var off = 0u;
+  for (var d = 0u; d < nd; d++) {
+    let k = nd - 1u - d;
+    let size = pu(sizes + k);
+    off += (rem % size) * pu(strides + k);
+    rem = rem / size;
+  }
+  return off;
+}

@@ -27,18 +27,8 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     return;
   }
   // pu(1): ndim; pu(2+d): output dims; pu(8+d): a strides; pu(14+d): b strides (d < 6, innermost last)
-  let nd = pu(1u);
-  var rem = i;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = 0u; d < nd; d++) {
-    let k = nd - 1u - d;
-    let size = pu(2u + k);
-    let c = rem % size;
-    rem = rem / size;
-    ia += c * pu(8u + k);
-    ib += c * pu(14u + k);
-  }
+  let ia = strided_offset(i, pu(1u), 2u, 8u);
+  let ib = strided_offset(i, pu(1u), 2u, 14u);
   C[i] = apply_binary(A[ia], B[ib]);
 }
 

@@ -8,31 +8,8 @@
 
 var<workgroup> partial: array<f32, WG>;
 
-fn kept_offset(o: u32) -> u32 {
-  var rem = o;
-  var off = 0u;
-  let nk = pu(2u);
-  for (var d = 0u; d < nk; d++) {
-    let k = nk - 1u - d;
-    let size = pu(4u + k);
-    off += (rem % size) * pu(10u + k);
-    rem = rem / size;
-  }
-  return off;
-}
-
-fn red_offset(r: u32) -> u32 {
-  var rem = r;
-  var off = 0u;
-  let nr = pu(3u);
-  for (var d = 0u; d < nr; d++) {
-    let k = nr - 1u - d;
-    let size = pu(16u + k);
-    off += (rem % size) * pu(22u + k);
-    rem = rem / size;
-  }
-  return off;
-}
+fn kept_offset(o: u32) -> u32 { return strided_offset(o, pu(2u), 4u, 10u); }
+fn red_offset(r: u32) -> u32 { return strided_offset(r, pu(3u), 16u, 22u); }
 
 @compute @workgroup_size(WG)
 fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

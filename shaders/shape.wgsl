@@ -8,15 +8,7 @@
 fn permute(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
   if (i >= pu(0u)) { return; }
-  let nd = pu(1u);
-  var rem = i;
-  var off = 0u;
-  for (var d = 0u; d < nd; d++) {
-    let k = nd - 1u - d;
-    let size = pu(2u + k);
-    off += (rem % size) * pu(8u + k);
-    rem = rem / size;
-  }
+  let off = strided_offset(i, pu(1u), 2u, 8u);
   Y[i] = X[off];
 }
 
