@@ -33,6 +33,7 @@ const FLAGS = {
   'eval-count': { type: 'string', help: 'generated images scored at the end', dflt: '10000' },
   resume: { type: 'string', help: 'continue the run in this folder (or its checkpoint/)', dflt: '' },
   'no-eval': { type: 'boolean', help: 'skip the quality evaluation at the end', dflt: '' },
+  eval: { type: 'boolean', help: 'only evaluate the checkpoint given with --resume (no training)', dflt: '' },
   help: { type: 'boolean', help: 'this text', dflt: '' },
 } as const;
 
@@ -49,6 +50,14 @@ function num(name: string, v: string | undefined, fallback: number, integer = fa
   const x = Number(v);
   if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0) throw new wg.WgslgradError('args', `--${name} ${v} is not a ${integer ? 'non-negative integer' : 'non-negative number'}`);
   return x;
+}
+
+async function evaluateAndReport(run: GanRun, cfg: RunConfig, conditional: boolean, test: Parameters<typeof evaluateGenerator>[3], count: number): Promise<void> {
+  const result = await evaluateGenerator(run.G, cfg.z, conditional, test, count, cfg.seed);
+  if (!result) return;
+  await writeFile(join(cfg.out, 'eval.json.tmp'), JSON.stringify(result, null, 1));
+  await rename(join(cfg.out, 'eval.json.tmp'), join(cfg.out, 'eval.json'));
+  console.log(formatEval(result));
 }
 
 async function main(): Promise<void> {
@@ -110,10 +119,13 @@ async function main(): Promise<void> {
     if (tty) process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 200) - 1)}${final ? '\n' : ''}`);
     else log(line);
   });
+  if (a.eval && !resumeDir) throw new wg.WgslgradError('args', '--eval needs --resume DIR (the run or checkpoint to evaluate)');
   if (resumeDir) {
     await run.restore(resumeDir);
-    log(`resumed ${resumeDir} at step ${run.state.step} (epoch ${run.state.epoch})`);
+    log(`${a.eval ? 'loaded' : 'resumed'} ${resumeDir} at step ${run.state.step} (epoch ${run.state.epoch})`);
   }
+  const evalCount = num('eval-count', s('eval-count'), 10000, true);
+  if (a.eval) return evaluateAndReport(run, cfg, preset.conditional, data.test, evalCount);
   await writeFile(join(cfg.out, 'config.json.tmp'), JSON.stringify(cfg, null, 1));
   await rename(join(cfg.out, 'config.json.tmp'), join(cfg.out, 'config.json'));
   const t0 = performance.now();
@@ -123,15 +135,7 @@ async function main(): Promise<void> {
   const ips = rows.length ? rows.reduce((s2, r) => s2 + r.images_per_s, 0) / rows.length : 0;
   log(`trained ${run.state.step} steps in ${fmtTime(secs)} (${ips.toFixed(0)} images/s); outputs in ${cfg.out}`);
   console.log(run.lossTable());
-  if (!a['no-eval']) {
-    const count = num('eval-count', s('eval-count'), 10000, true);
-    const result = await evaluateGenerator(run.G, cfg.z, preset.conditional, data.test, count, cfg.seed);
-    if (result) {
-      await writeFile(join(cfg.out, 'eval.json.tmp'), JSON.stringify(result, null, 1));
-      await rename(join(cfg.out, 'eval.json.tmp'), join(cfg.out, 'eval.json'));
-      console.log(formatEval(result));
-    }
-  }
+  if (!a['no-eval']) await evaluateAndReport(run, cfg, preset.conditional, data.test, evalCount);
 }
 
 main().catch((e: unknown) => {
