@@ -1,4 +1,4 @@
-// npm run example:mnist-classifier -- [--epochs 4] [--batch 128] [--lr 1e-3] [--out FILE]
+// npm run example:mnist-classifier -- [--epochs 4] [--batch 128] [--lr 1e-3] [--out FILE] [--init FILE]
 // Trains the scoring CNN on MNIST with wgslgrad and writes its weights (the file the GAN evaluation reads).
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ export async function accuracy(model: Classifier, split: Split, batch = 500): Pr
 }
 
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({ options: { epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' } } });
+  const { values: a } = parseArgs({ options: { epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' }, init: { type: 'string' } } });
   const epochs = Number(a.epochs ?? 4);
   const B = Number(a.batch ?? 128);
   const lr0 = Number(a.lr ?? 1e-3);
@@ -35,12 +35,17 @@ async function main(): Promise<void> {
   const data = await loadMnist(a.data ?? defaultDataDir());
   wg.manualSeed(seed);
   const model = new Classifier();
+  if (a.init) {
+    // continue from saved weights (the optimiser starts afresh)
+    model.loadStateDict(await wg.io.loadSafetensors(a.init));
+  }
+  let best = a.init ? await accuracy(model, data.test) : 0;
+  if (a.init) console.error(`starting from ${a.init}: test accuracy ${(best * 100).toFixed(2)} %`);
   const opt = new wg.optim.Adam(model.parameters(), { lr: lr0 });
   const rng = new Rng(seed);
   const x = new Float32Array(B * 784);
   const y = new Float32Array(B);
   const steps = Math.floor(data.train.count / B);
-  let best = 0;
   for (let e = 0; e < epochs; e++) {
     opt.lr = lr0 * 0.5 ** e; // halve per epoch
     const order = rng.permutation(data.train.count);
