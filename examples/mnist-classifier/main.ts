@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const B = Number(a.batch ?? 128);
   const lr0 = Number(a.lr ?? 1e-3);
   const seed = Number(a.seed ?? 1);
-  const out = a.out ?? fileURLToPath(WEIGHTS);
+  const out = a.out ?? WEIGHTS;
   const info = await wg.init();
   console.error(`mnist-classifier on ${info.adapter.description} [${info.backend}]`);
   const data = await loadMnist(a.data ?? defaultDataDir());

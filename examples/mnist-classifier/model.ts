@@ -2,7 +2,17 @@
 import * as wg from '../../src/index.js';
 const { nn } = wg;
 
-export const WEIGHTS = new URL('./classifier.safetensors', import.meta.url);
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** examples/mnist-classifier/classifier.safetensors in the source tree, from src or from build/. */
+function weightsPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'examples', 'mnist-classifier', 'classifier.safetensors');
+}
+export const WEIGHTS = weightsPath();
 
 export class Classifier extends nn.Module {
   body = new nn.Sequential(

@@ -184,7 +184,7 @@ export function frechetDistance(m1: { mu: Float64Array; cov: Float64Array }, m2:
 
 /** Scores `count` images of G (and the real test set); null with a message when no classifier weights exist. */
 export async function evaluateGenerator(G: GanModule, z: number, conditional: boolean, test: Split, count: number, seed: number): Promise<EvalResult | null> {
-  const path = fileURLToPath(WEIGHTS);
+  const path = WEIGHTS;
   if (!existsSync(path)) {
     process.stderr.write(`no classifier weights at ${path}: run npm run example:mnist-classifier first; skipping evaluation\n`);
     return null;
@@ -217,11 +217,11 @@ export async function evaluateGenerator(G: GanModule, z: number, conditional: bo
 }
 
 export function formatEval(r: EvalResult): string {
-  const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+  const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)} %`;
   const g = r.generated;
   const t = r.real_test;
   return [
-    `quality (classifier test accuracy ${pct(t.accuracy)}; real test images as the ceiling):`,
+    `quality (classifier test accuracy ${pct(t.accuracy, 2)}; real test images as the ceiling):`,
     `                    generated   real test`,
     `classifier score    ${g.classifier_score.toFixed(3).padStart(9)}   ${t.classifier_score.toFixed(3).padStart(9)}`,
     `confident (≥ 0.9)   ${pct(g.confident_share).padStart(9)}   ${pct(t.confident_share).padStart(9)}`,

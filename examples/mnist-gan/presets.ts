@@ -95,7 +95,7 @@ const base = { beta2: 0.999, logits: false, conditional: false, sampleEpochs: []
 export const PRESETS: Record<PresetName, Preset> = {
   dcgan: {
     ...base, name: 'dcgan', report: 'R1 (U. Maryland): DCGAN, BCE, Adam 2e-4 β=(0.5, 0.999)',
-    z: 100, batch: 128, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, sampleEpochs: [1, 5, 50, 100, 150, 200],
+    z: 100, batch: 64, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, sampleEpochs: [1, 5, 50, 100, 150, 200],
     build: () => ({
       G: dcganG(100, false),
       D: new Seq(

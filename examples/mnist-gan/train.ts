@@ -132,9 +132,13 @@ export class GanRun {
       lossD.backward();
       const dNorm = logNow ? wg.nn.utils.gradNorm(D.parameters()) : null;
       this.optD.step();
-      // G step: make D call the fakes real
+      // G step: make D call the fakes real. D's weights are frozen for it: their gradients would be
+      // computed only to be zeroed before the next D step.
       this.optG.zeroGrad();
+      const dParams = D.parameters();
+      for (const p of dParams) p.requiresGrad = false;
       const lossG = lossFn(D.forward(fake, onehot, idx), ones);
+      for (const p of dParams) p.requiresGrad = true;
       lossG.backward();
       const gNorm = logNow ? wg.nn.utils.gradNorm(G.parameters()) : null;
       this.optG.step();
