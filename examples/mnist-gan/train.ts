@@ -257,8 +257,14 @@ export class GanRun {
     for (const k of ['epoch', 'step', 'pos', 'rngEpochStart', 'lrG', 'lrD'] as const) {
       if (typeof st[k] !== 'number') throw new wg.WgslgradError('resume', `${join(dir, 'state.json')}: ${k} is missing or not a number`);
     }
-    this.G.loadStateDict(await wg.io.loadSafetensors(join(dir, 'generator.safetensors')));
-    this.D.loadStateDict(await wg.io.loadSafetensors(join(dir, 'discriminator.safetensors')));
+    for (const [m, file] of [[this.G, 'generator'], [this.D, 'discriminator']] as const) {
+      const sd = await wg.io.loadSafetensors(join(dir, `${file}.safetensors`));
+      try {
+        m.loadStateDict(sd);
+      } finally {
+        for (const t of Object.values(sd)) t.dispose();
+      }
+    }
     for (const [name, opt] of [['optimizer_g', this.optG], ['optimizer_d', this.optD]] as const) {
       const { tensors, metadata } = await wg.io.readSafetensors(join(dir, `${name}.safetensors`));
       let hyper: Record<string, number | number[] | boolean>;
