@@ -1,0 +1,60 @@
+// Runs wgslgrad's built dist/ in headless Chromium (Debian's, WebGPU through SwiftShader) and checks a
+// forward + backward against known values. Usage: npm run build && npm run test:browser
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const types = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
+const page = `<!doctype html><script type="module">
+import * as wg from '/dist/index.js';
+try {
+  const info = await wg.init();
+  const x = wg.tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+  const w = wg.tensor([1, 0, -1, 2, 1, 0], [2, 3], { requiresGrad: true });
+  const y = wg.linear(x, w);                       // [[-2, 4], [-2, 13]]; convT of ones: 2 channels × 10 × 10 in-range taps = 200
+  const loss = wg.bceWithLogits(y, wg.ones([2, 2]));
+  loss.backward();
+  const c = wg.convTranspose2d(wg.ones([1, 2, 3, 3]), wg.ones([2, 1, 4, 4]), null, { stride: 2, padding: 1 });
+  window.result = { info, y: Array.from(await y.toArray()), loss: await loss.item(), gx: Array.from(await x.grad.toArray()), convSum: await c.sum().item(), convShape: c.shape };
+} catch (e) { window.result = { error: String(e && e.stack || e) }; }
+</script>`;
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+  const path = normalize(join(root, url.pathname));
+  if (!path.startsWith(join(root, 'dist'))) return res.writeHead(404).end();
+  try {
+    res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(await readFile(path));
+  } catch {
+    res.writeHead(404).end();
+  }
+}).listen(0, '127.0.0.1');
+await new Promise((r) => server.once('listening', r));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+});
+try {
+  const p = await browser.newPage();
+  p.on('console', (m) => console.log('[page]', m.text()));
+  await p.goto(`http://127.0.0.1:${server.address().port}/`);
+  await p.waitForFunction(() => window.result, null, { timeout: 60_000 });
+  const r = await p.evaluate(() => window.result);
+  console.log(JSON.stringify(r));
+  if (r.error) throw new Error(r.error);
+  const near = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-4);
+  const sig = (v) => 1 / (1 + Math.exp(-v));
+  const loss = [-2, 4, -2, 13].reduce((s, v) => s + Math.log1p(Math.exp(-v)), 0) / 4;
+  const g = [-2, 4, -2, 13].map((v) => (sig(v) - 1) / 4); // dL/dy
+  const gx = [0, 1].flatMap((n) => [0, 1, 2].map((k) => g[2 * n] * [1, 0, -1][k] + g[2 * n + 1] * [2, 1, 0][k]));
+  const ok = near(r.y, [-2, 4, -2, 13]) && Math.abs(r.loss - loss) < 1e-5 && near(r.gx, gx) && r.convShape.join() === '1,1,6,6' && Math.abs(r.convSum - 200) < 1e-4;
+  console.log(`browser: ${[r.info.adapter.vendor, r.info.adapter.architecture, r.info.adapter.description].filter(Boolean).join(' ')} (${r.info.backend}, software ${r.info.software}): ${ok ? 'ok' : 'MISMATCH'}`);
+  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  await browser.close();
+  server.close();
+}
