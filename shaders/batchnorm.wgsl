@@ -1,4 +1,4 @@
-// Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of WG lanes per channel.
+// Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of 256 lanes per channel.
 // stats_apply (training): mean and biased variance of channel c over N·S values (two passes over
 //   the data, no cancellation), y = (x − mean)·invstd·γ + β, saves mean and invstd for backward,
 //   and updates the running mean and the running (unbiased) variance with momentum pf(0), eps pf(1).
@@ -15,48 +15,34 @@
 @group(0) @binding(6) var<storage, read_write> RMEAN: array<f32>;
 @group(0) @binding(7) var<storage, read_write> RVAR: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
 fn act(v: f32) -> f32 {
   if (ACT == 1u) { return max(v, 0.0); }
   if (ACT == 2u) { return select(v * pf(2u), v, v > 0.0); }
   return v;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let N = pu(0u); let C = pu(1u); let S = pu(2u);
   let c = wid.x;
   let M = N * S;
   var acc = 0.0;
-  for (var i = lid; i < M; i += WG) {
+  for (var i = lid; i < M; i += 256u) {
     let n = i / S;
     acc += X[(n * C + c) * S + (i - n * S)];
   }
-  let mean = wg_sum(acc, lid) / f32(M);
+  let mean = workgroup_sum_256(acc, lid) / f32(M);
   var acc2 = 0.0;
-  for (var i = lid; i < M; i += WG) {
+  for (var i = lid; i < M; i += 256u) {
     let n = i / S;
     let d = X[(n * C + c) * S + (i - n * S)] - mean;
     acc2 += d * d;
   }
-  let varB = wg_sum(acc2, lid) / f32(M);
+  let varB = workgroup_sum_256(acc2, lid) / f32(M);
   let invstd = inverseSqrt(varB + pf(1u));
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
-  for (var i = lid; i < M; i += WG) {
+  for (var i = lid; i < M; i += 256u) {
     let n = i / S;
     let idx = (n * C + c) * S + (i - n * S);
     Y[idx] = act(X[idx] * g + b);
@@ -104,7 +90,7 @@ fn g_in(idx: u32) -> f32 {
   return g;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let N = pu(0u); let C = pu(1u); let S = pu(2u);
   let c = wid.x;
@@ -113,17 +99,17 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
   let invstd = SAVEDB[C + c];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var i = lid; i < M; i += WG) {
+  for (var i = lid; i < M; i += 256u) {
     let n = i / S;
     let idx = (n * C + c) * S + (i - n * S);
     let g = g_in(idx);
     sg += g;
     sgx += g * (XB[idx] - mean) * invstd;
   }
-  let sumG = wg_sum(sg, lid);
-  let sumGX = wg_sum(sgx, lid);
+  let sumG = workgroup_sum_256(sg, lid);
+  let sumGX = workgroup_sum_256(sgx, lid);
   let k = GAMMAB[c] * invstd / f32(M);
-  for (var i = lid; i < M; i += WG) {
+  for (var i = lid; i < M; i += 256u) {
     let n = i / S;
     let idx = (n * C + c) * S + (i - n * S);
     let xhat = (XB[idx] - mean) * invstd;

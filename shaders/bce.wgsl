@@ -6,8 +6,6 @@
 @group(0) @binding(2) var<storage, read> T: array<f32>;
 @group(0) @binding(3) var<storage, read_write> L: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
-
 fn log1p_(v: f32) -> f32 {
   // log(1+v) for v in [0,1] without the cancellation of log(1.0 + v) for small v
   let u = 1.0 + v;
@@ -30,13 +28,8 @@ fn forward(@builtin(local_invocation_index) lid: u32) {
   let n = pu(0u);
   var acc = 0.0;
   for (var i = lid; i < n; i += 256u) { acc += elem_loss(X[i], T[i]); }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { L[0] = partial[0] / f32(n); }
+  let total = workgroup_sum_256(acc, lid);
+  if (lid == 0u) { L[0] = total / f32(n); }
 }
 
 @group(0) @binding(1) var<storage, read> XB: array<f32>;

@@ -5,6 +5,20 @@ fn pu(i: u32) -> u32 { return PARAMS_[i >> 2u][i & 3u]; }
 fn pf(i: u32) -> f32 { let j = 48u + i; return bitcast<f32>(PARAMS_[j >> 2u][j & 3u]); }
 // Linear invocation index of a 1-D kernel whose workgroups are folded into x and y.
 fn linear_id(gid: vec3<u32>, nwg: vec3<u32>, wg: u32) -> u32 { return gid.x + gid.y * nwg.x * wg; }
+// Sum of v over a workgroup of 256 lanes (lid = local_invocation_index); every lane must call it.
+// Only kernels that call it get the workgroup array.
+var<workgroup> wg_partial_: array<f32, 256>;
+fn workgroup_sum_256(v: f32, lid: u32) -> f32 {
+  wg_partial_[lid] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) { wg_partial_[lid] += wg_partial_[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = wg_partial_[0];
+  workgroupBarrier();
+  return r;
+}
 // Counter-based random stream (see src/cpu/creation.ts): element i of stream (k0, k1) is
 // pcg(pcg(pcg(k0) ^ k1) ^ i); stream_unit maps its top 24 bits to [0, 1).
 fn pcg(v: u32) -> u32 {

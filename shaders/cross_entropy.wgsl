@@ -6,8 +6,6 @@
 @group(0) @binding(2) var<storage, read> T: array<f32>;
 @group(0) @binding(3) var<storage, read_write> L: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
-
 fn row_lse(base: u32, C: u32) -> f32 {
   var m = X[base];
   for (var c = 1u; c < C; c++) { m = max(m, X[base + c]); }
@@ -25,13 +23,8 @@ fn forward(@builtin(local_invocation_index) lid: u32) {
     if (!(t >= 0.0 && t < f32(C) && floor(t) == t)) { acc += bitcast<f32>(0x7fc00000u | (N & 0u)); continue; }
     acc += row_lse(n * C, C) - X[n * C + u32(t)];
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { L[0] = partial[0] / f32(N); }
+  let total = workgroup_sum_256(acc, lid);
+  if (lid == 0u) { L[0] = total / f32(N); }
 }
 
 @group(0) @binding(1) var<storage, read> XB: array<f32>;

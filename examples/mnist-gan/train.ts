@@ -70,6 +70,8 @@ export class GanRun {
   private norms: [wg.Tensor, wg.Tensor] | null = null;
   private lastLog = { time: performance.now(), step: 0 };
   private readonly fixedZ: wg.Tensor;
+  /** BCE targets of a batch (all ones, all zeros), made once */
+  private readonly targets: { ones: wg.Tensor; zeros: wg.Tensor };
   private readonly fixedOneHot: wg.Tensor | null;
   private readonly fixedIdx: wg.Tensor | null;
   readonly sampleCount: number;
@@ -89,6 +91,7 @@ export class GanRun {
     this.optD = new wg.optim.Adam(D.parameters(), { lr: cfg.lrD, betas: [cfg.beta1, cfg.beta2] });
     this.state = { epoch: 0, step: 0, pos: 0, rngEpochStart: cfg.seed >>> 0, lrG: cfg.lrG, lrD: cfg.lrD };
     // fixed noise for the progress grids: 64 samples, or 10 per digit (a row per digit) when conditional
+    this.targets = { ones: wg.keep(wg.ones([cfg.batch, 1])), zeros: wg.keep(wg.zeros([cfg.batch, 1])) };
     this.sampleCount = this.preset.conditional ? 100 : 64;
     this.fixedZ = wg.keep(wg.randn([this.sampleCount, cfg.z], { seed: cfg.seed + 777 }));
     if (this.preset.conditional) {
@@ -121,8 +124,7 @@ export class GanRun {
       const idx = preset.conditional ? wg.tensor(labels, [B]) : undefined;
       const onehot = preset.conditional ? wg.tensor(oneHot(labels), [B, 10]) : undefined;
       const z = wg.randn([B, cfg.z]);
-      const ones = wg.ones([B, 1]);
-      const zeros = wg.zeros([B, 1]);
+      const { ones, zeros } = this.targets;
       const fake = G.forward(z, onehot);
       // D step: real → 1, fake → 0
       this.optD.zeroGrad();

@@ -285,6 +285,14 @@ export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, ds
   enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
 }
 
+/** Zeroes `bytes` of a storage, recorded in the step's encoder. */
+export function clearStorage(s: Storage, bytes: number): void {
+  throwPending();
+  const enc = ensureEncoder();
+  endPass();
+  enc.clearBuffer(s.buffer, s.offset, Math.ceil(bytes / 4) * 4);
+}
+
 /** Submits the recorded work (one submit per step), then makes buffers released during it reusable. */
 export function flush(): void {
   if (!eng.encoder) return;

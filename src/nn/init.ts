@@ -1,14 +1,7 @@
 // In-place initialisers, seeded like wg.rand / wg.randn (a seed, or the global generator).
 import { WgslgradError, fmtShape } from '../errors.js';
-import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
-import { streamKey } from '../ops/creation.js';
+import { fillInto, randomInto, streamKey } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-
-function fill(t: Tensor, entry: 'rand' | 'randn' | 'fill', a: number, b: number, seed: number | undefined, op: string): Tensor {
-  const key = entry === 'fill' ? [0, 0] : streamKey(op, seed);
-  if (t.size) dispatch(pipeline('creation', entry), [t.binding], { u: [t.size, key[0]!, key[1]!], f: [a, b] }, groups1d(t.size));
-  return t;
-}
 
 /** fan_in and fan_out as torch.nn.init computes them (dim 1 × receptive field, dim 0 × receptive field). */
 export function fans(t: Tensor, op = 'init'): [number, number] {
@@ -17,9 +10,9 @@ export function fans(t: Tensor, op = 'init'): [number, number] {
   return [t.shape[1]! * rf, t.shape[0]! * rf];
 }
 
-export const uniform = (t: Tensor, low = 0, high = 1, opts: { seed?: number } = {}) => fill(t, 'rand', low, high, opts.seed, 'init.uniform');
-export const normal = (t: Tensor, mean = 0, std = 1, opts: { seed?: number } = {}) => fill(t, 'randn', mean, std, opts.seed, 'init.normal');
-export const constant = (t: Tensor, value: number) => fill(t, 'fill', value, 0, undefined, 'init.constant');
+export const uniform = (t: Tensor, low = 0, high = 1, opts: { seed?: number } = {}) => randomInto(t, 'rand', low, high, streamKey('init.uniform', opts.seed));
+export const normal = (t: Tensor, mean = 0, std = 1, opts: { seed?: number } = {}) => randomInto(t, 'randn', mean, std, streamKey('init.normal', opts.seed));
+export const constant = (t: Tensor, value: number) => fillInto(t, value);
 export const zeros = (t: Tensor) => constant(t, 0);
 export const ones = (t: Tensor) => constant(t, 1);
 

@@ -12,8 +12,6 @@ import { add, mul, sub, sqrt } from './elementwise.js';
 import { relu, leakyRelu } from './activation.js';
 import { isGradEnabled } from '../autograd.js';
 
-const WG = 256;
-
 export interface BatchNormOptions {
   training?: boolean;
   momentum?: number;
@@ -49,7 +47,7 @@ export function batchNorm(
   if (training && N * S < 2) throw new WgslgradError(op, `training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
   const ACT = opts.activation === 'relu' ? 1 : opts.activation === 'leakyRelu' ? 2 : 0;
   const slope = opts.slope ?? 0.01;
-  const consts = { WG, ACT };
+  const consts = { ACT };
   const params = { u: [N, C, S], f: [momentum, eps, slope] };
   const gamma = weight ?? full([C], 1);
   const beta = bias ?? full([C], 0);

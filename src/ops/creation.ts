@@ -40,12 +40,25 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, op
   return finish(t, opts.requiresGrad);
 }
 
+/** Writes `value` into every element of t, in place (the `fill` kernel). */
+export function fillInto(t: Tensor, value: number): Tensor {
+  if (t.size) dispatch(pipeline('creation', 'fill'), [t.binding], { u: [t.size], f: [value] }, groups1d(t.size));
+  return t;
+}
+
+/** Writes the random stream `key` into t in place: uniform in [a, b) or normal with mean a, std b. */
+export function randomInto(t: Tensor, kind: 'rand' | 'randn', a: number, b: number, key: [number, number]): Tensor {
+  if (t.size) {
+    if (kind === 'randn' && t.size > 2 ** 31) throw new WgslgradError(kind, `at most 2^31 values per call, got ${t.size}`);
+    dispatch(pipeline('creation', kind), [t.binding], { u: [t.size, key[0], key[1]], f: [a, b] }, groups1d(t.size));
+  }
+  return t;
+}
+
 export function full(shape: Shape, value: number, opts: { requiresGrad?: boolean } = {}): Tensor {
   checkShape('full', shape);
   if (typeof value !== 'number') throw new WgslgradError('full', `value must be a number, got ${typeof value}`);
-  const t = Tensor.empty(shape);
-  if (t.size) dispatch(pipeline('creation', 'fill'), [t.binding], { u: [t.size], f: [value] }, groups1d(t.size));
-  return finish(t, opts.requiresGrad);
+  return finish(fillInto(Tensor.empty(shape), value), opts.requiresGrad);
 }
 
 export const zeros = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => full(shape, 0, opts);
@@ -72,13 +85,7 @@ export function streamKey(op: string, seed?: number): [number, number] {
 
 function random(op: 'rand' | 'randn', shape: Shape, a: number, b: number, opts: RandomOptions): Tensor {
   checkShape(op, shape);
-  const [k0, k1] = streamKey(op, opts.seed);
-  const t = Tensor.empty(shape);
-  if (t.size) {
-    if (op === 'randn' && t.size > 2 ** 31) throw new WgslgradError(op, `at most 2^31 values per call, got ${t.size}`);
-    dispatch(pipeline('creation', op), [t.binding], { u: [t.size, k0, k1], f: [a, b] }, groups1d(t.size));
-  }
-  return finish(t, opts.requiresGrad);
+  return finish(randomInto(Tensor.empty(shape), op, a, b, streamKey(op, opts.seed)), opts.requiresGrad);
 }
 
 /** Uniform in [0, 1), or [low, high) with rand(shape, {seed}, low, high). */

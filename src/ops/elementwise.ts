@@ -54,7 +54,7 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-function rawScalar(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean): Tensor {
+export function rawScalar(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean): Tensor {
   const out = Tensor.empty(a.shape);
   if (out.size === 0) return out;
   dispatch(pipeline('elementwise', 'binary_scalar', { OP: BINARY[name], BCAST: false }), [a.binding, out.binding], { u: [out.size, scalarFirst ? 1 : 0], f: [s] }, groups1d(out.size));

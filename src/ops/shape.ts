@@ -5,7 +5,7 @@ import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor, checkShape, sizeOf, type Shape } from '../tensor.js';
 import { broadcastStrides, compactDims, MAX_DIMS, normDim, pad, stridesOf } from './util.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor, rawScalar } from './elementwise.js';
 
 /** Same data, new shape (one dim may be -1). Shares the buffer. */
 export function reshape(x: Tensor, shapeArg: Shape): Tensor {
@@ -61,8 +61,7 @@ function transposeRaw(g: Tensor, a: number, b: number): Tensor {
 export function expandTo(x: Tensor, shape: Shape, scale = 1): Tensor {
   const out = gather(x, shape, broadcastStrides(x.shape, shape), 'expand');
   if (scale !== 1 && out.size) {
-    const s = Tensor.empty(shape);
-    dispatch(pipeline('elementwise', 'binary_scalar', { OP: 2, BCAST: false }), [out.binding, s.binding], { u: [out.size, 0], f: [scale] }, groups1d(out.size));
+    const s = rawScalar('mul', out, scale, false);
     out.dispose();
     return s;
   }

@@ -2,10 +2,9 @@
 // it), copy the step's gradients into a flat gradient buffer, and update everything with one
 // kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
 import { WgslgradError, fmtShape } from '../errors.js';
-import { allocStorage, copyBuffer, dispatch, groups1d, pipeline, type Binding, type Storage } from '../gpu/engine.js';
+import { allocStorage, clearStorage, copyBuffer, dispatch, groups1d, pipeline, type Binding, type Storage } from '../gpu/engine.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
-import { full } from '../ops/creation.js';
 
 const ALIGN = 64; // floats = 256 bytes, the storage-binding offset alignment
 
@@ -52,9 +51,7 @@ export abstract class Optimizer {
     this.gradFlat = allocStorage(this.total * 4);
     this.stateFlat = stateNames.map(() => allocStorage(this.total * 4));
     // zero gradients and state; move every parameter into its slot of the flat buffer
-    const z = full([this.total], 0);
-    for (const s of [this.gradFlat, ...this.stateFlat]) copyBuffer(z.storage.buffer, z.storage.offset, s.buffer, s.offset, this.total * 4);
-    z.dispose();
+    for (const s of [this.gradFlat, ...this.stateFlat]) clearStorage(s, this.total * 4);
     this.params.forEach((p, i) => {
       if (p.size) copyBuffer(p.storage.buffer, p.storage.offset, this.flat.buffer, this.flat.offset + this.offsets[i]! * 4, p.size * 4);
       p._replaceStorage(this.flat.view(this.offsets[i]! * 4, Math.max(4, p.size * 4)));
