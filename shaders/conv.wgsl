@@ -1,6 +1,7 @@
 // Convolution as implicit GEMM, register-blocked: each lane computes TM rows × TN columns, rows
 // i*WGY + ly and columns j*WGX + lx of its workgroup's tile (neighbouring lanes, neighbouring pixels).
-// Specialisation: TM, TN, WGX, WGY, BIAS.
+// Specialisation: TM, TN, WGX, WGY, BIAS, SG. With SG (WGY = 1) the TM rows are the same for all
+// lanes of a workgroup and their operand is loaded once per 8 lanes and shared (see matmul.wgsl).
 //
 // forward: Y[n,co,oh,ow] = Σ_{ci,kh,kw} X[n,ci,oh·sh−ph+kh, ow·sw−pw+kw] · W[co,ci,kh,kw] (+ bias[co])
 //   rows = co, columns = (n, oh, ow). Also the input gradient of conv_transpose2d.
@@ -17,16 +18,22 @@
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<storage, read> BIASV: array<f32>;
 
+// rows each lane loads per tap: all TM of its own, or with SG its share of them
+const RL = select(TM, (TM + 7u) / 8u, SG);
+// row h that this lane loads, of the block starting at r0 (lane's first row)
+fn load_row(r0: u32, h: u32) -> u32 { return select(r0 + h * WGY, r0 + lane8() + 8u * h, SG); }
+
 @compute @workgroup_size(WGX, WGY, 1)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
+  /*SG_INIT*/
   let N = pu(0u); let CI = pu(1u); let H = pu(2u); let Wd = pu(3u);
   let CO = pu(4u); let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);
   let sh = i32(pu(9u)); let sw = i32(pu(10u)); let ph = i32(pu(11u)); let pw = i32(pu(12u));
   let P = N * OH * OW;
   let c0 = wid.y * (WGY * TM) + lid.y;
   let p0 = wid.x * (WGX * TN) + lid.x;
-  var wRow: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { wRow[i] = min(c0 + i * WGY, CO - 1u) * CI * KH * KW; }
+  var wRow: array<u32, RL>;
+  for (var h = 0u; h < RL; h++) { wRow[h] = min(load_row(c0, h), CO - 1u) * CI * KH * KW; }
   var xBase: array<u32, TN>;
   var ih0: array<i32, TN>;
   var iw0: array<i32, TN>;
@@ -41,14 +48,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
     iw0[j] = i32(ow) * sw - pw;
   }
   var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
+  var al: array<f32, RL>;
   var b: array<f32, TN>;
   let HW = H * Wd;
   for (var ci = 0u; ci < CI; ci++) {
     for (var kh = 0u; kh < KH; kh++) {
       for (var kw = 0u; kw < KW; kw++) {
         let wOff = (ci * KH + kh) * KW + kw;
-        for (var i = 0u; i < TM; i++) { a[i] = Wt[wRow[i] + wOff]; }
+        for (var h = 0u; h < RL; h++) { al[h] = Wt[wRow[h] + wOff]; }
         for (var j = 0u; j < TN; j++) {
           let ih = ih0[j] + i32(kh);
           let iw = iw0[j] + i32(kw);
@@ -57,7 +64,9 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
           b[j] = select(0.0, X[idx], inside);
         }
         for (var i = 0u; i < TM; i++) {
-          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+          var a: f32;
+          if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
         }
       }
     }
@@ -84,15 +93,16 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
 @group(0) @binding(3) var<storage, read_write> D: array<f32>;
 
 @compute @workgroup_size(WGX, WGY, 1)
-fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
+  /*SG_INIT*/
   let N = pu(0u); let A = pu(1u); let GH = pu(2u); let GW = pu(3u);
   let B = pu(4u); let XH = pu(5u); let XW_ = pu(6u); let KH = pu(7u); let KW = pu(8u);
   let sh = i32(pu(9u)); let sw = i32(pu(10u)); let ph = i32(pu(11u)); let pw = i32(pu(12u));
   let COLS = B * KH * KW;
   let r0 = wid.y * (WGY * TM) + lid.y;
   let q0 = wid.x * (WGX * TN) + lid.x;
-  var gRow: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { gRow[i] = min(r0 + i * WGY, A - 1u) * GH * GW; }
+  var gRow: array<u32, RL>;
+  for (var h = 0u; h < RL; h++) { gRow[h] = min(load_row(r0, h), A - 1u) * GH * GW; }
   var xCh: array<u32, TN>;
   var khs: array<i32, TN>;
   var kws: array<i32, TN>;
@@ -103,7 +113,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     xCh[j] = (q / (KW * KH)) * XH * XW_;
   }
   var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
+  var al: array<f32, RL>;
   var b: array<f32, TN>;
   let GHW = GH * GW;
   let XHW = XH * XW_;
@@ -116,7 +126,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
       for (var gw = 0u; gw < GW; gw++) {
         let iwBase = i32(gw) * sw - pw;
         let gOff = gN + gh * GW + gw;
-        for (var i = 0u; i < TM; i++) { a[i] = G[gOff + gRow[i]]; }
+        for (var h = 0u; h < RL; h++) { al[h] = G[gOff + gRow[h]]; }
         for (var j = 0u; j < TN; j++) {
           let ih = ihBase + khs[j];
           let iw = iwBase + kws[j];
@@ -125,7 +135,9 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
           b[j] = select(0.0, XW[idx], inside);
         }
         for (var i = 0u; i < TM; i++) {
-          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+          var a: f32;
+          if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
         }
       }
     }

@@ -2,15 +2,19 @@
 //   Y[n,co,oh,ow] = Σ X[n,ci,ih,iw] · W[ci,co,kh,kw] over oh = ih·sh − ph + kh, ow = iw·sw − pw + kw (+ bias[co]).
 // Output pixels are split into sh·sw parity classes (workgroup z): in class (qh,qw) every pixel
 // has (oh+ph) mod sh = qh, so only taps kh ≡ qh (mod sh) contribute and none is wasted.
-// Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS.
+// Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS, SG (rows shared
+// across lanes, as in matmul.wgsl).
 // pu: 0 N, 1 CI, 2 H, 3 W, 4 CO, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<storage, read> BIASV: array<f32>;
 
+const RL = select(TM, (TM + 7u) / 8u, SG);
+
 @compute @workgroup_size(WGX, WGY, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
+  /*SG_INIT*/
   let N = pu(0u); let CI = pu(1u); let H = pu(2u); let Wd = pu(3u);
   let CO = pu(4u); let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);
   let sh = pu(9u); let sw = pu(10u); let ph = pu(11u); let pw = pu(12u);
@@ -25,8 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (P == 0u) { return; }
   let c0 = wid.y * (WGY * TM) + lid.y;
   let p0 = wid.x * (WGX * TN) + lid.x;
-  var cCol: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { cCol[i] = min(c0 + i * WGY, CO - 1u) * KH * KW; }
+  var cCol: array<u32, RL>;
+  for (var h = 0u; h < RL; h++) { cCol[h] = min(select(c0 + h * WGY, c0 + lane8() + 8u * h, SG), CO - 1u) * KH * KW; }
   var xBase: array<u32, TN>;
   var ihq: array<i32, TN>; // (oh + ph − qh) / sh: the input row for tap kh = qh, minus u for kh = qh + u·sh
   var iwq: array<i32, TN>;
@@ -45,7 +49,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     outOff[j] = n * CO * OH * OW + oh * OW + ow;
   }
   var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
+  var al: array<f32, RL>;
   var b: array<f32, TN>;
   let HW = H * Wd;
   let KHW = KH * KW;
@@ -56,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       for (var kw = qw; kw < KW; kw += sw) {
         let uw = i32((kw - qw) / sw);
         let wOff = wCi + kh * KW + kw;
-        for (var i = 0u; i < TM; i++) { a[i] = Wt[wOff + cCol[i]]; }
+        for (var h = 0u; h < RL; h++) { al[h] = Wt[wOff + cCol[h]]; }
         for (var j = 0u; j < TN; j++) {
           let ih = ihq[j] - uh;
           let iw = iwq[j] - uw;
@@ -65,7 +69,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
           b[j] = select(0.0, X[idx], inside);
         }
         for (var i = 0u; i < TM; i++) {
-          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+          var a: f32;
+          if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
         }
       }
     }

@@ -1,15 +1,25 @@
-// Batched C[b] = op(A[b]) · op(B[b]) (+ bias[n]), register-blocked: each lane computes TM×TN
-// outputs, rows i*WGY + ly and columns j*WGX + lx of its workgroup's (WGY*TM)×(WGX*TN) tile, so
-// neighbouring lanes read neighbouring columns of B and write neighbouring columns of C.
-// Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX, WGY.
+// Batched C[b] = op(A[b]) · op(B[b]) (+ bias), register-blocked: each lane computes TM rows × TN
+// columns of C. Columns j*WGX + lx of the workgroup's tile are the lane's (neighbouring lanes,
+// neighbouring columns); rows are i*WGY + ly.
+// With SG (subgroups of ≥ 8 lanes, WGY = 1) every lane of a workgroup has the same TM rows, so
+// the row operand is loaded once per group of 8 lanes — lane l of the group loads rows l, l+8, …
+// — and handed to the others with share8 (a subgroup shuffle). Each lane then loads TN + TM/8
+// values per k instead of TN + TM: on CPU adapters, where every per-lane load is a gather, that
+// is most of the cost (bench/NOTES.md).
+// Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX,
+// WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes).
 // pu(0)=M pu(1)=N pu(2)=K pu(3)=batch stride of A pu(4)=of B pu(5)=of C (0 = broadcast).
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> BIASV: array<f32>;
 
+// rows each lane loads per k: all TM of its own, or with SG its share of them
+const RL = select(TM, (TM + 7u) / 8u, SG);
+
 @compute @workgroup_size(WGX, WGY, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
+  /*SG_INIT*/
   let M = pu(0u);
   let N = pu(1u);
   let K = pu(2u);
@@ -19,11 +29,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let m0 = wid.y * (WGY * TM) + lid.y;
   let n0 = wid.x * (WGX * TN) + lid.x;
   // Out-of-range rows/columns read a valid clamped address; their results are never stored.
-  var aRow: array<u32, TM>;
+  var aRow: array<u32, RL>;
   var bCol: array<u32, TN>;
-  for (var i = 0u; i < TM; i++) {
-    let m = min(m0 + i * WGY, M - 1u);
-    aRow[i] = select(aBase + m * K, aBase + m, TA);
+  for (var h = 0u; h < RL; h++) {
+    let m = min(select(m0 + h * WGY, m0 + lane8() + 8u * h, SG), M - 1u);
+    aRow[h] = select(aBase + m * K, aBase + m, TA);
   }
   for (var j = 0u; j < TN; j++) {
     let n = min(n0 + j * WGX, N - 1u);
@@ -32,13 +42,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let aStep = select(1u, M, TA);
   let bStep = select(N, 1u, TB);
   var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
+  var al: array<f32, RL>;
   var b: array<f32, TN>;
   for (var k = 0u; k < K; k++) {
-    for (var i = 0u; i < TM; i++) { a[i] = A[aRow[i] + k * aStep]; }
+    for (var h = 0u; h < RL; h++) { al[h] = A[aRow[h] + k * aStep]; }
     for (var j = 0u; j < TN; j++) { b[j] = B[bCol[j] + k * bStep]; }
     for (var i = 0u; i < TM; i++) {
-      for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+      var a: f32;
+      if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
+      for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
     }
   }
   for (var i = 0u; i < TM; i++) {
@@ -48,8 +60,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let n = n0 + j * WGX;
       if (n < N) {
         var v = acc[i][j];
-        if (BIAS) { v += BIASV[n]; }
-        C[cBase + m * N + n] = v;
+        if (BIAS) { v += BIASV[select(n, m, TC)]; }
+        C[cBase + select(m * N + n, n * M + m, TC)] = v;
       }
     }
   }

@@ -8,6 +8,13 @@ export interface InitOptions {
   /** Node only: force a Dawn backend; default tries hardware first, then lavapipe (Vulkan), then OpenGL ES. */
   backend?: 'vulkan' | 'opengles' | 'd3d12' | 'metal';
   powerPreference?: GPUPowerPreference;
+  /**
+   * Use subgroup operations where the device offers them with subgroups of at least 8 lanes
+   * (default true): the GEMM-shaped kernels then share the loads of their row operand across
+   * lanes. `false` keeps the kernels that need no subgroups (for comparing both); `'grouped'`
+   * forces the shuffle form used for subgroups wider than 8 lanes (for testing it on any device).
+   */
+  subgroups?: boolean | 'grouped';
 }
 
 export interface AdapterDescription {
@@ -22,6 +29,8 @@ export interface InitInfo {
   backend: Backend;
   /** true when the adapter is a CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP). */
   software: boolean;
+  /** true when the GEMM-shaped kernels share row loads through subgroup shuffles (see InitOptions). */
+  subgroups: boolean;
 }
 
 export const INSTALL_HINT = 'sudo bash scripts/install-software-gpu.sh';
@@ -37,6 +46,10 @@ export interface DeviceState {
   scopeChecks: Promise<void>[];
   /** The GPU instance the device came from: Dawn frees its instance when this object is collected. */
   gpu: GPU | null;
+  /** Kernels may share loads across 8-lane subgroup groups (subgroups feature, min size ≥ 8). */
+  subgroupShare: boolean;
+  /** Every subgroup has exactly 8 lanes (llvmpipe with AVX2 vectors). */
+  subgroupExact8: boolean;
 }
 
 let state: DeviceState | null = null;
@@ -82,6 +95,7 @@ async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const l = adapter.limits;
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  if (adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
   return adapter.requestDevice({
     requiredFeatures,
     requiredLimits: {
@@ -107,7 +121,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   if (opts.device) {
     device = opts.device;
     const ai = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    info = { adapter: describe(ai), backend: 'external', software: isSoftware(ai) };
+    info = { adapter: describe(ai), backend: 'external', software: isSoftware(ai), subgroups: false };
   } else {
     const node = await import('./node.js').then((m) => (m.isNode() ? m : null)).catch(() => null);
     if (!node) {
@@ -117,7 +131,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
       if (!adapter) throw new WgslgradError('init', 'navigator.gpu.requestAdapter() returned no adapter');
       instance = gpu;
       device = await requestDevice(adapter);
-      info = { adapter: describe(adapter.info), backend: 'browser', software: isSoftware(adapter.info) };
+      info = { adapter: describe(adapter.info), backend: 'browser', software: isSoftware(adapter.info), subgroups: false };
     } else {
       const defaultBackend = process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
       const tries: Array<'default' | 'vulkan' | 'opengles' | 'd3d12' | 'metal'> = opts.backend ? [opts.backend] : ['default', 'opengles'];
@@ -146,13 +160,18 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
       }
       instance = picked.gpu;
       device = await requestDevice(picked.adapter);
-      info = { adapter: describe(picked.adapter.info), backend: picked.backend, software: isSoftware(picked.adapter.info) };
+      info = { adapter: describe(picked.adapter.info), backend: picked.backend, software: isSoftware(picked.adapter.info), subgroups: false };
     }
   }
   if (state && state.device !== device) {
     try { state.device.destroy(); } catch { /* already gone */ }
   }
-  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance };
+  const sgInfo = adapterInfoOf(device) as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+  const sgMin = sgInfo?.subgroupMinSize ?? 0;
+  const subgroupShare = opts.subgroups !== false && device.features.has('subgroups') && sgMin >= 8;
+  const subgroupExact8 = sgMin === 8 && sgInfo?.subgroupMaxSize === 8 && opts.subgroups !== 'grouped';
+  info.subgroups = subgroupShare;
+  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance, subgroupShare, subgroupExact8 };
   device.addEventListener('uncapturederror', (ev) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
     if (!s.pendingError) s.pendingError = new WgslgradError('gpu', err.message);
@@ -165,6 +184,10 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   const { resetEngine } = await import('./engine.js');
   resetEngine();
   return info;
+}
+
+function adapterInfoOf(device: GPUDevice): GPUAdapterInfo | undefined {
+  return (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
 }
 
 /** Releases the device (tests and programs that switch devices); the library needs init() again after. */

@@ -22,6 +22,8 @@ export function sizeClass(bytes: number): number {
  */
 export class Storage {
   refs = 1;
+  /** the engine (device) the buffer belongs to; a buffer of an earlier init() is not pooled again */
+  readonly engine: Engine = eng;
   constructor(
     public buffer: GPUBuffer,
     public readonly classBytes: number,
@@ -35,7 +37,7 @@ export class Storage {
   release(): void {
     if (--this.refs > 0) return;
     if (this.parent) this.parent.release();
-    else releaseBuffer(this.buffer, this.classBytes);
+    else if (this.engine === eng) releaseBuffer(this.buffer, this.classBytes);
   }
   /** A range of this storage as its own storage (keeps this one alive). */
   view(offset: number, bytes: number): Storage {
@@ -182,6 +184,26 @@ const PRELUDE = SHADERS['common'] ?? '';
 
 export type Consts = Record<string, number | boolean>;
 
+// Load sharing across lanes (see shaders/matmul.wgsl). With subgroups, share8(v, i) is lane i's v
+// within the lane's group of 8 consecutive subgroup lanes (subgroups of 8, 16, 32 or 64 lanes hold
+// whole groups of 8). Without subgroups the kernels are specialised with SG = false and never use
+// it. An entry point that shares writes /*SG_LANE*/ after its last parameter and /*SG_INIT*/ as
+// its first statement; lane8() is the lane's index in its group.
+function sgPrelude(exact8: boolean): string {
+  // With subgroups of exactly 8 lanes the source lane is uniform, which CPU implementations
+  // turn into one broadcast rather than a per-lane permutation.
+  const src = exact8 ? 'i' : '(sgl8_ & ~7u) | i';
+  return `
+var<private> sgl8_: u32;
+fn share8(v: f32, i: u32) -> f32 { return subgroupShuffle(v, ${src}); }
+fn lane8() -> u32 { return sgl8_ & 7u; }
+`;
+}
+const NO_SG_PRELUDE = `
+fn share8(v: f32, i: u32) -> f32 { return v; }
+fn lane8() -> u32 { return 0u; }
+`;
+
 function constLines(consts: Consts): string {
   let s = '';
   for (const [k, v] of Object.entries(consts)) {
@@ -201,7 +223,11 @@ export function pipeline(file: string, entry: string, consts: Consts = {}): GPUC
     const src = SHADERS[file];
     if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
     const { device } = gpuState();
-    const module = device.createShaderModule({ code: constLines(consts) + PRELUDE + '\n' + src, label: `${file}.wgsl` });
+    const { subgroupShare, subgroupExact8 } = gpuState();
+    const sg = subgroupShare && consts['SG'] !== false;
+    const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
+    const code = (sg ? 'enable subgroups;\n' : '') + constLines({ ...consts, SG: sg }) + PRELUDE + (sg ? sgPrelude(subgroupExact8) : NO_SG_PRELUDE) + '\n' + body;
+    const module = device.createShaderModule({ code, label: `${file}.wgsl` });
     p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` });
     eng.pipelines.set(key, p);
   }

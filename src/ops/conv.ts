@@ -4,23 +4,37 @@
 // CPU reference: src/cpu/conv.ts.
 import { record } from '../autograd.js';
 import { WgslgradError, fmtShape } from '../errors.js';
+import { gpuState } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './elementwise.js';
 import { sum } from './reduce.js';
 
-export const CONV_TUNING = { TM: 8, TN: 8, WGX: 8, WGY: 8 };
+/**
+ * Register blocks and workgroup shapes (bench/NOTES.md): `shared` on devices with subgroups of ≥ 8
+ * lanes (rows shared across lanes, WGY = 1), `plain` elsewhere.
+ */
+export const CONV_TUNING = {
+  shared: { TM: 16, TN: 8, WGX: 16, WGY: 1 },
+  plain: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
+};
+
+export interface ConvTuning { TM: number; TN: number; WGX: number; WGY: number; SG: boolean }
 
 /**
- * Register block and workgroup shape for a GEMM with `rows` output rows (channels): the 8×8 block
- * of CONV_TUNING when there are enough rows, narrower blocks when few (a 1-channel output with 8-row
+ * Register block and workgroup shape for a GEMM with `rows` output rows (channels): the tuned
+ * block when there are enough rows, narrower blocks when few (a 1-channel output with 8-row
  * blocks would compute 8 copies of every value).
  */
-export function convTuning(rows: number): typeof CONV_TUNING {
-  if (rows >= 48) return CONV_TUNING;
-  if (rows >= 12) return { TM: 4, TN: 8, WGX: 16, WGY: 4 };
-  if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2 };
-  return { TM: rows, TN: 8, WGX: 64, WGY: 1 };
+export function convTuning(rows: number): ConvTuning {
+  if (gpuState().subgroupShare && rows >= 8) {
+    if (rows >= 12) return { ...CONV_TUNING.shared, SG: true };
+    return { TM: 8, TN: 8, WGX: 16, WGY: 1, SG: true };
+  }
+  if (rows >= 48) return { ...CONV_TUNING.plain, SG: false };
+  if (rows >= 12) return { TM: 4, TN: 8, WGX: 16, WGY: 4, SG: false };
+  if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false };
+  return { TM: rows, TN: 8, WGX: 64, WGY: 1, SG: false };
 }
 /** The weight gradient splits its batch sum into chunks until about this many workgroups run. */
 export const WEIGHT_GRAD_MIN_GROUPS = 64;

@@ -3,13 +3,27 @@
 // CPU reference: src/cpu/matmul.ts.
 import { record } from '../autograd.js';
 import { WgslgradError, fmtShape } from '../errors.js';
+import { gpuState } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './elementwise.js';
 import { sum } from './reduce.js';
 
-/** Register-blocking and workgroup shape; see bench/NOTES.md for how they were chosen. */
-export const MATMUL_TUNING = { TM: 8, TN: 8, WGX: 8, WGY: 8 };
+/**
+ * Register blocks and workgroup shapes; see bench/NOTES.md for how they were chosen. `shared` is
+ * used on devices with subgroups of ≥ 8 lanes (rows shared across lanes, WGY must be 1), `plain`
+ * elsewhere.
+ */
+export const MATMUL_TUNING = {
+  shared: { TM: 16, TN: 8, WGX: 16, WGY: 1 },
+  plain: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
+};
+
+/** The tuning for this device. */
+export function matmulTuning(): { TM: number; TN: number; WGX: number; WGY: number; SG: boolean } {
+  const sg = gpuState().subgroupShare;
+  return { ...(sg ? MATMUL_TUNING.shared : MATMUL_TUNING.plain), SG: sg };
+}
 
 interface MM {
   batch: number;
@@ -37,10 +51,14 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
   const out = Tensor.empty(a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N]);
   if (M === 0 || N === 0 || batch === 0) return out;
-  const t = MATMUL_TUNING;
-  const pipe = pipeline('matmul', 'main', { TA: ta, TB: tb, BIAS: bias !== null, ...t });
-  const bufs = [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()];
-  dispatch(pipe, bufs, { u: [M, N, p.K, p.sa, p.sb, M * N] }, [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), batch]);
+  const t = matmulTuning();
+  // Lanes run along the columns: when there are too few columns to fill a workgroup's lanes but
+  // many rows, compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead and store it transposed (a D head [B,6272]·[6272,1]).
+  const swap = N < t.WGX * t.TN / 2 && M > N;
+  const [R, Q] = swap ? [N, M] : [M, N];
+  const pipe = pipeline('matmul', 'main', { TA: swap ? !tb : ta, TB: swap ? !ta : tb, BIAS: bias !== null, TC: swap, ...t });
+  const bufs = swap ? [b.binding, a.binding, out.binding, bias ? bias.binding : placeholder()] : [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()];
+  dispatch(pipe, bufs, { u: [R, Q, p.K, swap ? p.sb : p.sa, swap ? p.sa : p.sb, M * N] }, [Math.ceil(Q / (t.WGX * t.TN)), Math.ceil(R / (t.WGY * t.TM)), batch]);
   return out;
 }
 
