@@ -6,6 +6,8 @@ import type { Tensor } from './tensor.js';
 export interface GradNode {
   op: string;
   inputs: Tensor[];
+  /** Which inputs required grad when the op ran (as in PyTorch, flipping requiresGrad later does not change the graph). */
+  needs: boolean[];
   /** Given dL/d(output), returns dL/d(input) for each input (null where not needed). */
   backward: (g: Tensor) => Array<Tensor | null>;
 }
@@ -31,7 +33,7 @@ export function noGrad<T>(fn: () => T): T {
 export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward']): Tensor {
   if (enabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out._node = { op, inputs, backward };
+    out._node = { op, inputs, needs: inputs.map((t) => t.requiresGrad), backward };
   }
   return out;
 }
@@ -58,7 +60,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
     if (i < ins.length) {
       top[1]++;
       const c = ins[i]!;
-      if (c.requiresGrad && !seen.has(c)) {
+      if (t._node!.needs[i] && !seen.has(c)) {
         seen.add(c);
         stack.push([c, 0]);
       }
@@ -91,12 +93,20 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         }
         continue;
       }
-      const gs = node.backward(g);
+      // the rules read `input.requiresGrad`: show them the flags as they were when the op ran
+      const now = node.inputs.map((x) => x.requiresGrad);
+      node.inputs.forEach((x, j) => (x.requiresGrad = node.needs[j]!));
+      let gs: Array<Tensor | null>;
+      try {
+        gs = node.backward(g);
+      } finally {
+        node.inputs.forEach((x, j) => (x.requiresGrad = now[j]!));
+      }
       if (g !== grad && !gs.includes(g)) g.dispose();
       for (let j = 0; j < node.inputs.length; j++) {
         const x = node.inputs[j]!;
         const gx = gs[j];
-        if (!gx || !x.requiresGrad) {
+        if (!gx || !node.needs[j]) {
           if (gx && gx !== g) gx.dispose();
           continue;
         }

@@ -59,4 +59,25 @@ describe('autograd', () => {
     expect(b.grad!.shape).toEqual([5]);
     expect((await arr(w.grad)).some((v) => v !== 0)).toBe(true);
   });
+  test('requiresGrad is captured when an op runs: frozen during forward means no grad, even if unfrozen before backward', async () => {
+    const x = wg.tensor([1, 2, 3], [1, 3], { requiresGrad: true });
+    const w = wg.tensor([1, 0, 2, 1, 0, 1], [2, 3], { requiresGrad: true });
+    const b = wg.tensor([0.5, -1], [2], { requiresGrad: true });
+    w.requiresGrad = false;
+    b.requiresGrad = false;
+    const y = wg.linear(x, w, b).sum();
+    w.requiresGrad = true; // as a GAN's G step does with D's weights
+    b.requiresGrad = true;
+    y.backward();
+    expect(w.grad).toBeNull();
+    expect(b.grad).toBeNull();
+    expect(await arr(x.grad)).toEqual([2, 0, 3]);
+    // and the other way round: unfrozen at forward, frozen before backward still gets its grad
+    const y2 = wg.linear(x, w, b).sum();
+    w.requiresGrad = false;
+    y2.backward();
+    w.requiresGrad = true;
+    expect(await arr(w.grad)).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(w.requiresGrad).toBe(true);
+  });
 });
