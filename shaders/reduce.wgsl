@@ -42,6 +42,11 @@ fn sum_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let base = kept_offset(o);
   let R = pu(1u);
   var acc = 0.0;
-  for (var r = 0u; r < R; r++) { acc += X[base + red_offset(r)]; }
+  if (pu(3u) == 1u) {
+    let st = pu(22u);
+    for (var r = 0u; r < R; r++) { acc += X[base + r * st]; }
+  } else {
+    for (var r = 0u; r < R; r++) { acc += X[base + red_offset(r)]; }
+  }
   Y[o] = acc * pf(0u);
 }

@@ -12,6 +12,8 @@ describe('sum and mean against the CPU reference', () => {
         [[5000], undefined, false], // one workgroup per output, long loop
         [[300, 7], 1, false], // many outputs, short rows: one lane per output
         [[7, 300], 0, true],
+        [[100, 300], 0, false], // a bias gradient: one lane per output, 100-long sums
+        [[40, 50], 0, false], // few outputs: one workgroup per output
         [[4, 1, 6], [0, 2], true],
         [[3, 5, 2, 4], [-1, 1], false],
         [[2, 3, 4], [0, 1, 2], true],

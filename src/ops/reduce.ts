@@ -34,7 +34,10 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   const r = compactDims(redSizes, redStrides);
   if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS) throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
   const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
-  if (R <= 32 && nOut >= 256) {
+  // One lane per output when there are enough outputs to fill the device and each sums a modest
+  // run (a bias gradient [B, F] → [F]); one workgroup per output otherwise (batchnorm-like sums).
+  // On lavapipe a workgroup per output costs ~15 µs each: the MLP GAN's bias grads took 18 ms a step.
+  if (R <= 32 || (nOut >= 256 && R <= 1024)) {
     dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.binding, out.binding], params, groups1d(nOut));
   } else {
     dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, out.binding], params, groups1d(nOut, 1));
