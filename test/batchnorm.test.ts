@@ -4,6 +4,16 @@ import * as cpu from '../src/cpu/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu, expectError } from './helpers.js';
 
 describe('batchNorm against the CPU reference', () => {
+  test('batchNormBackward (CPU reference used by the benchmark) equals the GPU gradients', async () => {
+    const r = rng(61);
+    const x = randCpu(r, [3, 4, 5, 2]), wt = randCpu(r, [4]), bs = randCpu(r, [4]), g = randCpu(r, [3, 4, 5, 2]);
+    const gx = toGpu(x, true), gw = toGpu(wt, true), gb = toGpu(bs, true);
+    wg.batchNorm(gx, null, null, gw, gb, { training: true }).backward(toGpu(g));
+    const ref = cpu.batchNormBackward(x, wt, g);
+    await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, 'dx');
+    await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, 'dw');
+    await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, 'db');
+  });
   for (const shape of [[8, 5], [4, 3, 5, 6], [1, 2, 3, 3]]) {
     test(`training forward and running statistics after 3 calls, ${JSON.stringify(shape)}`, async () => {
       const r = rng(shape.length * 10 + shape[0]!);

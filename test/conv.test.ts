@@ -85,6 +85,25 @@ describe('convTranspose2d against the CPU reference', () => {
   });
 });
 
+describe('CPU backward references (used by the benchmark)', () => {
+  test('conv2dBackward and convTranspose2dBackward equal the GPU gradients', async () => {
+    const r = rng(51);
+    for (const transposed of [false, true]) {
+      const x = randCpu(r, [2, 5, 6, 5]);
+      const w = randCpu(r, transposed ? [5, 7, 4, 3] : [7, 5, 4, 3]);
+      const opts = { stride: 2, padding: 1 };
+      const gx = toGpu(x, true), gw = toGpu(w, true), gb = wg.zeros([7], { requiresGrad: true });
+      const y = transposed ? wg.convTranspose2d(gx, gw, gb, opts) : wg.conv2d(gx, gw, gb, opts);
+      const g = randCpu(r, [...y.shape]);
+      y.backward(toGpu(g));
+      const ref = transposed ? cpu.convTranspose2dBackward(x, w, g, opts) : cpu.conv2dBackward(x, w, g, opts);
+      await expectClose(gx.grad!, ref.dx, 1e-4, 1e-5, `dx ${transposed}`);
+      await expectClose(gw.grad!, ref.dw, 1e-4, 1e-5, `dw ${transposed}`);
+      await expectClose(gb.grad!, ref.db, 1e-4, 1e-5, `db ${transposed}`);
+    }
+  });
+});
+
 describe('conv errors', () => {
   test('bad shapes and options name the op', () => {
     expectError(() => wg.conv2d(wg.zeros([1, 3, 8, 8]), wg.zeros([64, 1, 4, 4])), 'conv2d', 'input has 3 channels, weight expects 1 ([64,1,4,4])');

@@ -44,3 +44,39 @@ export function batchNorm(
   }
   return { shape: [...x.shape], data: y };
 }
+
+/** Gradients of training-mode batchNorm (no activation) for output gradient g: dx, dweight, dbias. */
+export function batchNormBackward(x: CpuTensor, weight: CpuTensor | null, g: CpuTensor, eps = 1e-5): { dx: CpuTensor; dw: CpuTensor; db: CpuTensor } {
+  const [N, C] = x.shape as [number, number];
+  const S = x.shape.length === 4 ? x.shape[2]! * x.shape[3]! : 1;
+  const M = N * S;
+  const dx = new Float64Array(x.data.length);
+  const dw = new Float64Array(C);
+  const db = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let mean = 0;
+    for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) mean += x.data[(n * C + c) * S + i]!;
+    mean /= M;
+    let v = 0;
+    for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) v += (x.data[(n * C + c) * S + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / M + eps);
+    let sg = 0;
+    let sgx = 0;
+    for (let n = 0; n < N; n++)
+      for (let i = 0; i < S; i++) {
+        const idx = (n * C + c) * S + i;
+        sg += g.data[idx]!;
+        sgx += g.data[idx]! * (x.data[idx]! - mean) * inv;
+      }
+    db[c] = sg;
+    dw[c] = sgx;
+    const gamma = weight ? weight.data[c]! : 1;
+    for (let n = 0; n < N; n++)
+      for (let i = 0; i < S; i++) {
+        const idx = (n * C + c) * S + i;
+        const xh = (x.data[idx]! - mean) * inv;
+        dx[idx] = (gamma * inv / M) * (M * g.data[idx]! - sg - xh * sgx);
+      }
+  }
+  return { dx: { shape: [...x.shape], data: dx }, dw: { shape: [C], data: dw }, db: { shape: [C], data: db } };
+}
