@@ -1,6 +1,6 @@
 // wgslgrad's public API.
 export { init, destroy, INSTALL_HINT, type InitOptions, type InitInfo, type AdapterDescription, type Backend } from './gpu/device.js';
-export { memory, flush, sync, engineStats, emptyPool } from './gpu/engine.js';
+export { memory, flush, sync, engineStats, emptyPool, profileKernels, type KernelTime } from './gpu/engine.js';
 export { WgslgradError } from './errors.js';
 export { Tensor, type Shape } from './tensor.js';
 export { scope, keep } from './scope.js';

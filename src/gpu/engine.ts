@@ -85,6 +85,77 @@ interface Engine {
 
 let eng: Engine = fresh();
 
+// ---------------------------------------------------------------- kernel profiler
+// While a profile is open, every dispatch gets its own compute pass whose begin and end
+// timestamps are written to a query set; at each submit the queries are resolved and read back,
+// and the durations are summed per pipeline label.
+const PROFILE_QUERIES = 2 * 2048;
+interface Profile {
+  querySet: GPUQuerySet;
+  resolve: GPUBuffer;
+  labels: string[];
+  totals: Map<string, { ms: number; count: number }>;
+  reads: Promise<void>[];
+}
+let profile: Profile | null = null;
+
+export interface KernelTime { kernel: string; ms: number; count: number }
+
+/**
+ * Runs `fn` (which records GPU work), waits for it, and returns the GPU time of each kernel from
+ * timestamp queries, summed per kernel (`file.entry`), longest first. Null when the device has no
+ * timestamp queries. Meant for benchmarks: every dispatch gets its own compute pass meanwhile.
+ */
+export async function profileKernels(fn: () => void): Promise<KernelTime[] | null> {
+  const s = gpuState();
+  if (!s.hasTimestamps) { fn(); await sync(); return null; }
+  flush();
+  profile = {
+    querySet: s.device.createQuerySet({ type: 'timestamp', count: PROFILE_QUERIES }),
+    resolve: s.device.createBuffer({ size: PROFILE_QUERIES * 8, usage: 0x0200 /* QUERY_RESOLVE */ | 0x0004 /* COPY_SRC */ }),
+    labels: [],
+    totals: new Map(),
+    reads: [],
+  };
+  const p = profile;
+  try {
+    fn();
+    flush();
+  } finally {
+    profile = null;
+  }
+  await s.device.queue.onSubmittedWorkDone();
+  await Promise.all(p.reads);
+  p.querySet.destroy();
+  p.resolve.destroy();
+  return [...p.totals].map(([kernel, t]) => ({ kernel, ms: t.ms, count: t.count })).sort((a, b) => b.ms - a.ms);
+}
+
+function profileResolve(enc: GPUCommandEncoder): void {
+  const p = profile;
+  if (!p || p.labels.length === 0) return;
+  const n = p.labels.length * 2;
+  const { device } = gpuState();
+  const read = device.createBuffer({ size: n * 8, usage: MAP_READ_USAGE });
+  enc.resolveQuerySet(p.querySet, 0, n, p.resolve, 0);
+  enc.copyBufferToBuffer(p.resolve, 0, read, 0, n * 8);
+  const labels = p.labels.splice(0);
+  // mapped only once the encoder holding the copy has been submitted (end of flush)
+  eng.onFlush.push(() => p.reads.push((async () => {
+    await read.mapAsync(1 /* READ */);
+    const t = new BigUint64Array(read.getMappedRange());
+    labels.forEach((label, i) => {
+      const ms = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+      const e = p.totals.get(label) ?? { ms: 0, count: 0 };
+      e.ms += ms;
+      e.count++;
+      p.totals.set(label, e);
+    });
+    read.unmap();
+    read.destroy();
+  })()));
+}
+
 function fresh(): Engine {
   const arenaCpu = new ArrayBuffer(PARAM_SLOT * ARENA_SLOTS);
   return {
@@ -263,7 +334,7 @@ export function dispatch(
   groups: readonly [number, number?, number?],
 ): void {
   throwPending();
-  if (eng.slots >= ARENA_SLOTS) flush();
+  if (eng.slots >= ARENA_SLOTS || (profile && profile.labels.length * 2 >= PROFILE_QUERIES)) flush();
   const enc = ensureEncoder();
   const slot = eng.slots++;
   const base = (slot * PARAM_SLOT) / 4;
@@ -279,6 +350,12 @@ export function dispatch(
     entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
   }
   const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+  if (profile) {
+    endPass();
+    const q = profile.labels.length * 2;
+    profile.labels.push(pipe.label || 'kernel');
+    eng.pass = enc.beginComputePass({ timestampWrites: { querySet: profile.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+  }
   if (!eng.pass) eng.pass = enc.beginComputePass();
   eng.pass.setPipeline(pipe);
   eng.pass.setBindGroup(0, bg);
@@ -325,6 +402,7 @@ export function flush(): void {
   const s = gpuState();
   const { device } = s;
   endPass();
+  profileResolve(eng.encoder);
   if (eng.slots > 0) device.queue.writeBuffer(eng.arenaGpu!, 0, eng.arenaCpu, 0, eng.slots * PARAM_SLOT);
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
