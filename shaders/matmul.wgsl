@@ -8,7 +8,9 @@
 // is most of the cost (bench/NOTES.md).
 // Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX,
 // WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes).
-// pu(0)=M pu(1)=N pu(2)=K pu(3)=batch stride of A pu(4)=of B pu(5)=of C (0 = broadcast).
+// pu(0)=M pu(1)=N pu(2)=K pu(3)=batch stride of A pu(4)=of B pu(5)=of C (0 = broadcast)
+// pu(6)=row stride of an operand stored along K (the whole K) pu(7)=split-K chunk length or 0:
+// with split-K each batch index z is a chunk of K (z·pu(7) onwards; the last may be shorter).
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
@@ -22,7 +24,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   /*SG_INIT*/
   let M = pu(0u);
   let N = pu(1u);
-  let K = pu(2u);
+  let LD = pu(6u);
+  let K = select(pu(2u), min(pu(2u), LD - wid.z * pu(7u)), pu(7u) > 0u);
   let aBase = wid.z * pu(3u);
   let bBase = wid.z * pu(4u);
   let cBase = wid.z * pu(5u);
@@ -33,11 +36,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var bCol: array<u32, TN>;
   for (var h = 0u; h < RL; h++) {
     let m = min(select(m0 + h * WGY, m0 + lane8() + 8u * h, SG), M - 1u);
-    aRow[h] = select(aBase + m * K, aBase + m, TA);
+    aRow[h] = select(aBase + m * LD, aBase + m, TA);
   }
   for (var j = 0u; j < TN; j++) {
     let n = min(n0 + j * WGX, N - 1u);
-    bCol[j] = select(bBase + n, bBase + n * K, TB);
+    bCol[j] = select(bBase + n, bBase + n * LD, TB);
   }
   let aStep = select(1u, M, TA);
   let bStep = select(N, 1u, TB);

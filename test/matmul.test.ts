@@ -21,6 +21,23 @@ describe('matmul against the CPU reference', () => {
       await expectClose(wg.matmul(toGpu(a), toGpu(b)), cpu.matmul(a, b), 1e-4, 1e-5 * Math.sqrt(K), `matmul ${M}x${K}x${N}`);
     }
   });
+  test('split-K: few output tiles and a long inner sum are summed in chunks (odd K, swapped, bias, transposed)', async () => {
+    const r = rng(16);
+    // [M, K, N]: the D head at batch 8 and 2 (swapped: one column), a few columns, an uneven last chunk
+    for (const [M, K, N] of [[8, 1100, 1], [2, 6272, 1], [9, 777, 5], [3, 300, 40]] as Array<[number, number, number]>) {
+      const a = randCpu(r, [M, K]);
+      const b = randCpu(r, [K, N]);
+      const before = wg.engineStats().dispatches;
+      const y = wg.matmul(toGpu(a), toGpu(b));
+      expect(wg.engineStats().dispatches - before, `split ${M}x${K}x${N}`).toBeGreaterThan(1); // partial products, then their sum
+      await expectClose(y, cpu.matmul(a, b), 1e-4, 1e-5 * Math.sqrt(K), `split-K matmul ${M}x${K}x${N}`);
+      const w = randCpu(r, [N, K]);
+      const bias = randCpu(r, [N]);
+      await expectClose(wg.linear(toGpu(a), toGpu(w), toGpu(bias)), cpu.linear(a, w, bias), 1e-4, 1e-5 * Math.sqrt(K), `split-K linear ${M}x${K}x${N}`);
+    }
+    // its backward (no split there: inner sums are the batch and the outputs) by finite differences
+    await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [2, 300]), randCpu(r, [1, 300]), randCpu(r, [1])], { wrt: [2] });
+  });
   test('batched and batch-broadcast', async () => {
     const r = rng(12);
     const cases: Array<[number[], number[]]> = [

@@ -6,13 +6,25 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu } from './helpers.js';
+import { MATMUL_TUNING, wideTuning } from '../src/ops/matmul.js';
+import { CONV_TUNING } from '../src/ops/conv.js';
 
 afterAll(async () => { await wg.init(); });
 
-for (const subgroups of [true, 'grouped', false] as const) {
+// 'wide': the constants used where subgroups have 32 lanes (one 32-lane workgroup, 8 rows a lane),
+// run here in the shuffle form used for such subgroups.
+const defaults = { mm: MATMUL_TUNING.shared, conv: CONV_TUNING.shared };
+async function initFor(mode: boolean | 'grouped' | 'wide') {
+  MATMUL_TUNING.shared = mode === 'wide' ? wideTuning(32) : defaults.mm;
+  CONV_TUNING.shared = mode === 'wide' ? wideTuning(32) : defaults.conv;
+  return wg.init({ subgroups: mode === 'wide' ? 'grouped' : mode });
+}
+afterAll(() => { MATMUL_TUNING.shared = defaults.mm; CONV_TUNING.shared = defaults.conv; });
+
+for (const subgroups of [true, 'grouped', 'wide', false] as const) {
   describe(`kernels with subgroups: ${subgroups}`, () => {
     test('matmul: transpose flags, batches, bias, few columns (operands swapped)', async () => {
-      const info = await wg.init({ subgroups });
+      const info = await initFor(subgroups);
       if (!subgroups) expect(info.subgroups).toBe(false);
       const r = rng(subgroups ? 91 : 92);
       const shapes: Array<[number, number, number]> = [[37, 29, 21], [16, 16, 16], [128, 1, 70], [3, 100, 9], [200, 5, 33], [8, 130, 17]];
@@ -31,7 +43,7 @@ for (const subgroups of [true, 'grouped', false] as const) {
       await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5, 'batched, 2 columns');
     });
     test('conv2d and convTranspose2d with 8 to 40 channels, forward and gradients', async () => {
-      await wg.init({ subgroups });
+      await initFor(subgroups);
       const r = rng(subgroups ? 93 : 94);
       for (const [CI, CO] of [[3, 8], [8, 13], [5, 16], [16, 33]]) {
         const x = randCpu(r, [2, CI, 7, 6]);

@@ -50,6 +50,14 @@ export interface DeviceState {
   subgroupShare: boolean;
   /** Every subgroup has exactly 8 lanes (llvmpipe with AVX2 vectors). */
   subgroupExact8: boolean;
+  /** The adapter's smallest subgroup (0 when unknown); wide (≥ 32) on GPUs, 8 on llvmpipe. */
+  subgroupMin: number;
+  /**
+   * About how many workgroups a dispatch needs to keep this device busy: a GEMM with fewer output
+   * tiles splits its long inner sum into chunks (split-K). A CPU adapter has a few cores; a GPU
+   * has ~100 multiprocessors that each want several workgroups.
+   */
+  minGroups: number;
 }
 
 let state: DeviceState | null = null;
@@ -171,7 +179,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   const subgroupShare = opts.subgroups !== false && device.features.has('subgroups') && sgMin >= 8;
   const subgroupExact8 = sgMin === 8 && sgInfo?.subgroupMaxSize === 8 && opts.subgroups !== 'grouped';
   info.subgroups = subgroupShare;
-  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance, subgroupShare, subgroupExact8 };
+  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance, subgroupShare, subgroupExact8, subgroupMin: sgMin, minGroups: info.software ? 64 : 1024 };
   device.addEventListener('uncapturederror', (ev) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
     if (!s.pendingError) s.pendingError = new WgslgradError('gpu', err.message);

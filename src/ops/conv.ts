@@ -8,6 +8,7 @@ import { gpuState } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './elementwise.js';
+import { wideTuning } from './matmul.js';
 import { sum } from './reduce.js';
 
 /**
@@ -27,7 +28,9 @@ export interface ConvTuning { TM: number; TN: number; WGX: number; WGY: number; 
  * blocks would compute 8 copies of every value).
  */
 export function convTuning(rows: number): ConvTuning {
-  if (gpuState().subgroupShare && rows >= 8) {
+  const s = gpuState();
+  if (s.subgroupShare && rows >= 8) {
+    if (s.subgroupMin >= 32) return { ...wideTuning(s.subgroupMin), SG: true };
     if (rows >= 12) return { ...CONV_TUNING.shared, SG: true };
     return { TM: 8, TN: 8, WGX: 16, WGY: 1, SG: true };
   }
@@ -36,8 +39,6 @@ export function convTuning(rows: number): ConvTuning {
   if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false };
   return { TM: rows, TN: 8, WGX: 64, WGY: 1, SG: false };
 }
-/** The weight gradient splits its batch sum into chunks until about this many workgroups run. */
-export const WEIGHT_GRAD_MIN_GROUPS = 64;
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -101,7 +102,7 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
   const t = convTuning(A);
   const tiles = Math.ceil((B * KH * KW) / (t.WGX * t.TN)) * Math.ceil(A / (t.WGY * t.TM));
   // Small weights have few tiles: split the sum over the batch so that enough workgroups run.
-  const chunk = Math.ceil(N / Math.min(N, Math.max(1, Math.ceil(WEIGHT_GRAD_MIN_GROUPS / tiles))));
+  const chunk = Math.ceil(N / Math.min(N, Math.max(1, Math.ceil(gpuState().minGroups / tiles))));
   const chunks = Math.ceil(N / chunk);
   const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
   if (d.size === 0) return d;

@@ -1,12 +1,12 @@
 // matmul (2-D and batched, batch broadcast) and linear (matmul + bias fused). Kernel:
 // shaders/matmul.wgsl, with transpose flags so backward needs no explicit transposes.
 // CPU reference: src/cpu/matmul.ts.
-import { record } from '../autograd.js';
+import { noGrad, record } from '../autograd.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { gpuState } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { add, assertTensor } from './elementwise.js';
 import { sum } from './reduce.js';
 
 /**
@@ -19,10 +19,20 @@ export const MATMUL_TUNING = {
   plain: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
 };
 
-/** The tuning for this device. */
+/**
+ * The tuning for this device. `shared` was tuned on llvmpipe (8-lane subgroups, bench/NOTES.md);
+ * where subgroups are wide (32 on NVIDIA, 64 on AMD) a workgroup of 16 lanes would leave most of
+ * each hardware subgroup idle, so the workgroup spans one subgroup (`wide`, measured on an H100).
+ */
 export function matmulTuning(): { TM: number; TN: number; WGX: number; WGY: number; SG: boolean } {
-  const sg = gpuState().subgroupShare;
-  return { ...(sg ? MATMUL_TUNING.shared : MATMUL_TUNING.plain), SG: sg };
+  const s = gpuState();
+  if (!s.subgroupShare) return { ...MATMUL_TUNING.plain, SG: false };
+  return { ...(s.subgroupMin >= 32 ? wideTuning(s.subgroupMin) : MATMUL_TUNING.shared), SG: true };
+}
+
+/** One workgroup = one subgroup of 32 or 64 lanes, 8 rows per lane shared across each 8-lane group. */
+export function wideTuning(sg: number): { TM: number; TN: number; WGX: number; WGY: number } {
+  return sg >= 64 ? { TM: 8, TN: 4, WGX: 64, WGY: 1 } : { TM: 8, TN: 8, WGX: 32, WGY: 1 };
 }
 
 interface MM {
@@ -56,11 +66,34 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   // many rows, compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead and store it transposed (a D head [B,6272]·[6272,1]).
   const swap = N < t.WGX * t.TN / 2 && M > N;
   const [R, Q] = swap ? [N, M] : [M, N];
-  const pipe = pipeline('matmul', 'main', { TA: swap ? !tb : ta, TB: swap ? !ta : tb, BIAS: bias !== null, TC: swap, ...t });
-  const bufs = swap ? [b.binding, a.binding, out.binding, bias ? bias.binding : placeholder()] : [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()];
-  dispatch(pipe, bufs, { u: [R, Q, p.K, swap ? p.sb : p.sa, swap ? p.sa : p.sb, M * N] }, [Math.ceil(Q / (t.WGX * t.TN)), Math.ceil(R / (t.WGY * t.TM)), batch]);
-  return out;
+  const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
+  const [first, second] = swap ? [b, a] : [a, b];
+  const groups = Math.ceil(Q / (t.WGX * t.TN)) * Math.ceil(R / (t.WGY * t.TM));
+  // Split-K: too few output tiles to keep the device busy and a long inner sum (the D head's
+  // 6272-long dot products): each of S chunks of K becomes one "batch" of partial products, summed after.
+  const { minGroups } = gpuState();
+  const S = batch === 1 && groups < minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(minGroups / groups), Math.floor(p.K / SPLIT_K_MIN)) : 1;
+  const kc = Math.ceil(p.K / S);
+  const chunks = Math.ceil(p.K / kc);
+  const target = chunks > 1 ? Tensor.empty([chunks, M, N]) : out;
+  const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...t });
+  const bufs = [first.binding, second.binding, target.binding, bias && chunks === 1 ? bias.binding : placeholder()];
+  // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
+  const strideA = chunks > 1 ? (TA ? kc * R : kc) : swap ? p.sb : p.sa;
+  const strideB = chunks > 1 ? (TB ? kc : kc * Q) : swap ? p.sa : p.sb;
+  dispatch(pipe, bufs, { u: [R, Q, kc, strideA, strideB, M * N, p.K, chunks > 1 ? kc : 0] }, [Math.ceil(Q / (t.WGX * t.TN)), Math.ceil(R / (t.WGY * t.TM)), batch * chunks]);
+  if (chunks === 1) return out;
+  out.dispose();
+  const summed = sum(target, 0);
+  target.dispose();
+  if (!bias) return summed;
+  const withBias = noGrad(() => add(summed, bias));
+  summed.dispose();
+  return withBias;
 }
+
+/** Split-K chunks are at least this long. */
+export const SPLIT_K_MIN = 128;
 
 function checkRank(op: string, name: string, t: Tensor): void {
   if (t.ndim !== 2 && t.ndim !== 3) throw new WgslgradError(op, `${name} has shape ${fmtShape(t.shape)}, expected 2-D [M,K] or batched 3-D [B,M,K]`);
