@@ -53,4 +53,18 @@ describe('device layer', () => {
     // outside a profile, dispatches share a pass again and nothing is timed
     expect(Array.from(await wg.matmul(a, b).toArray())[0]).toBe(32);
   });
+  test('waiting on a software adapter throttles Dawn\'s polling and restores setImmediate after overlapping waits', async () => {
+    const info = await wg.init();
+    const native = globalThis.setImmediate;
+    const xs = [1, 2, 3].map((v) => wg.full([1000], v));
+    let during: typeof setImmediate | null = null;
+    const reads = Promise.all(xs.map((x) => x.toArray()));
+    during = globalThis.setImmediate; // the readbacks are waiting now
+    const got = await reads;
+    expect(got.map((a) => a[999])).toEqual([1, 2, 3]);
+    if (info.software) expect(during).not.toBe(native);
+    expect(globalThis.setImmediate).toBe(native);
+    await wg.sync();
+    expect(globalThis.setImmediate).toBe(native);
+  });
 });

@@ -85,6 +85,33 @@ interface Engine {
 
 let eng: Engine = fresh();
 
+// ---------------------------------------------------------------- waiting on a CPU adapter
+// Dawn's Node bindings poll for finished GPU work by re-arming `globalThis.setImmediate` for as
+// long as a promise is pending: a busy loop on the main thread. On a software adapter (lavapipe)
+// the "GPU" is the same few CPU cores, so that loop takes a core from the kernels it waits for
+// (measured on 2 cores: 600 ms of main-thread CPU in a 2.5 s wait, 60 ms throttled, and the wait
+// 7-10 % shorter). While we wait there, setImmediate is routed through a 1 ms timer; anything
+// else calling setImmediate during such a wait is delayed by up to 1 ms.
+let throttled = 0;
+let nativeSetImmediate: typeof setImmediate | null = null;
+
+async function gpuWait<T>(p: Promise<T>): Promise<T> {
+  const g = globalThis as { setImmediate?: typeof setImmediate; process?: unknown };
+  if (!gpuState().info.software || typeof g.setImmediate !== 'function' || typeof g.process !== 'object') return p;
+  if (throttled++ === 0) {
+    nativeSetImmediate = g.setImmediate;
+    g.setImmediate = ((fn: (...a: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args)) as unknown as typeof setImmediate;
+  }
+  try {
+    return await p;
+  } finally {
+    if (--throttled === 0) {
+      g.setImmediate = nativeSetImmediate!;
+      nativeSetImmediate = null;
+    }
+  }
+}
+
 // ---------------------------------------------------------------- kernel profiler
 // While a profile is open, every dispatch gets its own compute pass whose begin and end
 // timestamps are written to a query set; at each submit the queries are resolved and read back,
@@ -124,8 +151,8 @@ export async function profileKernels(fn: () => void): Promise<KernelTime[] | nul
   } finally {
     profile = null;
   }
-  await s.device.queue.onSubmittedWorkDone();
-  await Promise.all(p.reads);
+  await gpuWait(s.device.queue.onSubmittedWorkDone());
+  await gpuWait(Promise.all(p.reads));
   p.querySet.destroy();
   p.resolve.destroy();
   return [...p.totals].map(([kernel, t]) => ({ kernel, ms: t.ms, count: t.count })).sort((a, b) => b.ms - a.ms);
@@ -437,10 +464,10 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
   const checks = s.scopeChecks.splice(0);
   let out: ArrayBuffer;
   try {
-    await Promise.race([
+    await gpuWait(Promise.race([
       staging.mapAsync(1 /* READ */),
       s.device.lost.then((l) => Promise.reject(new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`))),
-    ]);
+    ]));
     out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
     staging.unmap();
   } catch (e) {
@@ -449,7 +476,7 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
     if (e instanceof WgslgradError) throw e;
     throw new WgslgradError('readback', (e as Error).message);
   }
-  await Promise.all(checks);
+  await gpuWait(Promise.all(checks));
   throwPending();
   let list = eng.staging.get(cls);
   if (!list) eng.staging.set(cls, (list = []));
@@ -461,7 +488,7 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
 export async function sync(): Promise<void> {
   flush();
   const s = gpuState();
-  await s.device.queue.onSubmittedWorkDone();
-  await Promise.all(s.scopeChecks.splice(0));
+  await gpuWait(s.device.queue.onSubmittedWorkDone());
+  await gpuWait(Promise.all(s.scopeChecks.splice(0)));
   throwPending();
 }
