@@ -4,7 +4,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as wg from '../build/src/index.js';
-import { MATMUL_TUNING } from '../build/src/ops/matmul.js';
+import { MATMUL_TILED, MATMUL_TUNING } from '../build/src/ops/matmul.js';
 
 const { values: opt } = parseArgs({ options: { n: { type: 'string', default: '4096' }, json: { type: 'string' }, reps: { type: 'string', default: '5' } } });
 const n = Number(opt.n);
@@ -16,6 +16,7 @@ const rows = [0, 1, 7, 8, n >> 1, n - 9, n - 1];
 const ref = rows.map((r) => { const o = new Float64Array(n); for (let k = 0; k < n; k++) { const av = a[r * n + k]; for (let j = 0; j < n; j++) o[j] += av * b[k * n + j]; } return o; });
 
 const variants = {
+  tiled: [{ TM: 8, TN: 8, WGX: 16, WGY: 16 }], // matmul_tiled.wgsl: 128×128 tiles, BK 16, fixed
   shared: [
     { TM: 16, TN: 8, WGX: 16, WGY: 1 },
     { TM: 8, TN: 8, WGX: 32, WGY: 1 },
@@ -33,14 +34,17 @@ const variants = {
   ],
 };
 const out = [];
-for (const mode of ['shared', 'plain']) {
-  const info = await wg.init({ subgroups: mode === 'shared' });
+for (const mode of ['tiled', 'shared', 'plain']) {
+  const info = await wg.init({ subgroups: mode !== 'plain' });
+  MATMUL_TILED.mode = mode === 'tiled' ? 'on' : 'off';
   if (mode === 'shared' && !info.subgroups) { console.log('no subgroups on this adapter: shared variants skipped'); continue; }
-  const keepDefault = { ...MATMUL_TUNING[mode] };
+  const keepDefault = mode === 'tiled' ? null : { ...MATMUL_TUNING[mode] };
+  const keepWide = { ...MATMUL_TUNING.wide };
   const A = wg.keep(wg.tensor(a, [n, n])), B = wg.keep(wg.tensor(b, [n, n]));
   for (const v of variants[mode]) {
-    MATMUL_TUNING[mode] = v;
-    const label = `${mode} TM${v.TM} TN${v.TN} WG${v.WGX}×${v.WGY}`;
+    if (mode !== 'tiled') MATMUL_TUNING[mode] = v;
+    if (mode === 'shared') MATMUL_TUNING.wide = v; // the set used where subgroups have 32 lanes
+    const label = mode === 'tiled' ? 'tiled 128×128 (workgroup memory)' : `${mode} TM${v.TM} TN${v.TN} WG${v.WGX}×${v.WGY}`;
     try {
       const C = wg.keep(wg.matmul(A, B));
       const got = await C.toArray();
@@ -57,7 +61,7 @@ for (const mode of ['shared', 'plain']) {
       ts.sort((x, y) => x - y);
       const k = await wg.profileKernels(() => wg.scope(() => { wg.matmul(A, B); }));
       const gpuMs = k ? k.reduce((s, e) => s + e.ms, 0) : null;
-      const r = { variant: label, ...v, SG: mode === 'shared', wall_ms: ts[ts.length >> 1], gpu_ms: gpuMs, tflops: (2 * n ** 3) / (gpuMs ?? ts[ts.length >> 1]) / 1e9, max_rel_err: err / den };
+      const r = { variant: label, ...v, SG: mode === 'shared', tiled: mode === 'tiled', wall_ms: ts[ts.length >> 1], gpu_ms: gpuMs, tflops: (2 * n ** 3) / (gpuMs ?? ts[ts.length >> 1]) / 1e9, max_rel_err: err / den };
       out.push(r);
       console.log(`${label.padEnd(34)} wall ${r.wall_ms.toFixed(2)} ms  gpu ${gpuMs?.toFixed(2) ?? '—'} ms  ${r.tflops.toFixed(2)} TFLOP/s  err ${r.max_rel_err.toExponential(1)}`);
     } catch (e) {
@@ -65,7 +69,9 @@ for (const mode of ['shared', 'plain']) {
       out.push({ variant: label, error: e.message });
     }
   }
-  MATMUL_TUNING[mode] = keepDefault;
+  if (keepDefault) MATMUL_TUNING[mode] = keepDefault;
+  MATMUL_TUNING.wide = keepWide;
+  MATMUL_TILED.mode = 'auto';
   A.dispose(); B.dispose();
   if (opt.json) {
     writeFileSync(`${opt.json}.tmp`, JSON.stringify({ adapter: info.adapter, n, results: out }, null, 1));

@@ -3,6 +3,8 @@
 // pu(0): outputs, pu(1): R (elements reduced per output), pu(2): kept ndim, pu(3): reduced ndim,
 // pu(4+d): kept sizes, pu(10+d): kept strides, pu(16+d): reduced sizes, pu(22+d): reduced strides.
 // sum_wg: one workgroup of WG lanes per output (large R); sum_thread: one lane per output (small R).
+// pu(28): split length L for sum_wg (0 = none): workgroup z sums terms [z·L, (z+1)·L) of each
+// output into Y[z·outputs + o], partial sums that a second pass adds up (few outputs, long sums).
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 
@@ -15,15 +17,17 @@ fn red_offset(r: u32) -> u32 { return strided_offset(r, pu(3u), 16u, 22u); }
 fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = wid.x + wid.y * nwg.x;
   let valid = o < pu(0u);
-  let R = pu(1u);
+  let L = pu(28u);
+  let r0 = wid.z * L;
+  let R = select(pu(1u), min(pu(1u), r0 + L), L > 0u);
   var acc = 0.0;
   if (valid) {
     let base = kept_offset(o);
     if (pu(3u) == 1u) {
       let st = pu(22u);
-      for (var r = lid; r < R; r += WG) { acc += X[base + r * st]; }
+      for (var r = r0 + lid; r < R; r += WG) { acc += X[base + r * st]; }
     } else {
-      for (var r = lid; r < R; r += WG) { acc += X[base + red_offset(r)]; }
+      for (var r = r0 + lid; r < R; r += WG) { acc += X[base + red_offset(r)]; }
     }
   }
   partial[lid] = acc;
@@ -32,7 +36,7 @@ fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     if (lid < s) { partial[lid] += partial[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u && valid) { Y[o] = partial[0] * pf(0u); }
+  if (lid == 0u && valid) { Y[wid.z * pu(0u) + o] = partial[0] * pf(0u); }
 }
 
 @compute @workgroup_size(256)

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu, randInt } from './helpers.js';
+import { MATMUL_TILED } from '../src/ops/matmul.js';
 
 describe('matmul against the CPU reference', () => {
   test('2-D: size 1, sizes not divisible by the tile, skinny and wide', async () => {
@@ -37,6 +38,28 @@ describe('matmul against the CPU reference', () => {
     }
     // its backward (no split there: inner sums are the batch and the outputs) by finite differences
     await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [2, 300]), randCpu(r, [1, 300]), randCpu(r, [1])], { wrt: [2] });
+  });
+  test('the workgroup-memory tiled kernel (chosen on GPUs): partial tiles, transpose flags, bias, batches, its gradients', async () => {
+    const r = rng(17);
+    MATMUL_TILED.mode = 'on';
+    try {
+      for (const [M, K, N] of [[130, 37, 129], [5, 20, 140], [128, 128, 128]] as Array<[number, number, number]>) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const a = randCpu(r, ta ? [K, M] : [M, K]);
+          const b = randCpu(r, tb ? [N, K] : [K, N]);
+          const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
+          const ga = toGpu(a), gb = toGpu(b);
+          await expectClose(wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb), ref, 1e-4, 1e-5 * Math.sqrt(K), `tiled ${M}×${K}×${N} ${ta} ${tb}`);
+        }
+      }
+      const x = randCpu(r, [3, 33, 17]), w = randCpu(r, [150, 17]), bias = randCpu(r, [150]);
+      await expectClose(wg.linear(toGpu(x), toGpu(w), toGpu(bias)), cpu.linear(x, w, bias), 1e-4, 1e-5, 'tiled linear, 3-D input');
+      const a3 = randCpu(r, [2, 9, 11]), b3 = randCpu(r, [2, 11, 130]);
+      await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5, 'tiled batched');
+      await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [3, 4]), randCpu(r, [5, 4]), randCpu(r, [5])]);
+    } finally {
+      MATMUL_TILED.mode = 'auto';
+    }
   });
   test('batched and batch-broadcast', async () => {
     const r = rng(12);

@@ -14,6 +14,8 @@ describe('sum and mean against the CPU reference', () => {
         [[7, 300], 0, true],
         [[100, 300], 0, false], // a bias gradient: one lane per output, 100-long sums
         [[40, 50], 0, false], // few outputs: one workgroup per output
+        [[3, 4, 40, 40], [0, 2, 3], false], // few outputs, long sums: split into chunks, then summed
+        [[2, 3, 50, 50], [0, 2, 3], true], // (a conv bias gradient), keepDim
         [[4, 1, 6], [0, 2], true],
         [[3, 5, 2, 4], [-1, 1], false],
         [[2, 3, 4], [0, 1, 2], true],

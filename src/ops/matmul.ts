@@ -16,6 +16,8 @@ import { sum } from './reduce.js';
  */
 export const MATMUL_TUNING = {
   shared: { TM: 16, TN: 8, WGX: 16, WGY: 1 },
+  /** where subgroups have 32 lanes (NVIDIA): one subgroup per workgroup (H100, bench/NOTES.md) */
+  wide: { TM: 8, TN: 8, WGX: 32, WGY: 1 },
   plain: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
 };
 
@@ -32,7 +34,7 @@ export function matmulTuning(): { TM: number; TN: number; WGX: number; WGY: numb
 
 /** One workgroup = one subgroup of 32 or 64 lanes, 8 rows per lane shared across each 8-lane group. */
 export function wideTuning(sg: number): { TM: number; TN: number; WGX: number; WGY: number } {
-  return sg >= 64 ? { TM: 8, TN: 4, WGX: 64, WGY: 1 } : { TM: 8, TN: 8, WGX: 32, WGY: 1 };
+  return sg >= 64 ? { TM: 8, TN: 4, WGX: 64, WGY: 1 } : MATMUL_TUNING.wide;
 }
 
 interface MM {
@@ -68,11 +70,18 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const [R, Q] = swap ? [N, M] : [M, N];
   const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
   const [first, second] = swap ? [b, a] : [a, b];
+  const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE) * batch;
+  const { info, minGroups } = gpuState();
+  if (MATMUL_TILED.mode === 'on' || (MATMUL_TILED.mode === 'auto' && !info.software && !swap && tiles * 16 >= minGroups)) {
+    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false });
+    dispatch(pipeT, [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()], { u: [M, N, p.K, p.sa, p.sb, M * N, p.K, 0] }, [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);
+    return out;
+  }
   const groups = Math.ceil(Q / (t.WGX * t.TN)) * Math.ceil(R / (t.WGY * t.TM));
-  // Split-K: too few output tiles to keep the device busy and a long inner sum (the D head's
-  // 6272-long dot products): each of S chunks of K becomes one "batch" of partial products, summed after.
-  const { minGroups } = gpuState();
-  const S = batch === 1 && groups < minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(minGroups / groups), Math.floor(p.K / SPLIT_K_MIN)) : 1;
+  // Split-K: too few output tiles to keep the device busy (under a quarter of minGroups) and a long
+  // inner sum (the D head's 6272-long dot products): each of S chunks of K becomes one "batch" of
+  // partial products, summed after.
+  const S = batch === 1 && groups * 4 < minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(minGroups / 4 / groups), Math.floor(p.K / SPLIT_K_MIN)) : 1;
   const kc = Math.ceil(p.K / S);
   const chunks = Math.ceil(p.K / kc);
   const target = chunks > 1 ? Tensor.empty([chunks, M, N]) : out;
@@ -91,6 +100,14 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   summed.dispose();
   return withBias;
 }
+
+/**
+ * The workgroup-memory tiled kernel (shaders/matmul_tiled.wgsl, 128×128 tiles): 'auto' uses it on
+ * hardware adapters for products with enough tiles to fill the device; 'on' / 'off' force it
+ * (tests, bench/tune-matmul.mjs).
+ */
+export const MATMUL_TILED: { mode: 'auto' | 'on' | 'off' } = { mode: 'auto' };
+const TILE = 128;
 
 /** Split-K chunks are at least this long. */
 export const SPLIT_K_MIN = 128;

@@ -1,6 +1,7 @@
 // sum and mean over any dims, with keepDim. Kernel: shaders/reduce.wgsl. CPU reference: src/cpu/reduce.ts.
 import { record } from '../autograd.js';
 import { WgslgradError, fmtShape } from '../errors.js';
+import { gpuState } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor, type Shape } from '../tensor.js';
 import { compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
@@ -40,10 +41,30 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   if (R <= 32 || (nOut >= 256 && R <= 1024)) {
     dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.binding, out.binding], params, groups1d(nOut));
   } else {
-    dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, out.binding], params, groups1d(nOut, 1));
+    // Few outputs, each a long sum (a conv bias gradient over batch × positions): split each sum
+    // into chunks, one workgroup per (output, chunk), then add the chunks up.
+    const want = Math.ceil(gpuState().minGroups / 4 / nOut);
+    const chunks = want > 1 && R >= 2 * SPLIT_MIN ? Math.min(want, Math.floor(R / SPLIT_MIN)) : 1;
+    const L = Math.ceil(R / chunks);
+    const n = Math.ceil(R / L);
+    const target = n > 1 ? Tensor.empty([n, nOut]) : out;
+    params.u.push(n > 1 ? L : 0);
+    const [gx, gy] = groups1d(nOut, 1);
+    dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], params, [gx, gy, n]);
+    if (n > 1) {
+      out.dispose();
+      const total = rawSum(op, target, [0], 1);
+      target.dispose();
+      const shaped = total.alias(outShape);
+      total.dispose();
+      return shaped;
+    }
   }
   return out;
 }
+
+/** Chunks of a split sum are at least this long. */
+const SPLIT_MIN = 2048;
 
 function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | undefined, keepDim: boolean): Tensor {
   assertTensor(op, 'input', x);
