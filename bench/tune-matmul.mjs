@@ -51,6 +51,9 @@ for (const mode of ['tiled', 'shared', 'plain']) {
       C.dispose();
       let err = 0, den = 0;
       rows.forEach((r, i) => { for (let j = 0; j < n; j++) { err = Math.max(err, Math.abs(got[r * n + j] - ref[i][j])); den = Math.max(den, Math.abs(ref[i][j])); } });
+      // GPU clocks idle down while the CPU works: run for 300 ms before timing on hardware
+      const w0 = performance.now();
+      if (!info.software) while (performance.now() - w0 < 300) { wg.scope(() => { wg.matmul(A, B); }); await wg.sync(); }
       const ts = [];
       for (let i = 0; i < reps + 1; i++) {
         const t0 = performance.now();
