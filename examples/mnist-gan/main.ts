@@ -11,7 +11,7 @@ import { fmtTime, GanRun, type RunConfig } from './train.js';
 
 /** The preset and length a run with no flags uses: it must end within 10 minutes on 2 CPU cores. */
 export const DEFAULT_PRESET: PresetName = 'dcgan';
-export const DEFAULT_STEPS = 250;
+export const DEFAULT_STEPS = 800;
 
 const FLAGS = {
   preset: { type: 'string', help: `model: ${Object.keys(PRESETS).join(', ')}`, dflt: DEFAULT_PRESET },
