@@ -50,24 +50,31 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
   var acc: array<array<f32, TN>, TM>;
   var al: array<f32, RL>;
   var b: array<f32, TN>;
+  var off: array<u32, TN>;
+  var ok: array<bool, TN>;
   let HW = H * Wd;
-  for (var ci = 0u; ci < CI; ci++) {
-    for (var kh = 0u; kh < KH; kh++) {
-      for (var kw = 0u; kw < KW; kw++) {
-        let wOff = (ci * KH + kh) * KW + kw;
+  let KHW = KH * KW;
+  // taps outside, channels inside: a column's address and bounds test are worked out once per tap
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      for (var j = 0u; j < TN; j++) {
+        let ih = ih0[j] + i32(kh);
+        let iw = iw0[j] + i32(kw);
+        ok[j] = u32(ih) < H && u32(iw) < Wd; // negative values wrap to large ones
+        off[j] = select(0u, xBase[j] + u32(ih) * Wd + u32(iw), ok[j]);
+      }
+      var wOff = kh * KW + kw;
+      var xOff = 0u;
+      for (var ci = 0u; ci < CI; ci++) {
         for (var h = 0u; h < RL; h++) { al[h] = Wt[wRow[h] + wOff]; }
-        for (var j = 0u; j < TN; j++) {
-          let ih = ih0[j] + i32(kh);
-          let iw = iw0[j] + i32(kw);
-          let inside = ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(Wd);
-          let idx = xBase[j] + ci * HW + u32(select(0, ih, inside)) * Wd + u32(select(0, iw, inside));
-          b[j] = select(0.0, X[idx], inside);
-        }
+        for (var j = 0u; j < TN; j++) { b[j] = select(0.0, X[off[j] + xOff], ok[j]); }
         for (var i = 0u; i < TM; i++) {
           var a: f32;
           if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
           for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
         }
+        wOff += KHW;
+        xOff += HW;
       }
     }
   }
