@@ -8,6 +8,7 @@ import * as wg from '../src/index.js';
 import { loadMnist } from '../examples/mnist-gan/data.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
 import { GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
+import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/config.js';
 import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wgslgrad-gan-'));
@@ -43,7 +44,7 @@ const dataDir = makeData();
 
 function config(preset: PresetName, out: string, over: Partial<RunConfig> = {}): RunConfig {
   const p = PRESETS[preset];
-  return { preset, epochs: p.epochs, steps: 20, batch: 8, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: 3, out, sampleEvery: 10, sampleEpochs: [1], logEvery: 5, data: dataDir, val: 0, ...over };
+  return { preset, epochs: p.epochs, steps: 20, batch: 8, width: 1, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: 3, out, sampleEvery: 10, sampleEpochs: [1], logEvery: 5, data: dataDir, val: 0, ...over };
 }
 
 describe('MNIST GAN example', () => {
@@ -95,6 +96,38 @@ describe('MNIST GAN example', () => {
     await expect(loadMnist(bad)).rejects.toThrow(/magic number 0x00000999 is not an IDX file/);
     writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), idx(0x801, [10], new Uint8Array(4)));
     await expect(loadMnist(bad)).rejects.toThrow(/truncated: the header promises 10 values/);
+  });
+
+  test('flags resolve to the default run, a named preset, or an error for a width an MLP lacks', () => {
+    const flags = (f: Record<string, string>) => (k: string) => f[k];
+    const d = resolveConfig(flags({}), {});
+    expect([d.preset, d.width, d.batch, d.steps]).toEqual([DEFAULT_RUN.preset, DEFAULT_RUN.width, DEFAULT_RUN.batch, DEFAULT_RUN.steps]);
+    const n = resolveConfig(flags({ preset: 'dcgan' }), {});
+    expect([n.width, n.batch, n.steps]).toEqual([1, PRESETS.dcgan.batch, PRESET_STEPS]);
+    const e = resolveConfig(flags({ preset: 'cdcgan', epochs: '2', width: '0.25' }), {});
+    expect([e.width, e.batch, e.steps, e.epochs]).toEqual([0.25, PRESETS.cdcgan.batch, 0, 2]);
+    expect(() => resolveConfig(flags({ preset: 'mlp', width: '0.5' }), {})).toThrow(/only the convolutional presets \(dcgan, cdcgan\) have a width/);
+    expect(() => resolveConfig(flags({ width: '0' }), {})).toThrow(/--width 0 must be greater than 0/);
+    // resuming keeps the saved width; another one is refused
+    const saved = { ...d };
+    expect(resolveConfig(flags({}), saved, '/tmp/x/checkpoint').width).toBe(DEFAULT_RUN.width);
+    expect(() => resolveConfig(flags({ width: '1' }), saved, '/tmp/x/checkpoint')).toThrow(/trained with --width 0.5, not 1/);
+  });
+
+  test('width scales the channels of the convolutional presets', async () => {
+    const full = PRESETS.cdcgan.build(1);
+    const half = PRESETS.cdcgan.build(0.5);
+    const shapes = (m: typeof full.G) => m.namedParameters().filter(([, p]) => p.ndim === 4).map(([, p]) => p.shape);
+    expect(shapes(full.G)).toEqual([[128, 64, 4, 4], [64, 1, 4, 4]]);
+    expect(shapes(half.G)).toEqual([[64, 32, 4, 4], [32, 1, 4, 4]]);
+    expect(shapes(half.D)).toEqual([[32, 11, 4, 4], [64, 32, 4, 4]]);
+    for (const m of [full.G, full.D, half.G, half.D]) m.parameters().forEach((p) => p.dispose());
+    const out = join(root, 'half');
+    const data = await loadMnist(dataDir);
+    const run = new GanRun(config('cdcgan', out, { width: 0.5, steps: 4, logEvery: 2 }), data);
+    await run.run();
+    expect(run.rows.length).toBe(2);
+    expect(Number.isFinite(run.rows[1]!.g_loss)).toBe(true);
   });
 
   test('a corrupt checkpoint gives a clear error', async () => {

@@ -23,7 +23,13 @@ export interface Preset {
   /** R5's step schedule: both rates × gamma every `every` epochs (0 = none) */
   schedule: { every: number; gamma: number };
   xavier: boolean;
-  build(): { G: GanModule; D: GanModule };
+  /** whether `width` scales the model (the convolutional presets) */
+  widthScales: boolean;
+  /**
+   * The two models. `width` multiplies the channel counts of the convolutional models (the reports
+   * give the layer structure, not the channels; 1 = 64 and 128 channels).
+   */
+  build(width?: number): { G: GanModule; D: GanModule };
 }
 
 /** G(z, onehot) → images [B,784]; D(images [B,784], labels) → [B,1] probabilities or logits. */
@@ -43,18 +49,27 @@ class Seq extends GanModule {
   }
 }
 
+/** Channels of a convolutional preset at `width` (1: the full model). */
+export const channels = (n: number, width: number): number => Math.max(1, Math.round(n * width));
+
 /** R4's conditional DCGAN discriminator: the one-hot label as 10 constant 28×28 planes next to the image. */
 class CondConvD extends GanModule {
-  net = new nn.Sequential(
-    new nn.Conv2d(11, 64, 4, { stride: 2, padding: 1 }),
-    new nn.LeakyReLU(0.2),
-    new nn.Conv2d(64, 128, 4, { stride: 2, padding: 1 }),
-    new nn.BatchNorm2d(128),
-    new nn.LeakyReLU(0.2),
-    new nn.Flatten(),
-    new nn.Linear(128 * 7 * 7, 1),
-    new nn.Sigmoid(),
-  );
+  net: wg.nn.Sequential;
+  constructor(width: number) {
+    super();
+    const c1 = channels(64, width);
+    const c2 = channels(128, width);
+    this.net = new nn.Sequential(
+      new nn.Conv2d(11, c1, 4, { stride: 2, padding: 1 }),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv2d(c1, c2, 4, { stride: 2, padding: 1 }),
+      new nn.BatchNorm2d(c2),
+      new nn.LeakyReLU(0.2),
+      new nn.Flatten(),
+      new nn.Linear(c2 * 7 * 7, 1),
+      new nn.Sigmoid(),
+    );
+  }
   private planes: wg.Tensor | null = null;
   forward(x: wg.Tensor, onehot?: wg.Tensor): wg.Tensor {
     const B = x.shape[0]!;
@@ -73,39 +88,43 @@ class EmbedD extends GanModule {
   }
 }
 
-const dcganG = (zIn: number, conditional: boolean) =>
-  new Seq(
+const dcganG = (zIn: number, conditional: boolean, width: number) => {
+  const c1 = channels(128, width);
+  const c2 = channels(64, width);
+  return new Seq(
     new nn.Sequential(
-      new nn.Linear(zIn, 128 * 7 * 7),
-      new nn.BatchNorm1d(128 * 7 * 7),
+      new nn.Linear(zIn, c1 * 7 * 7),
+      new nn.BatchNorm1d(c1 * 7 * 7),
       new nn.ReLU(),
-      new nn.Unflatten([128, 7, 7]),
-      new nn.ConvTranspose2d(128, 64, 4, { stride: 2, padding: 1 }),
-      new nn.BatchNorm2d(64),
+      new nn.Unflatten([c1, 7, 7]),
+      new nn.ConvTranspose2d(c1, c2, 4, { stride: 2, padding: 1 }),
+      new nn.BatchNorm2d(c2),
       new nn.ReLU(),
-      new nn.ConvTranspose2d(64, 1, 4, { stride: 2, padding: 1 }),
+      new nn.ConvTranspose2d(c2, 1, 4, { stride: 2, padding: 1 }),
       new nn.Tanh(),
     ),
     undefined,
     conditional ? 'concat' : 'none',
   );
+};
 
-const base = { beta2: 0.999, logits: false, conditional: false, sampleEpochs: [] as number[], sampleEvery: 500, schedule: { every: 0, gamma: 1 }, xavier: false };
+const base = { beta2: 0.999, logits: false, conditional: false, sampleEpochs: [] as number[], sampleEvery: 500, schedule: { every: 0, gamma: 1 }, xavier: false, widthScales: false };
 
 export const PRESETS: Record<PresetName, Preset> = {
   dcgan: {
     ...base, name: 'dcgan', report: 'R1 (U. Maryland): DCGAN, BCE, Adam 2e-4 β=(0.5, 0.999)',
     z: 100, batch: 64, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, sampleEpochs: [1, 5, 50, 100, 150, 200],
-    build: () => ({
-      G: dcganG(100, false),
+    widthScales: true,
+    build: (width = 1) => ({
+      G: dcganG(100, false, width),
       D: new Seq(
         new nn.Sequential(
-          new nn.Conv2d(1, 64, 4, { stride: 2, padding: 1 }),
+          new nn.Conv2d(1, channels(64, width), 4, { stride: 2, padding: 1 }),
           new nn.LeakyReLU(0.2),
-          new nn.Conv2d(64, 128, 4, { stride: 2, padding: 1 }),
+          new nn.Conv2d(channels(64, width), channels(128, width), 4, { stride: 2, padding: 1 }),
           new nn.LeakyReLU(0.2),
           new nn.Flatten(),
-          new nn.Linear(128 * 7 * 7, 1),
+          new nn.Linear(channels(128, width) * 7 * 7, 1),
           new nn.Sigmoid(),
         ),
         [1, 28, 28],
@@ -143,7 +162,8 @@ export const PRESETS: Record<PresetName, Preset> = {
   cdcgan: {
     ...base, name: 'cdcgan', report: 'R4 (TensorFlow course): conditional DCGAN, one-hot label joined to z and to D\'s input, Adam 2e-4 β1 0.5',
     z: 100, batch: 128, epochs: 100, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, conditional: true, sampleEpochs: [1, 5, 10, 25, 50, 100],
-    build: () => ({ G: dcganG(110, true), D: new CondConvD() }),
+    widthScales: true,
+    build: (width = 1) => ({ G: dcganG(110, true, width), D: new CondConvD(width) }),
   },
   cgan: {
     ...base, name: 'cgan', report: 'R5 (Politecnico di Milano): conditional MLP GAN, label embedding in D, Xavier init, separate G/D rates, step schedule',

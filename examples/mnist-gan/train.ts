@@ -14,6 +14,8 @@ export interface RunConfig {
   /** stop after this many steps in all (0: run the epochs) */
   steps: number;
   batch: number;
+  /** channel multiplier of the convolutional presets (1: full size) */
+  width: number;
   lrG: number;
   lrD: number;
   beta1: number;
@@ -80,7 +82,7 @@ export class GanRun {
   constructor(readonly cfg: RunConfig, readonly data: Mnist, onProgress?: (line: string, final: boolean) => void) {
     this.preset = PRESETS[cfg.preset];
     wg.manualSeed(cfg.seed);
-    const { G, D } = this.preset.build();
+    const { G, D } = this.preset.build(cfg.width ?? 1);
     this.G = G;
     this.D = D;
     if (this.preset.xavier) {
