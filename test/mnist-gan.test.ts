@@ -130,6 +130,18 @@ describe('MNIST GAN example', () => {
     expect(Number.isFinite(run.rows[1]!.g_loss)).toBe(true);
   });
 
+  test('a run that ends with an epoch grid saves no second, identical end-of-run grid', async () => {
+    const out = join(root, 'epoch-end');
+    const data = await loadMnist(dataDir);
+    const run = new GanRun(config('vanilla', out, { epochs: 1, steps: 0, sampleEvery: 0, sampleEpochs: [1] }), data);
+    await run.run();
+    expect(run.state.step).toBe(8);
+    expect(run.samples.map((x) => x.name)).toEqual(['epoch-001']);
+    const mid = new GanRun(config('vanilla', join(root, 'mid-end'), { steps: 5, sampleEvery: 0, sampleEpochs: [1] }), data);
+    await mid.run();
+    expect(mid.samples.map((x) => x.name)).toEqual(['step-000005']);
+  });
+
   test('a corrupt checkpoint gives a clear error', async () => {
     const out = join(root, 'corrupt');
     const data = await loadMnist(dataDir);

@@ -326,7 +326,10 @@ export class GanRun {
         await this.checkpoint();
       }
     }
-    if (!this.samples.some((s) => s.name === `step-${String(this.state.step).padStart(6, '0')}`)) await this.sample(`step-${String(this.state.step).padStart(6, '0')}`);
+    // the final grid, unless this step already has one (a step grid, or the grid of the epoch it ended)
+    const endName = `step-${String(this.state.step).padStart(6, '0')}`;
+    const epochGridNow = this.state.step > 0 && this.state.pos === 0 && cfg.sampleEpochs.includes(this.state.epoch);
+    if (!epochGridNow && !this.samples.some((s) => s.name === endName)) await this.sample(endName);
     await this.plots();
     await this.checkpoint();
   }
