@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import * as wg from '../src/index.js';
 import { loadMnist } from '../examples/mnist-gan/data.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
-import { GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
+import { fmtTime, GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
 import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/config.js';
 import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
 
@@ -140,6 +140,14 @@ describe('MNIST GAN example', () => {
     const mid = new GanRun(config('vanilla', join(root, 'mid-end'), { steps: 5, sampleEvery: 0, sampleEpochs: [1] }), data);
     await mid.run();
     expect(mid.samples.map((x) => x.name)).toEqual(['step-000005']);
+  });
+
+  test('fmtTime rounds to whole seconds before splitting minutes', () => {
+    expect(fmtTime(179.6)).toBe('3m00s');
+    expect(fmtTime(59.6)).toBe('1m00s');
+    expect(fmtTime(59.4)).toBe('59s');
+    expect(fmtTime(357.2)).toBe('5m57s');
+    expect(fmtTime(NaN)).toBe('?');
   });
 
   test('a corrupt checkpoint gives a clear error', async () => {

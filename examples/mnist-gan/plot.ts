@@ -83,13 +83,14 @@ export function linePlot(title: string, xLabel: string, series: Series[], opts: 
   const X = (v: number) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v: number) => H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
   c.text(L, 12, title, [0, 0, 0], 2);
+  const xWhole = xs.every(Number.isInteger); // steps: label the ticks as whole numbers
   for (let i = 0; i <= 5; i++) {
     const yv = y0 + ((y1 - y0) * i) / 5;
     c.line(L, Y(yv), W - R, Y(yv), [225, 225, 225]);
     c.text(4, Y(yv) - 5, fmtNum(yv), [60, 60, 60], 2);
     const xv = x0 + ((x1 - x0) * i) / 5;
     c.line(X(xv), H - B, X(xv), H - B + 5, [0, 0, 0]);
-    c.text(X(xv) - 12, H - B + 10, fmtNum(xv), [60, 60, 60], 2);
+    c.text(X(xv) - 12, H - B + 10, xWhole ? String(Math.round(xv)) : fmtNum(xv), [60, 60, 60], 2);
   }
   c.line(L, T, L, H - B, [0, 0, 0]);
   c.line(L, H - B, W - R, H - B, [0, 0, 0]);

@@ -376,6 +376,7 @@ export function oneHot(labels: Float32Array): Float32Array {
 
 export function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+  const t = Math.round(s); // whole seconds first, so 179.6 s reads 3m00s, not 2m60s
+  const m = Math.floor(t / 60);
+  return m > 0 ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
 }
