@@ -8,8 +8,9 @@ import type { RunConfig } from './train.js';
 /**
  * What a run with no --preset trains: it must end within 10 minutes on 2 CPU cores with the
  * software adapter and still give recognisable digits. R4's conditional DCGAN at half its channels
- * and batch 64 runs at about 300 images/s there (the full R1 DCGAN at about 110), and after 1,400
- * steps two thirds of its samples are classified with confidence ≥ 0.9 (README, "Default run").
+ * and batch 64 runs at about 280 images/s there (the full R1 DCGAN at about 145), and after these
+ * 1,600 steps (6.5 minutes) 68 % of its samples are classified with confidence ≥ 0.9 (README,
+ * "The default run, measured"; bench/NOTES.md has the alternatives tried).
  * Every field can be overridden by its flag.
  */
 export const DEFAULT_RUN = { preset: 'cdcgan' as PresetName, width: 0.5, batch: 64, steps: 1600 };
@@ -44,7 +45,7 @@ export const FLAGS = {
 export function usage(): string {
   const lines = ['Trains a GAN on MNIST with wgslgrad. Presets reproduce the five reports of ../shared/docs/gan-references.md:'];
   for (const p of Object.values(PRESETS)) lines.push(`  ${p.name.padEnd(8)} ${p.report} (batch ${p.batch}, z ${p.z}, ${p.epochs} epochs)`);
-  lines.push('', 'With no flags: the default run below (about 6 minutes on 2 CPU cores with a software adapter).', '', 'Flags:');
+  lines.push('', `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps}, each overridable (about 6.5 minutes on 2 CPU cores with a software adapter).`, 'A report\'s full schedule: --preset NAME --epochs N (README).', '', 'Flags:');
   for (const [k, v] of Object.entries(FLAGS)) lines.push(`  --${k.padEnd(14)} ${v.help}${v.dflt ? ` [default: ${v.dflt}]` : ''}`);
   return lines.join('\n');
 }
