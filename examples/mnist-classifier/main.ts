@@ -23,13 +23,16 @@ export async function accuracy(model: Classifier, split: Split, batch = 500): Pr
   return correct / split.count;
 }
 
+/** One image's copy, reused by every call of shiftBatch (no allocation per batch). */
+const shiftScratch = new Float32Array(784);
+
 /**
  * Moves each image of a batch by a random whole-pixel offset in [−s, s] on both axes (in place),
  * filling with the background value −1: the usual MNIST augmentation against over-fitting.
  */
 export function shiftBatch(x: Float32Array, batch: number, s: number, rng: Rng): void {
   if (s <= 0) return;
-  const src = new Float32Array(784);
+  const src = shiftScratch;
   for (let b = 0; b < batch; b++) {
     const img = x.subarray(b * 784, (b + 1) * 784);
     const dx = Math.floor(rng.next() * (2 * s + 1)) - s;

@@ -52,23 +52,29 @@ class Seq extends GanModule {
 /** Channels of a convolutional preset at `width` (1: the full model). */
 export const channels = (n: number, width: number): number => Math.max(1, Math.round(n * width));
 
+/**
+ * The DCGAN discriminator of R1 and R4: Conv(inCh → 64) + LeakyReLU, Conv(64 → 128) [+ BatchNorm,
+ * R4] + LeakyReLU, Linear → Sigmoid, channels scaled by `width`.
+ */
+const dcganD = (inCh: number, width: number, batchNorm: boolean) => {
+  const c1 = channels(64, width);
+  const c2 = channels(128, width);
+  return new nn.Sequential(
+    new nn.Conv2d(inCh, c1, 4, { stride: 2, padding: 1 }),
+    new nn.LeakyReLU(0.2),
+    new nn.Conv2d(c1, c2, 4, { stride: 2, padding: 1 }),
+    ...(batchNorm ? [new nn.BatchNorm2d(c2)] : []),
+    new nn.LeakyReLU(0.2),
+    new nn.Flatten(),
+    new nn.Linear(c2 * 7 * 7, 1),
+    new nn.Sigmoid(),
+  );
+};
+
 /** R4's conditional DCGAN discriminator: the one-hot label as 10 constant 28×28 planes next to the image. */
 class CondConvD extends GanModule {
-  net: wg.nn.Sequential;
-  constructor(width: number) {
+  constructor(readonly net: wg.nn.Sequential) {
     super();
-    const c1 = channels(64, width);
-    const c2 = channels(128, width);
-    this.net = new nn.Sequential(
-      new nn.Conv2d(11, c1, 4, { stride: 2, padding: 1 }),
-      new nn.LeakyReLU(0.2),
-      new nn.Conv2d(c1, c2, 4, { stride: 2, padding: 1 }),
-      new nn.BatchNorm2d(c2),
-      new nn.LeakyReLU(0.2),
-      new nn.Flatten(),
-      new nn.Linear(c2 * 7 * 7, 1),
-      new nn.Sigmoid(),
-    );
   }
   private planes: wg.Tensor | null = null;
   forward(x: wg.Tensor, onehot?: wg.Tensor): wg.Tensor {
@@ -117,18 +123,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     widthScales: true,
     build: (width = 1) => ({
       G: dcganG(100, false, width),
-      D: new Seq(
-        new nn.Sequential(
-          new nn.Conv2d(1, channels(64, width), 4, { stride: 2, padding: 1 }),
-          new nn.LeakyReLU(0.2),
-          new nn.Conv2d(channels(64, width), channels(128, width), 4, { stride: 2, padding: 1 }),
-          new nn.LeakyReLU(0.2),
-          new nn.Flatten(),
-          new nn.Linear(channels(128, width) * 7 * 7, 1),
-          new nn.Sigmoid(),
-        ),
-        [1, 28, 28],
-      ),
+      D: new Seq(dcganD(1, width, false), [1, 28, 28]),
     }),
   },
   mlp: {
@@ -163,7 +158,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     ...base, name: 'cdcgan', report: 'R4 (TensorFlow course): conditional DCGAN, one-hot label joined to z and to D\'s input, Adam 2e-4 β1 0.5',
     z: 100, batch: 128, epochs: 100, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, conditional: true, sampleEpochs: [1, 5, 10, 25, 50, 100],
     widthScales: true,
-    build: (width = 1) => ({ G: dcganG(110, true, width), D: new CondConvD(width) }),
+    build: (width = 1) => ({ G: dcganG(110, true, width), D: new CondConvD(dcganD(11, width, true)) }),
   },
   cgan: {
     ...base, name: 'cgan', report: 'R5 (Politecnico di Milano): conditional MLP GAN, label embedding in D, Xavier init, separate G/D rates, step schedule',

@@ -82,7 +82,7 @@ export class GanRun {
   constructor(readonly cfg: RunConfig, readonly data: Mnist, onProgress?: (line: string, final: boolean) => void) {
     this.preset = PRESETS[cfg.preset];
     wg.manualSeed(cfg.seed);
-    const { G, D } = this.preset.build(cfg.width ?? 1);
+    const { G, D } = this.preset.build(cfg.width);
     this.G = G;
     this.D = D;
     if (this.preset.xavier) {
