@@ -58,6 +58,11 @@ export interface DeviceState {
    * has ~100 multiprocessors that each want several workgroups.
    */
   minGroups: number;
+  /**
+   * How to await a promise that Dawn resolves (a readback, submitted work): as is, or, in Node on a
+   * software adapter, with Dawn's polling slowed so it leaves the CPU to the kernels (node.ts).
+   */
+  wait: <T>(p: Promise<T>) => Promise<T>;
 }
 
 let state: DeviceState | null = null;
@@ -126,12 +131,13 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   let device: GPUDevice;
   let info: InitInfo;
   let instance: GPU | null = null;
+  // Node's half of the device layer; a browser bundle never loads it
+  const node = await import('./node.js').then((m) => (m.isNode() ? m : null)).catch(() => null);
   if (opts.device) {
     device = opts.device;
     const ai = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     info = { adapter: describe(ai), backend: 'external', software: isSoftware(ai), subgroups: false };
   } else {
-    const node = await import('./node.js').then((m) => (m.isNode() ? m : null)).catch(() => null);
     if (!node) {
       const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
       if (!gpu) throw new WgslgradError('init', 'this browser exposes no navigator.gpu (WebGPU); enable WebGPU or pass {device}');
@@ -179,7 +185,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   const subgroupShare = opts.subgroups !== false && device.features.has('subgroups') && sgMin >= 8;
   const subgroupExact8 = sgMin === 8 && sgInfo?.subgroupMaxSize === 8 && opts.subgroups !== 'grouped';
   info.subgroups = subgroupShare;
-  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance, subgroupShare, subgroupExact8, subgroupMin: sgMin, minGroups: info.software ? 64 : 1024 };
+  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance, subgroupShare, subgroupExact8, subgroupMin: sgMin, minGroups: info.software ? 64 : 1024, wait: info.software && node ? node.throttledWait : (p) => p };
   device.addEventListener('uncapturederror', (ev) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
     if (!s.pendingError) s.pendingError = new WgslgradError('gpu', err.message);
@@ -189,8 +195,6 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
     else s.lost = 'destroyed';
   });
   state = s;
-  const { resetEngine } = await import('./engine.js');
-  resetEngine();
   return info;
 }
 

@@ -1,6 +1,6 @@
-// The only file of the device layer that touches Node: it loads Dawn's bindings (npm `webgpu`)
-// and prepares the environment Dawn needs on a headless machine. Imported dynamically by
-// device.ts, so browser bundles never reach it.
+// The only file of the device layer that touches Node: it loads Dawn's bindings (npm `webgpu`),
+// prepares the environment Dawn needs on a headless machine, and slows Dawn's polling while we wait
+// on a software adapter. Imported dynamically by device.ts, so browser bundles never reach it.
 import { mkdtempSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +15,44 @@ export async function nodeGpu(backend: 'default' | 'vulkan' | 'opengles' | 'd3d1
     try { mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 }); } catch { /* exists */ }
   }
   if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
-  const mod = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
-  // Dawn's GPUBufferUsage & co. as globals, as a browser has them.
-  for (const [k, v] of Object.entries(mod.globals)) {
-    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  }
+  const mod = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU };
   return mod.create(backend === 'default' ? [] : [`backend=${backend}`]);
 }
 
 export const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
+
+// ---------------------------------------------------------------- waiting on a CPU adapter
+// Dawn's Node bindings poll for finished GPU work by re-arming `globalThis.setImmediate` with a
+// native callback for as long as one of its promises is pending: a busy loop on the main thread. On
+// a software adapter (lavapipe) the "GPU" is the same few CPU cores, so that loop takes a core from
+// the kernels it waits for (measured on 2 cores: 600 ms of main-thread CPU in a 2.5 s wait, 60 ms
+// throttled, and the wait 7-10 % shorter). Dawn looks setImmediate up on the global object at each
+// tick and no other hook reaches its poll, so while we wait the global is a wrapper that sends
+// Dawn's tick (an anonymous native function) through a 1 ms timer and passes every other caller's
+// callback to the real setImmediate untouched; the real one is back when no wait is open.
+let waits = 0;
+let nativeSetImmediate: typeof setImmediate | null = null;
+
+/** Dawn's poll callback: a native function without a name (user callbacks are JS or bound functions). */
+function isDawnTick(fn: unknown): boolean {
+  return typeof fn === 'function' && fn.name === '' && Function.prototype.toString.call(fn).includes('[native code]');
+}
+
+export async function throttledWait<T>(p: Promise<T>): Promise<T> {
+  if (waits++ === 0) {
+    const native = globalThis.setImmediate;
+    nativeSetImmediate = native;
+    globalThis.setImmediate = Object.assign(
+      (fn: (...a: unknown[]) => void, ...args: unknown[]) => (isDawnTick(fn) ? setTimeout(fn, 1, ...args) : native(fn, ...args)),
+      native,
+    ) as unknown as typeof setImmediate;
+  }
+  try {
+    return await p;
+  } finally {
+    if (--waits === 0) {
+      globalThis.setImmediate = nativeSetImmediate!;
+      nativeSetImmediate = null;
+    }
+  }
+}

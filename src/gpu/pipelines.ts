@@ -1,0 +1,62 @@
+// Compiled compute pipelines, one per (shader file, entry point, specialisation constants), cached
+// per device. Every kernel is prefixed with its constants, shaders/common.wgsl and the subgroup
+// helpers.
+import { WgslgradError } from '../errors.js';
+import { SHADERS } from '../shaders.generated.js';
+import { gpuState } from './device.js';
+
+const PRELUDE = SHADERS['common'] ?? '';
+
+export type Consts = Record<string, number | boolean>;
+
+// Load sharing across lanes (see shaders/matmul.wgsl). With subgroups, share8(v, i) is lane i's v
+// within the lane's group of 8 consecutive subgroup lanes (subgroups of 8, 16, 32 or 64 lanes hold
+// whole groups of 8). Without subgroups the kernels are specialised with SG = false and never use
+// it. An entry point that shares writes /*SG_LANE*/ after its last parameter and /*SG_INIT*/ as
+// its first statement; lane8() is the lane's index in its group.
+function sgPrelude(exact8: boolean): string {
+  // With subgroups of exactly 8 lanes the source lane is uniform, which CPU implementations
+  // turn into one broadcast rather than a per-lane permutation.
+  const src = exact8 ? 'i' : '(sgl8_ & ~7u) | i';
+  return `
+var<private> sgl8_: u32;
+fn share8(v: f32, i: u32) -> f32 { return subgroupShuffle(v, ${src}); }
+fn lane8() -> u32 { return sgl8_ & 7u; }
+`;
+}
+const NO_SG_PRELUDE = `
+fn share8(v: f32, i: u32) -> f32 { return v; }
+fn lane8() -> u32 { return 0u; }
+`;
+
+function constLines(consts: Consts): string {
+  let s = '';
+  for (const [k, v] of Object.entries(consts)) {
+    if (typeof v === 'boolean') s += `const ${k}: bool = ${v};\n`;
+    else if (Number.isInteger(v) && v >= 0) s += `const ${k}: u32 = ${v}u;\n`;
+    else if (Number.isInteger(v)) s += `const ${k}: i32 = ${v};\n`;
+    else s += `const ${k}: f32 = ${v};\n`;
+  }
+  return s;
+}
+
+let cache: { device: GPUDevice; pipelines: Map<string, GPUComputePipeline> } | null = null;
+
+/** A compiled pipeline for (shader file, entry point, specialisation constants), cached. */
+export function pipeline(file: string, entry: string, consts: Consts = {}): GPUComputePipeline {
+  const s = gpuState();
+  if (!cache || cache.device !== s.device) cache = { device: s.device, pipelines: new Map() };
+  const key = `${file}|${entry}|${JSON.stringify(consts)}`;
+  let p = cache.pipelines.get(key);
+  if (!p) {
+    const src = SHADERS[file];
+    if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
+    const sg = s.subgroupShare && consts['SG'] !== false;
+    const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
+    const code = (sg ? 'enable subgroups;\n' : '') + constLines({ ...consts, SG: sg }) + PRELUDE + (sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE) + '\n' + body;
+    const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
+    p = s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` });
+    cache.pipelines.set(key, p);
+  }
+  return p;
+}

@@ -1,0 +1,154 @@
+// GPU buffers: size-bucketed pool, reference-counted storages and their views, memory counters.
+import { WgslgradError } from '../errors.js';
+import { gpuState, hasDevice } from './device.js';
+
+const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
+
+/** Size classes: powers of two up to 64 KiB, then eighths of the next power of two (≤ 12.5 % waste). */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes / 4) * 4);
+  if (b <= 65536) return 2 ** Math.ceil(Math.log2(b));
+  const step = 2 ** (Math.ceil(Math.log2(b)) - 3);
+  return Math.ceil(b / step) * step;
+}
+
+export interface PoolStats {
+  liveBytes: number;
+  pooledBytes: number;
+  buffers: number;
+  created: number;
+}
+
+interface Pool {
+  device: GPUDevice;
+  free: Map<number, GPUBuffer[]>;
+  /**
+   * Released while the open encoder may still use them. Kernel outputs may take them at once (the
+   * GPU runs a queue's commands in order); uploads may not (a queue write lands before the open
+   * encoder runs), so they join `free` at the next submit.
+   */
+  deferred: Map<number, GPUBuffer[]>;
+  /** an encoder is open (recorder.ts says so) */
+  recording: boolean;
+  stats: PoolStats;
+  dummy: GPUBuffer | null;
+}
+
+let pool: Pool | null = null;
+
+/** The pool of the current device; a new device gets a new pool. */
+function current(): Pool {
+  const { device } = gpuState();
+  if (!pool || pool.device !== device) {
+    pool = { device, free: new Map(), deferred: new Map(), recording: false, stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0 }, dummy: null };
+  }
+  return pool;
+}
+
+/**
+ * A pooled GPU buffer shared by a tensor and its views (reshape), reference-counted; or a range of
+ * a parent storage (`parent`, `offset` in bytes, 256-aligned), as optimisers lay parameters out
+ * in one flat buffer.
+ */
+export class Storage {
+  refs = 1;
+  /** the pool (device) the buffer belongs to; a buffer of an earlier device is not pooled again */
+  private readonly pool: Pool | null = pool;
+  constructor(
+    public buffer: GPUBuffer,
+    public readonly classBytes: number,
+    public readonly offset = 0,
+    public readonly parent: Storage | null = null,
+  ) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs > 0) return;
+    if (this.parent) this.parent.release();
+    else if (this.pool && this.pool === pool) releaseBuffer(this.pool, this.buffer, this.classBytes);
+  }
+  /** A range of this storage as its own storage (keeps this one alive). */
+  view(offset: number, bytes: number): Storage {
+    if (offset % 256 !== 0) throw new WgslgradError('storage', `view offset ${offset} is not a multiple of 256 bytes`);
+    this.retain();
+    return new Storage(this.buffer, bytes, this.offset + offset, this);
+  }
+}
+
+/** A buffer of at least `bytes`; `forUpload` when the host will write it before the next submit. */
+export function allocStorage(bytes: number, forUpload = false): Storage {
+  const p = current();
+  const cls = sizeClass(bytes);
+  let buffer = forUpload ? undefined : p.deferred.get(cls)?.pop();
+  buffer ??= p.free.get(cls)?.pop();
+  if (buffer) {
+    p.stats.pooledBytes -= cls;
+  } else {
+    buffer = p.device.createBuffer({ size: cls, usage: STORAGE_USAGE });
+    p.stats.buffers++;
+    p.stats.created++;
+  }
+  p.stats.liveBytes += cls;
+  return new Storage(buffer, cls);
+}
+
+function releaseBuffer(p: Pool, buffer: GPUBuffer, cls: number): void {
+  p.stats.liveBytes -= cls;
+  p.stats.pooledBytes += cls;
+  pushTo(p.recording ? p.deferred : p.free, buffer, cls);
+}
+
+function pushTo(map: Map<number, GPUBuffer[]>, buffer: GPUBuffer, cls: number): void {
+  let list = map.get(cls);
+  if (!list) map.set(cls, (list = []));
+  list.push(buffer);
+}
+
+/** @internal recorder.ts: an encoder was opened (released buffers wait for its submit) */
+export function poolRecording(): void {
+  current().recording = true;
+}
+
+/** @internal recorder.ts: the open encoder was submitted; buffers released meanwhile are free again */
+export function poolSubmitted(): void {
+  const p = current();
+  p.recording = false;
+  for (const [cls, list] of p.deferred) for (const b of list) pushTo(p.free, b, cls);
+  p.deferred.clear();
+}
+
+/** Pool counters: bytes held by live tensors, bytes kept for reuse, GPU buffers in existence. */
+export function memory(): { liveBytes: number; pooledBytes: number; buffers: number } {
+  if (!hasDevice()) return { liveBytes: 0, pooledBytes: 0, buffers: 0 };
+  const { liveBytes, pooledBytes, buffers } = current().stats;
+  return { liveBytes, pooledBytes, buffers };
+}
+
+export function poolStats(): Readonly<PoolStats> {
+  return { ...current().stats };
+}
+
+/** @internal Destroys every free buffer (call after a submit, with no encoder open). */
+export function destroyFree(): void {
+  const p = current();
+  for (const [cls, list] of p.free) {
+    for (const b of list) {
+      b.destroy();
+      p.stats.buffers--;
+      p.stats.pooledBytes -= cls;
+    }
+  }
+  p.free.clear();
+}
+
+/**
+ * A small storage buffer for bindings a specialisation does not use (a kernel without bias still
+ * declares the binding, and WGSL counts it as used).
+ */
+export function placeholder(): GPUBuffer {
+  const p = current();
+  if (!p.dummy) p.dummy = p.device.createBuffer({ size: 256, usage: STORAGE_USAGE });
+  return p.dummy;
+}

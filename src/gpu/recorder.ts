@@ -1,0 +1,189 @@
+// The step's command encoder: compute dispatches, copies and clears are recorded into one encoder
+// and submitted once (flush), with every dispatch's parameters in one uniform arena per submit.
+import { WgslgradError } from '../errors.js';
+import { gpuState, throwPending } from './device.js';
+import { poolRecording, poolSubmitted } from './pool.js';
+
+const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
+const PARAM_SLOT = 256; // bytes per dispatch, = minUniformBufferOffsetAlignment on every adapter
+const ARENA_SLOTS = 1024;
+
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
+export interface Params {
+  /** u32 values, readable in WGSL as pu(0u), pu(1u), … (at most 48). */
+  u?: ArrayLike<number>;
+  /** f32 values, readable in WGSL as pf(0u), pf(1u), … (at most 16). */
+  f?: ArrayLike<number>;
+}
+
+/**
+ * A hook that times passes (profiler.ts): while one is set every dispatch gets its own compute pass
+ * described by `pass`, `full` asks for a submit first, and `resolve` records the query readout into
+ * the encoder about to be submitted and returns what to run once it is.
+ */
+export interface PassTimer {
+  full(): boolean;
+  pass(label: string): GPUComputePassDescriptor;
+  resolve(enc: GPUCommandEncoder): (() => void) | null;
+}
+
+interface Recorder {
+  device: GPUDevice;
+  encoder: GPUCommandEncoder | null;
+  pass: GPUComputePassEncoder | null;
+  arenaCpu: ArrayBuffer;
+  arenaU32: Uint32Array;
+  arenaF32: Float32Array;
+  arenaGpu: GPUBuffer;
+  slots: number;
+  submits: number;
+  dispatches: number;
+}
+
+let rec: Recorder | null = null;
+let timer: PassTimer | null = null;
+
+function current(): Recorder {
+  const { device } = gpuState();
+  if (!rec || rec.device !== device) {
+    const arenaCpu = new ArrayBuffer(PARAM_SLOT * ARENA_SLOTS);
+    rec = {
+      device,
+      encoder: null,
+      pass: null,
+      arenaCpu,
+      arenaU32: new Uint32Array(arenaCpu),
+      arenaF32: new Float32Array(arenaCpu),
+      arenaGpu: device.createBuffer({ size: PARAM_SLOT * ARENA_SLOTS, usage: UNIFORM_USAGE }),
+      slots: 0,
+      submits: 0,
+      dispatches: 0,
+    };
+  }
+  return rec;
+}
+
+/** @internal profiler.ts */
+export function setPassTimer(t: PassTimer | null): void {
+  timer = t;
+}
+
+export function recorderStats(): { submits: number; dispatches: number } {
+  const r = current();
+  return { submits: r.submits, dispatches: r.dispatches };
+}
+
+function ensureEncoder(r: Recorder): GPUCommandEncoder {
+  if (!r.encoder) {
+    r.encoder = r.device.createCommandEncoder();
+    poolRecording();
+  }
+  return r.encoder;
+}
+
+function endPass(r: Recorder): void {
+  if (r.pass) {
+    r.pass.end();
+    r.pass = null;
+  }
+}
+
+/**
+ * Records one compute dispatch into the step's encoder. Binding 0 is the parameter block; the
+ * buffers take bindings 1, 2, … in order. Nothing is submitted until a readback or flush().
+ */
+export function dispatch(pipe: GPUComputePipeline, buffers: ReadonlyArray<Binding>, params: Params, groups: readonly [number, number?, number?]): void {
+  throwPending();
+  let r = current();
+  if (r.slots >= ARENA_SLOTS || timer?.full()) {
+    flush();
+    r = current();
+  }
+  const enc = ensureEncoder(r);
+  const slot = r.slots++;
+  const base = (slot * PARAM_SLOT) / 4;
+  const u = params.u ?? [];
+  const f = params.f ?? [];
+  if (u.length > 48 || f.length > 16) throw new WgslgradError('dispatch', `too many parameters (${u.length} u32, ${f.length} f32; at most 48 and 16)`);
+  for (let i = 0; i < u.length; i++) r.arenaU32[base + i] = u[i]!;
+  for (let i = 0; i < f.length; i++) r.arenaF32[base + 48 + i] = f[i]!;
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
+  }
+  const bg = r.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+  if (timer) {
+    endPass(r);
+    r.pass = enc.beginComputePass(timer.pass(pipe.label || 'kernel'));
+  }
+  if (!r.pass) r.pass = enc.beginComputePass();
+  r.pass.setPipeline(pipe);
+  r.pass.setBindGroup(0, bg);
+  const [x, y = 1, z = 1] = groups;
+  if (x > 0 && y > 0 && z > 0) r.pass.dispatchWorkgroups(x, y, z);
+  r.dispatches++;
+}
+
+const MAX_GROUPS = 65535;
+
+/** Workgroup counts for n invocations of a 1-D kernel of `wg` lanes, folded into y past 65535 groups. */
+export function groups1d(n: number, wg = 256): [number, number] {
+  const g = Math.max(1, Math.ceil(n / wg));
+  if (g <= MAX_GROUPS) return [g, 1];
+  const y = Math.ceil(g / MAX_GROUPS);
+  return [Math.ceil(g / y), y];
+}
+
+export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+  throwPending();
+  const r = current();
+  const enc = ensureEncoder(r);
+  endPass(r);
+  enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+}
+
+/** Zeroes `bytes` of a storage buffer range, recorded in the step's encoder. */
+export function clearBuffer(buffer: GPUBuffer, offset: number, bytes: number): void {
+  throwPending();
+  const r = current();
+  const enc = ensureEncoder(r);
+  endPass(r);
+  enc.clearBuffer(buffer, offset, Math.ceil(bytes / 4) * 4);
+}
+
+/** Submits the recorded work (one submit per step), then makes buffers released during it reusable. */
+export function flush(): void {
+  const r = rec;
+  if (!r?.encoder) return;
+  const s = gpuState();
+  if (s.device !== r.device) {
+    rec = null; // recorded for a device that is gone
+    return;
+  }
+  const { device } = s;
+  const enc = r.encoder;
+  endPass(r);
+  const afterSubmit = timer?.resolve(enc) ?? null;
+  if (r.slots > 0) device.queue.writeBuffer(r.arenaGpu, 0, r.arenaCpu, 0, r.slots * PARAM_SLOT);
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  device.queue.submit([enc.finish()]);
+  for (const scope of ['out-of-memory', 'validation']) {
+    s.scopeChecks.push(
+      device.popErrorScope().then(
+        (e) => {
+          if (e && !s.pendingError) s.pendingError = new WgslgradError('gpu', `${scope} error: ${e.message}`);
+        },
+        () => undefined,
+      ),
+    );
+  }
+  if (s.scopeChecks.length > 64) s.scopeChecks.splice(0, s.scopeChecks.length - 64);
+  r.encoder = null;
+  r.slots = 0;
+  r.submits++;
+  poolSubmitted();
+  afterSubmit?.();
+}

@@ -1,0 +1,59 @@
+// Host ↔ GPU: uploads through the queue, readbacks through pooled staging buffers, and waiting for
+// submitted work. Asynchronous GPU errors caught at submit surface here.
+import { WgslgradError } from '../errors.js';
+import { gpuState, throwPending } from './device.js';
+import { sizeClass, type Storage } from './pool.js';
+import { copyBuffer, flush } from './recorder.js';
+
+const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
+
+let staging: { device: GPUDevice; free: Map<number, GPUBuffer[]> } | null = null;
+
+/** Uploads host data into a storage buffer (queue-ordered: the buffer must not be in the open encoder). */
+export function upload(storage: Storage, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
+  throwPending();
+  gpuState().device.queue.writeBuffer(storage.buffer, storage.offset + byteOffset, data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Copies `bytes` of a storage buffer to the host. Submits pending work first. */
+export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
+  const s = gpuState();
+  if (!staging || staging.device !== s.device) staging = { device: s.device, free: new Map() };
+  const pool = staging.free;
+  const cls = sizeClass(bytes);
+  const buf = pool.get(cls)?.pop() ?? s.device.createBuffer({ size: cls, usage: MAP_READ_USAGE });
+  copyBuffer(src, byteOffset, buf, 0, Math.ceil(bytes / 4) * 4);
+  flush();
+  const checks = s.scopeChecks.splice(0);
+  let out: ArrayBuffer;
+  try {
+    await s.wait(
+      Promise.race([
+        buf.mapAsync(1 /* READ */),
+        s.device.lost.then((l) => Promise.reject(new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`))),
+      ]),
+    );
+    out = buf.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    buf.unmap();
+  } catch (e) {
+    await Promise.all(checks);
+    throwPending();
+    if (e instanceof WgslgradError) throw e;
+    throw new WgslgradError('readback', (e as Error).message);
+  }
+  await s.wait(Promise.all(checks));
+  throwPending();
+  let list = pool.get(cls);
+  if (!list) pool.set(cls, (list = []));
+  list.push(buf);
+  return out;
+}
+
+/** Waits for all submitted work (used by benchmarks to time GPU work). */
+export async function sync(): Promise<void> {
+  flush();
+  const s = gpuState();
+  await s.wait(s.device.queue.onSubmittedWorkDone());
+  await s.wait(Promise.all(s.scopeChecks.splice(0)));
+  throwPending();
+}
