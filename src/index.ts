@@ -1,10 +1,12 @@
 // wgslgrad's public API.
+import './methods.js';
 export { init, destroy, INSTALL_HINT, type InitOptions, type InitInfo, type AdapterDescription, type Backend } from './gpu/device.js';
 export { memory, flush, sync, engineStats, emptyPool, profileKernels, type KernelTime } from './gpu/engine.js';
 export { WgslgradError } from './errors.js';
 export { Tensor, type Shape } from './tensor.js';
 export { scope, keep } from './scope.js';
-export { noGrad, isGradEnabled } from './autograd.js';
+export { noGrad, isGradEnabled } from './autograd/tape.js';
+export type { BackwardOptions } from './autograd/backward.js';
 export { tensor, zeros, ones, full, rand, randn, manualSeed, type TensorOptions, type RandomOptions } from './ops/creation.js';
 export { add, sub, mul, div, neg, exp, log, sqrt, square } from './ops/elementwise.js';
 export { relu, leakyRelu, tanh, sigmoid } from './ops/activation.js';

@@ -1,13 +1,8 @@
-import { backward as runBackward, type BackwardOptions, type GradNode } from './autograd.js';
+// The tensor: shape, pooled GPU storage, gradient and the autograd node that made it. This module
+// imports no op: the op methods (x.add(y), x.backward(), …) are attached by methods.ts.
 import { WgslgradError, fmtShape } from './errors.js';
 import { allocStorage, copyBuffer, readBuffer, type Binding, type Storage } from './gpu/engine.js';
 import { track } from './scope.js';
-import * as ew from './ops/elementwise.js';
-import * as act from './ops/activation.js';
-import * as red from './ops/reduce.js';
-import * as shp from './ops/shape.js';
-import * as mm from './ops/matmul.js';
-import * as cr from './ops/creation.js';
 
 export type Shape = readonly number[];
 
@@ -23,6 +18,21 @@ export function checkShape(op: string, shape: Shape): void {
   }
 }
 
+/**
+ * A backward rule: given dL/d(output) and which inputs need a gradient, returns dL/d(input) for
+ * each input (null where not needed). It runs with grad mode off inside a scope that frees whatever
+ * it makes except the gradients it returns.
+ */
+export type GradRule = (g: Tensor, needs: readonly boolean[]) => ReadonlyArray<Tensor | null>;
+
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  /** Which inputs required grad when the op ran (as in PyTorch, flipping requiresGrad later does not change the graph). */
+  needs: boolean[];
+  backward: GradRule;
+}
+
 // Tensors hold pooled buffers; a tensor that is garbage-collected without dispose() returns its buffer.
 const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
 
@@ -30,14 +40,15 @@ let nextId = 1;
 
 /** A float32 tensor on the GPU, row-major, with an optional gradient. */
 export class Tensor {
-  readonly __isTensor = true;
   readonly id = nextId++;
   readonly shape: Shape;
   readonly size: number;
-  requiresGrad = false;
+  private _leafRequiresGrad = false;
   grad: Tensor | null = null;
   /** @internal the op that made this tensor and its backward rule */
   _node: GradNode | null = null;
+  /** @internal the op whose node on this tensor a backward freed (a second backward through it throws) */
+  _freedBy: string | null = null;
   /** @internal a loss: reading it back checks it is finite and names this op if not */
   _lossOp: string | null = null;
   private _storage: Storage | null;
@@ -54,6 +65,21 @@ export class Tensor {
   /** @internal a new tensor with a fresh buffer for `shape` (`forUpload`: the host writes it next) */
   static empty(shape: Shape, forUpload = false): Tensor {
     return new Tensor(shape, allocStorage(Math.max(4, sizeOf(shape) * 4), forUpload));
+  }
+
+  /**
+   * Whether gradients flow to this tensor: set on leaves (parameters, inputs); true for every output
+   * of an op that recorded a node, also after a backward has freed that node.
+   */
+  get requiresGrad(): boolean {
+    return this._leafRequiresGrad || this._node !== null || this._freedBy !== null;
+  }
+
+  set requiresGrad(v: boolean) {
+    if (!v && (this._node || this._freedBy)) {
+      throw new WgslgradError('requiresGrad', `tensor ${fmtShape(this.shape)} is the output of ${this._node?.op ?? this._freedBy}; only leaf tensors can stop requiring grad (use detach())`);
+    }
+    this._leafRequiresGrad = v;
   }
 
   get disposed(): boolean {
@@ -124,11 +150,6 @@ export class Tensor {
     return (await this.toArray())[0]!;
   }
 
-  /** Reverse-mode autodiff from this tensor; a non-scalar needs `grad` of the same shape. */
-  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
-    runBackward(this, grad, opts, (s) => cr.ones(s), (a, b) => ew.add(a, b));
-  }
-
   /** Copies src's data into this tensor in place (same shape), outside autograd, like torch's copy_ under no_grad. */
   copy_(src: Tensor): this {
     if (!(src instanceof Tensor)) throw new WgslgradError('copy_', `source must be a Tensor, got ${typeof src}`);
@@ -144,30 +165,7 @@ export class Tensor {
     return this.alias();
   }
 
-  /** A copy of the data in a new buffer (with gradient flow). */
-  clone(): Tensor {
-    return shp.clone(this);
-  }
-
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-
-  add(o: Tensor | number): Tensor { return ew.add(this, o); }
-  sub(o: Tensor | number): Tensor { return ew.sub(this, o); }
-  mul(o: Tensor | number): Tensor { return ew.mul(this, o); }
-  div(o: Tensor | number): Tensor { return ew.div(this, o); }
-  neg(): Tensor { return ew.neg(this); }
-  exp(): Tensor { return ew.exp(this); }
-  log(): Tensor { return ew.log(this); }
-  sqrt(): Tensor { return ew.sqrt(this); }
-  square(): Tensor { return ew.square(this); }
-  relu(): Tensor { return act.relu(this); }
-  tanh(): Tensor { return act.tanh(this); }
-  sigmoid(): Tensor { return act.sigmoid(this); }
-  matmul(o: Tensor): Tensor { return mm.matmul(this, o); }
-  sum(dims?: number | number[], keepDim = false): Tensor { return red.sum(this, dims, keepDim); }
-  mean(dims?: number | number[], keepDim = false): Tensor { return red.mean(this, dims, keepDim); }
-  reshape(shape: Shape): Tensor { return shp.reshape(this, shape); }
-  transpose(d0: number, d1: number): Tensor { return shp.transpose(this, d0, d1); }
 }

@@ -45,8 +45,26 @@ describe('autograd', () => {
     y.backward();
     expect(await arr(x.grad)).toEqual([8]);
     x.grad = null;
-    y.backward(); // graph freed: y is now a leaf of itself, x gets nothing
+    // graph freed: a third backward is refused (PyTorch's "Trying to backward through the graph a second time")
+    expect(() => y.backward()).toThrow(/backward: the graph through the output \[\] of sum was freed by an earlier backward\(\); call the first backward with \{ retainGraph: true \}/);
     expect(x.grad).toBeNull();
+    // the library keeps working
+    x.square().sum().backward();
+    expect(await arr(x.grad)).toEqual([4]);
+  });
+  test('a second loss through a node freed by the first backward throws instead of dropping its part', async () => {
+    const x = wg.tensor([1, 2], [2], { requiresGrad: true });
+    const y = x.mul(x);
+    const l1 = y.sum();
+    const l2 = y.mul(3).sum();
+    l1.backward();
+    expect(() => l2.backward()).toThrow(/the graph through the output \[2\] of mul was freed/);
+    // kept graph: both contributions, 2x + 6x
+    const x2 = wg.tensor([1, 2], [2], { requiresGrad: true });
+    const y2 = x2.mul(x2);
+    y2.sum().backward(undefined, { retainGraph: true });
+    y2.mul(3).sum().backward();
+    expect(await arr(x2.grad)).toEqual([8, 16]);
   });
   test('a chain through every op family reaches the leaves (MLP-like step)', async () => {
     const x = wg.randn([4, 3], { seed: 1 });

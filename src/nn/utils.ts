@@ -1,6 +1,6 @@
 // Helpers over parameter lists.
 import { WgslgradError } from '../errors.js';
-import { noGrad } from '../autograd.js';
+import { noGrad } from '../autograd/tape.js';
 import { add, square, sqrt } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { zeros } from '../ops/creation.js';

@@ -1,10 +1,10 @@
 // relu, leakyRelu, tanh, sigmoid and their gradients. Kernels: shaders/activation.wgsl.
 // CPU reference: src/cpu/activation.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 
 const ACT = { relu: 0, leakyRelu: 1, tanh: 2, sigmoid: 3 } as const;
 type ActName = keyof typeof ACT;

@@ -2,15 +2,15 @@
 // fused ReLU/LeakyReLU. Training: batch statistics (biased variance to normalise, unbiased to update
 // the running variance, in place), one kernel forward, one kernel backward. Eval: running statistics.
 // Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 import { full } from './creation.js';
-import { add, mul, sub, sqrt } from './elementwise.js';
+import { add, div, mul, sub, sqrt } from './elementwise.js';
+import { reshape } from './shape.js';
 import { relu, leakyRelu } from './activation.js';
-import { isGradEnabled } from '../autograd.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -54,8 +54,8 @@ export function batchNorm(
   if (!training && isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad)) {
     // eval with gradients: an affine map per channel, built from differentiable ops
     const shape = x.ndim === 4 ? [1, C, 1, 1] : [1, C];
-    const k = gamma.div(sqrt(add(runningVar!.detach(), eps))).reshape(shape); // γ/σ per channel
-    const yAff = add(mul(sub(x, runningMean!.detach().reshape(shape)), k), beta.reshape(shape));
+    const k = reshape(div(gamma, sqrt(add(runningVar!.detach(), eps))), shape); // γ/σ per channel
+    const yAff = add(mul(sub(x, reshape(runningMean!.detach(), shape)), k), reshape(beta, shape));
     return ACT === 1 ? relu(yAff) : ACT === 2 ? leakyRelu(yAff, slope) : yAff;
   }
   const y = Tensor.empty(x.shape);
@@ -77,7 +77,7 @@ export function batchNorm(
       const dg = Tensor.empty([C]);
       const db = Tensor.empty([C]);
       dispatch(pipeline('batchnorm', cols ? 'backward_cols' : 'backward', consts), [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding], params, cols ? groups1d(C, 64) : [C]);
-      return [dx, weight ? dg : (dg.dispose(), null), bias ? db : (db.dispose(), null)];
+      return [dx, weight ? dg : null, bias ? db : null];
     });
     if (!out.requiresGrad) saved.dispose();
     return out;

@@ -1,11 +1,11 @@
 // Binary cross-entropy, mean reduction: bceWithLogits (fused, numerically stable) and bce on
 // probabilities (log clamped at −100 like PyTorch's BCELoss). Forward one kernel, backward one
 // kernel. Kernel: shaders/bce.wgsl. CPU reference: src/cpu/bce.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 import { sameShape } from './util.js';
 
 function bceOp(op: 'bceWithLogits' | 'bce', x: Tensor, y: Tensor): Tensor {
@@ -17,17 +17,12 @@ function bceOp(op: 'bceWithLogits' | 'bce', x: Tensor, y: Tensor): Tensor {
   const loss = Tensor.empty([]);
   loss._lossOp = op;
   dispatch(pipeline('bce', 'forward', { LOGITS, WANT_DY: false }), [x.binding, y.binding, loss.binding], { u: [x.size] }, [1]);
-  return record(loss, op, [x, y], (g) => {
+  return record(loss, op, [x, y], (g, [wantDx, wantDy]) => {
     const dx = Tensor.empty(x.shape);
-    const wantDy = y.requiresGrad;
     const dy = wantDy ? Tensor.empty(y.shape) : null;
     const bufs = [x.binding, y.binding, g.binding, dx.binding, dy ? dy.binding : placeholder()];
     dispatch(pipeline('bce', 'backward', { LOGITS, WANT_DY: wantDy }), bufs, { u: [x.size] }, groups1d(x.size));
-    if (!x.requiresGrad) {
-      dx.dispose();
-      return [null, dy];
-    }
-    return [dx, dy];
+    return [wantDx ? dx : null, dy];
   });
 }
 

@@ -2,12 +2,12 @@
 // Three kernels serve both ops: conv.wgsl `forward` (conv forward = convT input grad),
 // conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`.
 // CPU reference: src/cpu/conv.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { gpuState } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 import { wideTuning } from './matmul.js';
 import { sum } from './reduce.js';
 
@@ -144,14 +144,12 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const g: Geo = { N, CI, H, W, CO, OH, OW, KH, KW, s, p };
   const y = convForwardRaw(x, w, b ?? null, g);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, op, inputs, (gy) => {
-    const res: Array<Tensor | null> = [null, null, null];
+  return record(y, op, inputs, (gy, [dx, dw, db]) => [
     // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
-    if (x.requiresGrad) res[0] = convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p });
-    if (w.requiresGrad) res[1] = weightGradRaw(gy, x, KH, KW, s, p);
-    if (b?.requiresGrad) res[2] = sum(gy, [0, 2, 3]);
-    return b ? res : res.slice(0, 2);
-  });
+    dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
+    dw ? weightGradRaw(gy, x, KH, KW, s, p) : null,
+    db ? sum(gy, [0, 2, 3]) : null,
+  ].slice(0, inputs.length));
 }
 
 /** Transposed 2-D convolution as torch's conv_transpose2d: x [N,Cin,H,W], w [Cin,Cout,kh,kw], b [Cout]. */
@@ -171,12 +169,10 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   if (OH < 1 || OW < 1) throw new WgslgradError(op, `output size ${OH}×${OW} from input ${fmtShape(x.shape)}, kernel ${KH}×${KW}, stride ${s}, padding ${p} is not positive`);
   const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p });
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, op, inputs, (gy) => {
-    const res: Array<Tensor | null> = [null, null, null];
+  return record(y, op, inputs, (gy, [dx, dw, db]) => [
     // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
-    if (x.requiresGrad) res[0] = convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p });
-    if (w.requiresGrad) res[1] = weightGradRaw(x, gy, KH, KW, s, p);
-    if (b?.requiresGrad) res[2] = sum(gy, [0, 2, 3]);
-    return b ? res : res.slice(0, 2);
-  });
+    dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
+    dw ? weightGradRaw(x, gy, KH, KW, s, p) : null,
+    db ? sum(gy, [0, 2, 3]) : null,
+  ].slice(0, inputs.length));
 }

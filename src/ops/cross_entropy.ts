@@ -1,10 +1,10 @@
 // Softmax cross-entropy with class-index targets (mean), fused and max-shifted, forward and
 // backward one kernel each. Kernel: shaders/cross_entropy.wgsl. CPU reference: src/cpu/cross_entropy.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 
 /** Mean over rows of −log softmax(logits)[target]; logits [N, C], targets [N] holding class indices. */
 export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {

@@ -1,11 +1,11 @@
 // Inverted dropout (scaled by 1/(1−p) in training, identity in eval). The mask comes from a seeded
 // counter-based stream and is recomputed in backward. Kernel: shaders/dropout.wgsl.
 // CPU reference: src/cpu/dropout.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 import { streamKey } from './creation.js';
 
 export interface DropoutOptions {

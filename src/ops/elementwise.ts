@@ -1,20 +1,16 @@
 // Elementwise arithmetic with broadcasting (add, sub, mul, div) and unary math
 // (neg, exp, log, sqrt, square). Kernels: shaders/elementwise.wgsl. CPU reference: src/cpu/elementwise.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { broadcastShapes, broadcastStrides, compactDims, MAX_DIMS, pad, sameShape } from './util.js';
+import { assertTensor, broadcastShapes, broadcastStrides, MAX_DIMS, pad, sameShape } from './util.js';
 import { sumTo } from './reduce.js';
 
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 export const UNARY = { neg: 0, exp: 1, log: 2, sqrt: 3, square: 4 } as const;
 type BinaryName = keyof typeof BINARY;
 type UnaryName = keyof typeof UNARY;
-
-export function assertTensor(op: string, name: string, t: unknown): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new WgslgradError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-}
 
 function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
@@ -74,35 +70,22 @@ function binary(name: BinaryName, a: Tensor | number, b: Tensor | number): Tenso
   assertTensor(name, 'first operand', a);
   assertTensor(name, 'second operand', b);
   const out = rawBinary(name, a, b);
-  return record(out, name, [a, b], (g) => {
+  // gradients of broadcast operands are summed back to their shapes
+  return record(out, name, [a, b], (g, [da, db]) => {
     switch (name) {
       case 'add':
-        return [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(g, b.shape) : null];
+        return [da ? sumTo(g, a.shape) : null, db ? sumTo(g, b.shape) : null];
       case 'sub':
-        return [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? reduceOwned(rawUnary('neg', g), b.shape) : null];
+        return [da ? sumTo(g, a.shape) : null, db ? sumTo(neg(g), b.shape) : null];
       case 'mul':
-        return [a.requiresGrad ? reduceOwned(rawBinary('mul', g, b), a.shape) : null, b.requiresGrad ? reduceOwned(rawBinary('mul', g, a), b.shape) : null];
+        return [da ? sumTo(mul(g, b), a.shape) : null, db ? sumTo(mul(g, a), b.shape) : null];
       case 'div': {
-        const ga = rawBinary('div', g, b);
-        let gb: Tensor | null = null;
-        if (b.requiresGrad) {
-          // d(a/b)/db = −a/b² · g = −(g/b)·(a/b) = −ga·out
-          const t = rawBinary('mul', ga, out);
-          gb = reduceOwned(rawUnary('neg', t), b.shape);
-          t.dispose();
-        }
-        return [a.requiresGrad ? reduceOwned(ga, a.shape) : (ga.dispose(), null), gb];
+        // d(a/b)/da = g/b; d(a/b)/db = −g·a/b² = −(g/b)·out
+        const ga = div(g, b);
+        return [da ? sumTo(ga, a.shape) : null, db ? sumTo(neg(mul(ga, out)), b.shape) : null];
       }
     }
   });
-}
-
-/** sumTo that disposes its input when it made a new tensor. */
-function reduceOwned(t: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(t.shape, shape)) return t;
-  const r = sumTo(t, shape);
-  t.dispose();
-  return r;
 }
 
 function scalarOp(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean): Tensor {
@@ -112,21 +95,12 @@ function scalarOp(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean):
       case 'add':
         return [g.alias()];
       case 'sub':
-        return [scalarFirst ? rawUnary('neg', g) : g.alias()];
+        return [scalarFirst ? neg(g) : g.alias()];
       case 'mul':
-        return [rawScalar('mul', g, s, false)];
-      case 'div': {
-        if (!scalarFirst) return [rawScalar('mul', g, 1 / s, false)];
-        // d(s/a)/da = −s/a² = −out/a
-        const t = rawBinary('div', out, a);
-        const r = rawBinary('mul', g, t);
-        t.dispose();
-        const n = rawUnary('neg', r);
-        r.dispose();
-        return [n];
-      }
-      default:
-        throw new WgslgradError(name, 'backward with a scalar operand is not supported');
+        return [mul(g, s)];
+      case 'div':
+        // d(a/s)/da = g/s; d(s/a)/da = −g·s/a² = −g·out/a
+        return [scalarFirst ? neg(mul(g, div(out, a))) : mul(g, 1 / s)];
     }
   });
 }

@@ -1,11 +1,11 @@
 // Embedding lookup with its scatter-add backward. Indices are a float tensor of integer values
 // (any shape); the output is [...indices.shape, D]. Kernel: shaders/embedding.wgsl.
 // CPU reference: src/cpu/embedding.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor } from './util.js';
 
 export function embedding(indices: Tensor, table: Tensor): Tensor {
   assertTensor('embedding', 'indices', indices);

@@ -1,12 +1,13 @@
 // matmul (2-D and batched, batch broadcast) and linear (matmul + bias fused). Kernel:
 // shaders/matmul.wgsl, with transpose flags so backward needs no explicit transposes.
 // CPU reference: src/cpu/matmul.ts.
-import { noGrad, record } from '../autograd.js';
+import { noGrad, record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { gpuState } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { add, assertTensor } from './elementwise.js';
+import { add } from './elementwise.js';
+import { assertTensor } from './util.js';
 import { sum } from './reduce.js';
 
 /**
@@ -123,35 +124,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   checkRank('matmul', 'first operand', a);
   checkRank('matmul', 'second operand', b);
   const out = matmulRaw(a, b, false, false, null);
-  return record(out, 'matmul', [a, b], (g) => {
-    let ga: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (a.requiresGrad) {
-      const full = matmulRaw(g, b, false, true, null); // G·Bᵀ, batched like the output
-      ga = reduceBatch(full, a);
-    }
-    if (b.requiresGrad) {
-      if (b.ndim === 2 && g.ndim === 3) {
-        // B broadcast over the batch: dB = Σ_b A_bᵀ G_b = (A as [B·M, K])ᵀ · (G as [B·M, N])
-        const a2 = a.ndim === 3 ? a.alias([a.shape[0]! * a.shape[1]!, a.shape[2]!]) : null;
-        const g2 = g.alias([g.shape[0]! * g.shape[1]!, g.shape[2]!]);
-        gb = a2 ? matmulRaw(a2, g2, true, false, null) : reduceBatch(matmulRaw(a, g, true, false, null), b);
-        a2?.dispose();
-        g2.dispose();
-      } else {
-        gb = reduceBatch(matmulRaw(a, g, true, false, null), b);
-      }
-    }
-    return [ga, gb];
-  });
+  return record(out, 'matmul', [a, b], (g, [da, db]) => [
+    // dA = G·Bᵀ, batched like the output, summed over the batch where A was broadcast
+    da ? sumBatch(matmulRaw(g, b, false, true, null), a) : null,
+    // dB = Aᵀ·G; a 2-D B broadcast over a batched A: Σ_b A_bᵀ G_b = (A as [B·M, K])ᵀ · (G as [B·M, N])
+    db ? (b.ndim === 2 && a.ndim === 3 ? matmulRaw(flatBatch(a), flatBatch(g), true, false, null) : sumBatch(matmulRaw(a, g, true, false, null), b)) : null,
+  ]);
 }
 
+/** A batched [B, M, N] tensor's data as [B·M, N]. */
+const flatBatch = (t: Tensor): Tensor => t.alias([t.shape[0]! * t.shape[1]!, t.shape[2]!]);
+
 /** Sums a batched gradient over the batch where the operand was broadcast (2-D or batch 1). */
-function reduceBatch(full: Tensor, like: Tensor): Tensor {
-  if (full.ndim === like.ndim && full.shape[0] === like.shape[0]) return full;
-  const s = sum(full, 0, like.ndim === 3);
-  full.dispose();
-  return s;
+function sumBatch(full: Tensor, like: Tensor): Tensor {
+  return full.ndim === like.ndim && full.shape[0] === like.shape[0] ? full : sum(full, 0, like.ndim === 3);
 }
 
 /** y = x·wᵀ + b as torch.nn.functional.linear: x [..., in], w [out, in], b [out]. */
@@ -175,21 +161,12 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const y = y2.alias([...lead, outF]);
   y2.dispose();
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, 'linear', inputs, (g) => {
+  return record(y, 'linear', inputs, (g, [dx, dw, db]) => {
     const g2 = g.alias([rows, outF]);
-    const res: Array<Tensor | null> = [null, null, null];
-    if (x.requiresGrad) {
-      const gx = matmulRaw(g2, w, false, false, null); // G·W
-      res[0] = gx.alias(x.shape);
-      gx.dispose();
-    }
-    if (w.requiresGrad) {
-      const xx = x.alias([rows, inF]);
-      res[1] = matmulRaw(g2, xx, true, false, null); // Gᵀ·X
-      xx.dispose();
-    }
-    if (b?.requiresGrad) res[2] = sum(g2, 0);
-    g2.dispose();
-    return b ? res : res.slice(0, 2);
+    return [
+      dx ? matmulRaw(g2, w, false, false, null).alias(x.shape) : null, // G·W
+      dw ? matmulRaw(g2, x.alias([rows, inF]), true, false, null) : null, // Gᵀ·X
+      db ? sum(g2, 0) : null,
+    ].slice(0, inputs.length);
   });
 }

@@ -1,11 +1,10 @@
 // sum and mean over any dims, with keepDim. Kernel: shaders/reduce.wgsl. CPU reference: src/cpu/reduce.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { gpuState } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor, type Shape } from '../tensor.js';
-import { compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
-import { assertTensor } from './elementwise.js';
+import { assertTensor, compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
 import { expandTo } from './shape.js';
 
 const WG = 64;
@@ -79,13 +78,8 @@ function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | un
     out = raw.alias(keptShape);
     raw.dispose();
   }
-  return record(out, op, [x], (g) => {
-    // broadcast g back over the reduced dims (times 1/R for mean)
-    const gk = g.alias(keptShape);
-    const e = expandTo(gk, x.shape, scale);
-    gk.dispose();
-    return [e];
-  });
+  // g broadcast back over the reduced dims (times 1/R for mean)
+  return record(out, op, [x], (g) => [expandTo(g.alias(keptShape), x.shape, scale)]);
 }
 
 export const sum = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('sum', x, dims, keepDim);

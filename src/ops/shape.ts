@@ -1,11 +1,10 @@
 // reshape (a view), transpose, concat, clone and broadcasting copies. Kernels: shaders/shape.wgsl.
 // CPU reference: src/cpu/shape.ts.
-import { record } from '../autograd.js';
+import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor, checkShape, sizeOf, type Shape } from '../tensor.js';
-import { broadcastStrides, compactDims, MAX_DIMS, normDim, pad, stridesOf } from './util.js';
-import { assertTensor, rawScalar } from './elementwise.js';
+import { assertTensor, broadcastStrides, compactDims, MAX_DIMS, normDim, pad, stridesOf } from './util.js';
 
 /** Same data, new shape (one dim may be -1). Shares the buffer. */
 export function reshape(x: Tensor, shapeArg: Shape): Tensor {
@@ -26,13 +25,13 @@ export function reshape(x: Tensor, shapeArg: Shape): Tensor {
   return record(out, 'reshape', [x], (g) => [g.alias(x.shape)]);
 }
 
-/** Strided gather: out has `outShape`; element (i0..) reads x at sum(i_d * strides[d]). */
-function gather(x: Tensor, outShape: Shape, strides: readonly number[], op: string): Tensor {
+/** Strided gather: out has `outShape`; element (i0..) reads x at sum(i_d * strides[d]), times `scale`. */
+function gather(x: Tensor, outShape: Shape, strides: readonly number[], op: string, scale = 1): Tensor {
   const out = Tensor.empty(outShape);
   if (out.size === 0) return out;
   const c = compactDims(outShape, strides);
   if (c.sizes.length > MAX_DIMS) throw new WgslgradError(op, `${fmtShape(x.shape)} → ${fmtShape(outShape)} needs more than ${MAX_DIMS} dims`);
-  dispatch(pipeline('shape', 'permute'), [x.binding, out.binding], { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)] }, groups1d(out.size));
+  dispatch(pipeline('shape', 'permute'), [x.binding, out.binding], { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)], f: [scale] }, groups1d(out.size));
   return out;
 }
 
@@ -59,13 +58,7 @@ function transposeRaw(g: Tensor, a: number, b: number): Tensor {
 
 /** x broadcast to `shape` (x's dims right-aligned), optionally times `scale`; no autograd. */
 export function expandTo(x: Tensor, shape: Shape, scale = 1): Tensor {
-  const out = gather(x, shape, broadcastStrides(x.shape, shape), 'expand');
-  if (scale !== 1 && out.size) {
-    const s = rawScalar('mul', out, scale, false);
-    out.dispose();
-    return s;
-  }
-  return out;
+  return gather(x, shape, broadcastStrides(x.shape, shape), 'expand', scale);
 }
 
 /** Copies `outer` rows of `len` floats from src (row stride srcRow, offset srcOff) to dst likewise. */
@@ -106,9 +99,9 @@ export function concat(tensors: Tensor[], dim = 0): Tensor {
     copySlice(t, out, outer, len, len, 0, total, off);
     off += len;
   }
-  return record(out, 'concat', tensors, (g) =>
+  return record(out, 'concat', tensors, (g, needs) =>
     tensors.map((t, i) => {
-      if (!t.requiresGrad) return null;
+      if (!needs[i]) return null;
       const gi = Tensor.empty(t.shape);
       const len = t.shape[d]! * inner;
       copySlice(g, gi, outer, len, total, offsets[i]!, len, 0);

@@ -1,5 +1,9 @@
 import { WgslgradError, fmtShape } from '../errors.js';
-import type { Shape } from '../tensor.js';
+import { Tensor, type Shape } from '../tensor.js';
+
+export function assertTensor(op: string, name: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new WgslgradError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+}
 
 export const MAX_DIMS = 6;
 

@@ -1,0 +1,34 @@
+// The tape of define-by-run autograd: every op whose inputs require grad records a node on its
+// output (the op, its inputs, which of them needed a gradient, its backward rule). Ops import this
+// module; the backward sweep (backward.ts) reads the nodes.
+import type { GradNode, GradRule, Tensor } from '../tensor.js';
+
+let enabled = true;
+
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/** Runs fn without recording gradients (like torch.no_grad). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = enabled;
+  enabled = false;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}
+
+/**
+ * Attaches a backward rule to `out` if grad mode is on and some input requires grad. Which inputs
+ * need a gradient is fixed now (as in PyTorch, flipping requiresGrad later does not change the
+ * graph); the rule gets those flags as its second argument.
+ */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradRule): Tensor {
+  if (enabled && inputs.some((t) => t.requiresGrad)) {
+    const node: GradNode = { op, inputs, needs: inputs.map((t) => t.requiresGrad), backward };
+    out._node = node; // which makes out.requiresGrad true
+  }
+  return out;
+}
