@@ -4,7 +4,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as wg from '../build/src/index.js';
-import { MATMUL_TILED, MATMUL_TUNING } from '../build/src/ops/matmul.js';
 
 const { values: opt } = parseArgs({ options: { n: { type: 'string', default: '4096' }, json: { type: 'string' }, reps: { type: 'string', default: '5' } } });
 const n = Number(opt.n);
@@ -36,14 +35,11 @@ const variants = {
 const out = [];
 for (const mode of ['tiled', 'shared', 'plain']) {
   const info = await wg.init({ subgroups: mode !== 'plain' });
-  MATMUL_TILED.mode = mode === 'tiled' ? 'on' : 'off';
   if (mode === 'shared' && !info.subgroups) { console.log('no subgroups on this adapter: shared variants skipped'); continue; }
-  const keepDefault = mode === 'tiled' ? null : { ...MATMUL_TUNING[mode] };
-  const keepWide = { ...MATMUL_TUNING.wide };
   const A = wg.keep(wg.tensor(a, [n, n])), B = wg.keep(wg.tensor(b, [n, n]));
   for (const v of variants[mode]) {
-    if (mode !== 'tiled') MATMUL_TUNING[mode] = v;
-    if (mode === 'shared') MATMUL_TUNING.wide = v; // the set used where subgroups have 32 lanes
+    // the variant for every subgroup width (shared, wide, wide64) or the plain layout
+    const restore = wg.setTuning(mode === 'tiled' ? { tiled: 'on' } : mode === 'shared' ? { tiled: 'off', shared: v, wide: v, wide64: v } : { tiled: 'off', plain: v });
     const label = mode === 'tiled' ? 'tiled 128×128 (workgroup memory)' : `${mode} TM${v.TM} TN${v.TN} WG${v.WGX}×${v.WGY}`;
     try {
       const C = wg.keep(wg.matmul(A, B));
@@ -70,11 +66,10 @@ for (const mode of ['tiled', 'shared', 'plain']) {
     } catch (e) {
       console.log(`${label}: ${e.message}`);
       out.push({ variant: label, error: e.message });
+    } finally {
+      restore();
     }
   }
-  if (keepDefault) MATMUL_TUNING[mode] = keepDefault;
-  MATMUL_TUNING.wide = keepWide;
-  MATMUL_TILED.mode = 'auto';
   A.dispose(); B.dispose();
   if (opt.json) {
     writeFileSync(`${opt.json}.tmp`, JSON.stringify({ adapter: info.adapter, n, results: out }, null, 1));

@@ -3,6 +3,7 @@ import './methods.js';
 export { init, destroy, INSTALL_HINT, type InitOptions, type InitInfo, type AdapterDescription, type Backend } from './gpu/device.js';
 export { memory, flush, sync, engineStats, emptyPool, profileKernels, type KernelTime } from './gpu/engine.js';
 export { WgslgradError } from './errors.js';
+export { setTuning, tuning, defaultTuning, type Tuning, type Block } from './gpu/planner.js';
 export { Tensor, type Shape } from './tensor.js';
 export { scope, keep } from './scope.js';
 export { noGrad, isGradEnabled } from './autograd/tape.js';

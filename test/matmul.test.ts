@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu, randInt } from './helpers.js';
-import { MATMUL_TILED } from '../src/ops/matmul.js';
 
 describe('matmul against the CPU reference', () => {
   test('2-D: size 1, sizes not divisible by the tile, skinny and wide', async () => {
@@ -36,12 +35,15 @@ describe('matmul against the CPU reference', () => {
       const bias = randCpu(r, [N]);
       await expectClose(wg.linear(toGpu(a), toGpu(w), toGpu(bias)), cpu.linear(a, w, bias), 1e-4, 1e-5 * Math.sqrt(K), `split-K linear ${M}x${K}x${N}`);
     }
+    // a batch of one keeps its batch dim through the split
+    const a3 = randCpu(r, [1, 4, 1100]), b3 = randCpu(r, [1, 1100, 1]);
+    await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5 * Math.sqrt(1100), 'split-K batch of one');
     // its backward (no split there: inner sums are the batch and the outputs) by finite differences
     await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [2, 300]), randCpu(r, [1, 300]), randCpu(r, [1])], { wrt: [2] });
   });
   test('the workgroup-memory tiled kernel (chosen on GPUs): partial tiles, transpose flags, bias, batches, its gradients', async () => {
     const r = rng(17);
-    MATMUL_TILED.mode = 'on';
+    const restore = wg.setTuning({ tiled: 'on' });
     try {
       for (const [M, K, N] of [[130, 37, 129], [5, 20, 140], [128, 128, 128]] as Array<[number, number, number]>) {
         for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -58,7 +60,7 @@ describe('matmul against the CPU reference', () => {
       await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5, 'tiled batched');
       await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [3, 4]), randCpu(r, [5, 4]), randCpu(r, [5])]);
     } finally {
-      MATMUL_TILED.mode = 'auto';
+      restore();
     }
   });
   test('batched and batch-broadcast', async () => {

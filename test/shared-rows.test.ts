@@ -6,20 +6,19 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu } from './helpers.js';
-import { MATMUL_TUNING, wideTuning } from '../src/ops/matmul.js';
-import { CONV_TUNING } from '../src/ops/conv.js';
 
 afterAll(async () => { await wg.init(); });
 
 // 'wide': the constants used where subgroups have 32 lanes (one 32-lane workgroup, 8 rows a lane),
 // run here in the shuffle form used for such subgroups.
-const defaults = { mm: MATMUL_TUNING.shared, conv: CONV_TUNING.shared };
+let restore = (): void => {};
 async function initFor(mode: boolean | 'grouped' | 'wide') {
-  MATMUL_TUNING.shared = mode === 'wide' ? wideTuning(32) : defaults.mm;
-  CONV_TUNING.shared = mode === 'wide' ? wideTuning(32) : defaults.conv;
+  restore();
+  const wide = wg.defaultTuning().wide;
+  restore = mode === 'wide' ? wg.setTuning({ shared: wide, convShared: wide }) : () => {};
   return wg.init({ subgroups: mode === 'wide' ? 'grouped' : mode });
 }
-afterAll(() => { MATMUL_TUNING.shared = defaults.mm; CONV_TUNING.shared = defaults.conv; });
+afterAll(() => restore());
 
 for (const subgroups of [true, 'grouped', 'wide', false] as const) {
   describe(`kernels with subgroups: ${subgroups}`, () => {

@@ -1,4 +1,5 @@
 import { WgslgradError } from '../errors.js';
+import type { DeviceFacts } from './planner.js';
 
 export type Backend = 'vulkan' | 'opengles' | 'd3d12' | 'metal' | 'browser' | 'external';
 
@@ -70,6 +71,12 @@ let state: DeviceState | null = null;
 export function gpuState(): DeviceState {
   if (!state) throw new WgslgradError('init', 'no GPU device yet: call `await wg.init()` first');
   return state;
+}
+
+/** What the kernel planner needs to know about the current device. */
+export function deviceFacts(): DeviceFacts {
+  const s = gpuState();
+  return { software: s.info.software, subgroupShare: s.subgroupShare, subgroupMin: s.subgroupMin, minGroups: s.minGroups };
 }
 
 export function hasDevice(): boolean {

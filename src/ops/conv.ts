@@ -4,41 +4,12 @@
 // CPU reference: src/cpu/conv.ts.
 import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
-import { gpuState } from '../gpu/device.js';
+import { deviceFacts } from '../gpu/device.js';
+import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
-import { wideTuning } from './matmul.js';
 import { sum } from './reduce.js';
-
-/**
- * Register blocks and workgroup shapes (bench/NOTES.md): `shared` on devices with subgroups of ≥ 8
- * lanes (rows shared across lanes, WGY = 1), `plain` elsewhere.
- */
-export const CONV_TUNING = {
-  shared: { TM: 16, TN: 8, WGX: 16, WGY: 1 },
-  plain: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
-};
-
-export interface ConvTuning { TM: number; TN: number; WGX: number; WGY: number; SG: boolean }
-
-/**
- * Register block and workgroup shape for a GEMM with `rows` output rows (channels): the tuned
- * block when there are enough rows, narrower blocks when few (a 1-channel output with 8-row
- * blocks would compute 8 copies of every value).
- */
-export function convTuning(rows: number): ConvTuning {
-  const s = gpuState();
-  if (s.subgroupShare && rows >= 8) {
-    if (s.subgroupMin >= 32) return { ...wideTuning(s.subgroupMin), SG: true };
-    if (rows >= 12) return { ...CONV_TUNING.shared, SG: true };
-    return { TM: 8, TN: 8, WGX: 16, WGY: 1, SG: true };
-  }
-  if (rows >= 48) return { ...CONV_TUNING.plain, SG: false };
-  if (rows >= 12) return { TM: 4, TN: 8, WGX: 16, WGY: 4, SG: false };
-  if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false };
-  return { TM: rows, TN: 8, WGX: 64, WGY: 1, SG: false };
-}
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -67,13 +38,13 @@ const u = (g: Geo) => [g.N, g.CI, g.H, g.W, g.CO, g.OH, g.OW, g.KH, g.KW, g.s[0]
 function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
-  const t = convTuning(g.CO);
+  const t = convBlock(deviceFacts(), g.CO);
   const P = g.N * g.OH * g.OW;
   dispatch(
     pipeline('conv', 'forward', { ...t, BIAS: bias !== null }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
     { u: u(g) },
-    [Math.ceil(P / (t.WGX * t.TN)), Math.ceil(g.CO / (t.WGY * t.TM)), 1],
+    [...blockGroups(t, P, g.CO), 1],
   );
   return y;
 }
@@ -82,13 +53,14 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tens
 function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
-  const t = convTuning(g.CO);
+  const t = convBlock(deviceFacts(), g.CO);
+  // one z-slice per stride-parity class, each a GEMM over its output positions
   const classP = g.N * Math.ceil(g.OH / g.s[0]) * Math.ceil(g.OW / g.s[1]);
   dispatch(
     pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
     { u: u(g) },
-    [Math.ceil(classP / (t.WGX * t.TN)), Math.ceil(g.CO / (t.WGY * t.TM)), g.s[0] * g.s[1]],
+    [...blockGroups(t, classP, g.CO), g.s[0] * g.s[1]],
   );
   return y;
 }
@@ -99,18 +71,15 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Te
 function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number]): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
-  const t = convTuning(A);
-  const tiles = Math.ceil((B * KH * KW) / (t.WGX * t.TN)) * Math.ceil(A / (t.WGY * t.TM));
-  // Small weights have few tiles: split the sum over the batch so that enough workgroups run.
-  const chunk = Math.ceil(N / Math.min(N, Math.max(1, Math.ceil(gpuState().minGroups / tiles))));
-  const chunks = Math.ceil(N / chunk);
+  const plan = planWeightGrad(deviceFacts(), { N, A, cols: B * KH * KW });
+  const { chunk, chunks } = plan;
   const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
   if (d.size === 0) return d;
   dispatch(
-    pipeline('conv', 'weight_grad', { ...t, BIAS: false }),
+    pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false }),
     [gT.binding, xT.binding, d.binding],
     { u: [N, A, GH, GW, B, XH, XW, KH, KW, s[0], s[1], p[0], p[1], chunk] },
-    [Math.ceil((B * KH * KW) / (t.WGX * t.TN)), Math.ceil(A / (t.WGY * t.TM)), chunks],
+    plan.groups,
   );
   if (chunks === 1) return d;
   const total = sum(d, 0);

@@ -3,40 +3,13 @@
 // CPU reference: src/cpu/matmul.ts.
 import { noGrad, record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
-import { gpuState } from '../gpu/device.js';
+import { deviceFacts } from '../gpu/device.js';
+import { planMatmul } from '../gpu/planner.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { add } from './elementwise.js';
 import { assertTensor } from './util.js';
 import { sum } from './reduce.js';
-
-/**
- * Register blocks and workgroup shapes; see bench/NOTES.md for how they were chosen. `shared` is
- * used on devices with subgroups of ≥ 8 lanes (rows shared across lanes, WGY must be 1), `plain`
- * elsewhere.
- */
-export const MATMUL_TUNING = {
-  shared: { TM: 16, TN: 8, WGX: 16, WGY: 1 },
-  /** where subgroups have 32 lanes (NVIDIA): one subgroup per workgroup (H100, bench/NOTES.md) */
-  wide: { TM: 8, TN: 8, WGX: 32, WGY: 1 },
-  plain: { TM: 8, TN: 8, WGX: 8, WGY: 8 },
-};
-
-/**
- * The tuning for this device. `shared` was tuned on llvmpipe (8-lane subgroups, bench/NOTES.md);
- * where subgroups are wide (32 on NVIDIA, 64 on AMD) a workgroup of 16 lanes would leave most of
- * each hardware subgroup idle, so the workgroup spans one subgroup (`wide`, measured on an H100).
- */
-export function matmulTuning(): { TM: number; TN: number; WGX: number; WGY: number; SG: boolean } {
-  const s = gpuState();
-  if (!s.subgroupShare) return { ...MATMUL_TUNING.plain, SG: false };
-  return { ...(s.subgroupMin >= 32 ? wideTuning(s.subgroupMin) : MATMUL_TUNING.shared), SG: true };
-}
-
-/** One workgroup = one subgroup of 32 or 64 lanes, 8 rows per lane shared across each 8-lane group. */
-export function wideTuning(sg: number): { TM: number; TN: number; WGX: number; WGY: number } {
-  return sg >= 64 ? { TM: 8, TN: 4, WGX: 64, WGY: 1 } : MATMUL_TUNING.wide;
-}
 
 interface MM {
   batch: number;
@@ -62,56 +35,36 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   if (a.ndim === 3 && b.ndim === 3 && ba !== bb && ba !== 1 && bb !== 1) throw new WgslgradError(op, `batch sizes differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
   const batch = Math.max(ba, bb);
   const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
-  const out = Tensor.empty(a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N]);
-  if (M === 0 || N === 0 || batch === 0) return out;
-  const t = matmulTuning();
-  // Lanes run along the columns: when there are too few columns to fill a workgroup's lanes but
-  // many rows, compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead and store it transposed (a D head [B,6272]·[6272,1]).
-  const swap = N < t.WGX * t.TN / 2 && M > N;
+  const shape = a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N];
+  if (M === 0 || N === 0 || batch === 0) return Tensor.empty(shape);
+  const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka });
+  if (plan.kernel === 'tiled') {
+    const out = Tensor.empty(shape);
+    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false });
+    dispatch(pipeT, [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()], { u: [M, N, p.K, p.sa, p.sb, M * N, p.K, 0] }, plan.groups);
+    return out;
+  }
+  const { swap, chunks, kc } = plan;
   const [R, Q] = swap ? [N, M] : [M, N];
   const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
   const [first, second] = swap ? [b, a] : [a, b];
-  const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE) * batch;
-  const { info, minGroups } = gpuState();
-  if (MATMUL_TILED.mode === 'on' || (MATMUL_TILED.mode === 'auto' && !info.software && !swap && tiles * 16 >= minGroups)) {
-    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false });
-    dispatch(pipeT, [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()], { u: [M, N, p.K, p.sa, p.sb, M * N, p.K, 0] }, [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);
-    return out;
-  }
-  const groups = Math.ceil(Q / (t.WGX * t.TN)) * Math.ceil(R / (t.WGY * t.TM));
-  // Split-K: too few output tiles to keep the device busy (under a quarter of minGroups) and a long
-  // inner sum (the D head's 6272-long dot products): each of S chunks of K becomes one "batch" of
-  // partial products, summed after.
-  const S = batch === 1 && groups * 4 < minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(minGroups / 4 / groups), Math.floor(p.K / SPLIT_K_MIN)) : 1;
-  const kc = Math.ceil(p.K / S);
-  const chunks = Math.ceil(p.K / kc);
-  const target = chunks > 1 ? Tensor.empty([chunks, M, N]) : out;
-  const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...t });
+  const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape);
+  const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...plan.block });
   const bufs = [first.binding, second.binding, target.binding, bias && chunks === 1 ? bias.binding : placeholder()];
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
   const strideA = chunks > 1 ? (TA ? kc * R : kc) : swap ? p.sb : p.sa;
   const strideB = chunks > 1 ? (TB ? kc : kc * Q) : swap ? p.sa : p.sb;
-  dispatch(pipe, bufs, { u: [R, Q, kc, strideA, strideB, M * N, p.K, chunks > 1 ? kc : 0] }, [Math.ceil(Q / (t.WGX * t.TN)), Math.ceil(R / (t.WGY * t.TM)), batch * chunks]);
-  if (chunks === 1) return out;
-  out.dispose();
+  dispatch(pipe, bufs, { u: [R, Q, kc, strideA, strideB, M * N, p.K, chunks > 1 ? kc : 0] }, plan.groups);
+  if (chunks === 1) return target;
+  // split-K (batch 1): add the chunks up, then the bias
   const summed = sum(target, 0);
   target.dispose();
-  if (!bias) return summed;
-  const withBias = noGrad(() => add(summed, bias));
-  summed.dispose();
-  return withBias;
+  const total = bias ? noGrad(() => add(summed, bias)) : summed;
+  if (total !== summed) summed.dispose();
+  const out = total.alias(shape);
+  total.dispose();
+  return out;
 }
-
-/**
- * The workgroup-memory tiled kernel (shaders/matmul_tiled.wgsl, 128×128 tiles): 'auto' uses it on
- * hardware adapters for products with enough tiles to fill the device; 'on' / 'off' force it
- * (tests, bench/tune-matmul.mjs).
- */
-export const MATMUL_TILED: { mode: 'auto' | 'on' | 'off' } = { mode: 'auto' };
-const TILE = 128;
-
-/** Split-K chunks are at least this long. */
-export const SPLIT_K_MIN = 128;
 
 function checkRank(op: string, name: string, t: Tensor): void {
   if (t.ndim !== 2 && t.ndim !== 3) throw new WgslgradError(op, `${name} has shape ${fmtShape(t.shape)}, expected 2-D [M,K] or batched 3-D [B,M,K]`);

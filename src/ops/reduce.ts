@@ -1,7 +1,8 @@
 // sum and mean over any dims, with keepDim. Kernel: shaders/reduce.wgsl. CPU reference: src/cpu/reduce.ts.
 import { record } from '../autograd/tape.js';
 import { WgslgradError, fmtShape } from '../errors.js';
-import { gpuState } from '../gpu/device.js';
+import { deviceFacts } from '../gpu/device.js';
+import { planSum } from '../gpu/planner.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor, type Shape } from '../tensor.js';
 import { assertTensor, compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
@@ -34,20 +35,14 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   const r = compactDims(redSizes, redStrides);
   if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS) throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
   const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
-  // One lane per output when there are enough outputs to fill the device and each sums a modest
-  // run (a bias gradient [B, F] → [F]); one workgroup per output otherwise (batchnorm-like sums).
-  // On lavapipe a workgroup per output costs ~15 µs each: the MLP GAN's bias grads took 18 ms a step.
-  if (R <= 32 || (nOut >= 256 && R <= 1024)) {
+  const plan = planSum(deviceFacts(), { nOut, R });
+  if (plan.kernel === 'thread') {
     dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.binding, out.binding], params, groups1d(nOut));
   } else {
-    // Few outputs, each a long sum (a conv bias gradient over batch × positions): split each sum
-    // into chunks, one workgroup per (output, chunk), then add the chunks up.
-    const want = Math.ceil(gpuState().minGroups / 4 / nOut);
-    const chunks = want > 1 && R >= 2 * SPLIT_MIN ? Math.min(want, Math.floor(R / SPLIT_MIN)) : 1;
-    const L = Math.ceil(R / chunks);
-    const n = Math.ceil(R / L);
+    // one workgroup per (output, chunk); with several chunks their sums are added up after
+    const n = plan.chunks;
     const target = n > 1 ? Tensor.empty([n, nOut]) : out;
-    params.u.push(n > 1 ? L : 0);
+    params.u.push(n > 1 ? plan.chunkLen : 0);
     const [gx, gy] = groups1d(nOut, 1);
     dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], params, [gx, gy, n]);
     if (n > 1) {
@@ -61,9 +56,6 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   }
   return out;
 }
-
-/** Chunks of a split sum are at least this long. */
-const SPLIT_MIN = 2048;
 
 function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | undefined, keepDim: boolean): Tensor {
   assertTensor(op, 'input', x);

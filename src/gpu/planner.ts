@@ -1,0 +1,198 @@
+// The kernel planner: from a few facts about the device and a problem's shape, which GEMM kernel
+// runs, with which register block and workgroup shape, whether operands are swapped, and how long
+// sums are split. Pure functions (no GPU), unit-tested in test/planner.test.ts; the constants were
+// measured (bench/NOTES.md). Tuning runs change them through setTuning, never by editing a table.
+import { WgslgradError } from '../errors.js';
+
+/** What the planner needs to know about a device (DeviceState has them). */
+export interface DeviceFacts {
+  /** a CPU implementation (lavapipe, SwiftShader) */
+  software: boolean;
+  /** kernels may share row loads across 8-lane subgroup groups */
+  subgroupShare: boolean;
+  /** the adapter's smallest subgroup (0 when unknown) */
+  subgroupMin: number;
+  /** about how many workgroups keep the device busy */
+  minGroups: number;
+}
+
+/** A register block (TM rows × TN columns per lane) and a workgroup of WGX × WGY lanes. */
+export interface Block {
+  TM: number;
+  TN: number;
+  WGX: number;
+  WGY: number;
+}
+
+/** A block with the layout it is for: rows shared through subgroup shuffles (SG) or not. */
+export interface KernelBlock extends Block {
+  SG: boolean;
+}
+
+export interface Tuning {
+  /** GEMMs on devices with 8- or 16-lane subgroups (tuned on llvmpipe); WGY must be 1 */
+  shared: Block;
+  /** where subgroups have 32 lanes (NVIDIA): one subgroup per workgroup (tuned on an H100) */
+  wide: Block;
+  /** where subgroups have 64 lanes (AMD) */
+  wide64: Block;
+  /** devices without usable subgroups */
+  plain: Block;
+  /** convolutions on devices with 8- or 16-lane subgroups */
+  convShared: Block;
+  /** convolutions without subgroups, at 48 output channels or more */
+  convPlain: Block;
+  /** the workgroup-memory tiled matmul: on hardware adapters for products that fill the device ('auto'), always, or never */
+  tiled: 'auto' | 'on' | 'off';
+}
+
+const DEFAULTS: Readonly<Tuning> = Object.freeze({
+  shared: Object.freeze({ TM: 16, TN: 8, WGX: 16, WGY: 1 }),
+  wide: Object.freeze({ TM: 8, TN: 8, WGX: 32, WGY: 1 }),
+  wide64: Object.freeze({ TM: 8, TN: 4, WGX: 64, WGY: 1 }),
+  plain: Object.freeze({ TM: 8, TN: 8, WGX: 8, WGY: 8 }),
+  convShared: Object.freeze({ TM: 16, TN: 8, WGX: 16, WGY: 1 }),
+  convPlain: Object.freeze({ TM: 8, TN: 8, WGX: 8, WGY: 8 }),
+  tiled: 'auto',
+});
+
+let active: Readonly<Tuning> = DEFAULTS;
+
+/** The constants in force (the measured defaults unless setTuning changed them). */
+export function tuning(): Readonly<Tuning> {
+  return active;
+}
+
+/** The measured defaults. */
+export function defaultTuning(): Readonly<Tuning> {
+  return DEFAULTS;
+}
+
+/**
+ * Replaces some tuning constants (tuning runs, tests of a layout on another device's constants);
+ * returns a function that restores the ones before. Pipelines are cached per constant set, so
+ * both sets stay compiled.
+ */
+export function setTuning(overrides: Partial<Tuning>): () => void {
+  const known = Object.keys(DEFAULTS);
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!known.includes(k)) throw new WgslgradError('setTuning', `unknown setting ${k}; expected one of ${known.join(', ')}`);
+    if (k === 'tiled') {
+      if (!['auto', 'on', 'off'].includes(v as string)) throw new WgslgradError('setTuning', `tiled must be 'auto', 'on' or 'off', got ${JSON.stringify(v)}`);
+      continue;
+    }
+    const b = v as Block;
+    if (!b || ['TM', 'TN', 'WGX', 'WGY'].some((f) => !Number.isInteger(b[f as keyof Block]) || b[f as keyof Block] < 1)) {
+      throw new WgslgradError('setTuning', `${k} must be a block {TM, TN, WGX, WGY} of positive integers, got ${JSON.stringify(v)}`);
+    }
+  }
+  const before = active;
+  active = Object.freeze({ ...active, ...overrides });
+  return () => {
+    active = before;
+  };
+}
+
+/** Matmul's block: the subgroup layout where the device shares rows, sized to its subgroups. */
+export function gemmBlock(f: DeviceFacts, t: Readonly<Tuning> = active): KernelBlock {
+  if (!f.subgroupShare) return { ...t.plain, SG: false };
+  return { ...wideBlock(f, t), SG: true };
+}
+
+/** The subgroup-sharing block for this device: `shared` below 32 lanes, one subgroup per workgroup above. */
+function wideBlock(f: DeviceFacts, t: Readonly<Tuning>): Block {
+  if (f.subgroupMin >= 64) return t.wide64;
+  if (f.subgroupMin >= 32) return t.wide;
+  return t.shared;
+}
+
+/**
+ * A convolution-shaped GEMM's block for `rows` output rows (channels): the tuned block when there
+ * are enough rows, narrower blocks when few (a 1-channel output with 8-row blocks would compute 8
+ * copies of every value).
+ */
+export function convBlock(f: DeviceFacts, rows: number, t: Readonly<Tuning> = active): KernelBlock {
+  if (f.subgroupShare && rows >= 8) {
+    if (f.subgroupMin >= 32) return { ...wideBlock(f, t), SG: true };
+    if (rows >= 12) return { ...t.convShared, SG: true };
+    return { TM: 8, TN: 8, WGX: 16, WGY: 1, SG: true };
+  }
+  if (rows >= 48) return { ...t.convPlain, SG: false };
+  if (rows >= 12) return { TM: 4, TN: 8, WGX: 16, WGY: 4, SG: false };
+  if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false };
+  return { TM: rows, TN: 8, WGX: 64, WGY: 1, SG: false };
+}
+
+/** Workgroups along columns and rows for a grid of `cols` × `rows` outputs. */
+export function blockGroups(b: Block, cols: number, rows: number): [number, number] {
+  return [Math.ceil(cols / (b.WGX * b.TN)), Math.ceil(rows / (b.WGY * b.TM))];
+}
+
+/** The tiled kernel's tile (shaders/matmul_tiled.wgsl). */
+export const TILE = 128;
+/** Split-K chunks are at least this long. */
+export const SPLIT_K_MIN = 128;
+/** Chunks of a split sum are at least this long. */
+export const SPLIT_SUM_MIN = 2048;
+
+export type MatmulPlan =
+  | { kernel: 'tiled'; groups: [number, number, number] }
+  | {
+      kernel: 'blocked';
+      block: KernelBlock;
+      /** compute Cᵀ = op(B)ᵀ·op(A)ᵀ and store it transposed (too few columns to fill a workgroup's lanes) */
+      swap: boolean;
+      /** split-K: the inner sum in `chunks` pieces of `kc`, summed after */
+      chunks: number;
+      kc: number;
+      groups: [number, number, number];
+    };
+
+/** How C[batch, M, N] = A·B with inner size K runs. */
+export function planMatmul(f: DeviceFacts, p: { batch: number; M: number; N: number; K: number }, t: Readonly<Tuning> = active): MatmulPlan {
+  const block = gemmBlock(f, t);
+  // Lanes run along the columns: when there are too few columns to fill a workgroup's lanes but
+  // many rows, swap the operands (a D head [B,6272]·[6272,1]).
+  const swap = p.N < (block.WGX * block.TN) / 2 && p.M > p.N;
+  const tiles = Math.ceil(p.M / TILE) * Math.ceil(p.N / TILE) * p.batch;
+  if (t.tiled === 'on' || (t.tiled === 'auto' && !f.software && !swap && tiles * 16 >= f.minGroups)) {
+    return { kernel: 'tiled', groups: [Math.ceil(p.N / TILE), Math.ceil(p.M / TILE), p.batch] };
+  }
+  const [R, Q] = swap ? [p.N, p.M] : [p.M, p.N];
+  const [gx, gy] = blockGroups(block, Q, R);
+  // Split-K: too few output tiles to keep the device busy (under a quarter of minGroups) and a long
+  // inner sum (the D head's 6272-long dot products): each chunk of K becomes one "batch" of partial products.
+  const S = p.batch === 1 && gx * gy * 4 < f.minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(f.minGroups / 4 / (gx * gy)), Math.floor(p.K / SPLIT_K_MIN)) : 1;
+  const kc = Math.ceil(p.K / S);
+  const chunks = Math.ceil(p.K / kc);
+  return { kernel: 'blocked', block, swap, chunks, kc, groups: [gx, gy, p.batch * chunks] };
+}
+
+/**
+ * The conv weight gradient D[A, B·KH·KW] summed over a batch of N: small weights have few tiles, so
+ * the batch sum is split into `chunks` of `chunk` images that enough workgroups run, summed after.
+ */
+export function planWeightGrad(f: DeviceFacts, p: { N: number; A: number; cols: number }, t: Readonly<Tuning> = active): { block: KernelBlock; chunk: number; chunks: number; groups: [number, number, number] } {
+  const block = convBlock(f, p.A, t);
+  const [gx, gy] = blockGroups(block, p.cols, p.A);
+  const chunk = Math.ceil(p.N / Math.min(p.N, Math.max(1, Math.ceil(f.minGroups / (gx * gy)))));
+  const chunks = Math.ceil(p.N / chunk);
+  return { block, chunk, chunks, groups: [gx, gy, chunks] };
+}
+
+export type SumPlan = { kernel: 'thread' } | { kernel: 'workgroup'; chunks: number; chunkLen: number };
+
+/**
+ * nOut sums of R values each. One lane per output when there are enough outputs to fill the device
+ * and each sums a modest run (a bias gradient [B, F] → [F]); one workgroup per output otherwise
+ * (batchnorm-like sums), each long sum split into chunks (a conv bias gradient over batch ×
+ * positions) when there are few outputs. On lavapipe a workgroup per output costs ~15 µs each: the
+ * MLP GAN's bias grads took 18 ms a step before the lane-per-output path.
+ */
+export function planSum(f: DeviceFacts, p: { nOut: number; R: number }): SumPlan {
+  if (p.R <= 32 || (p.nOut >= 256 && p.R <= 1024)) return { kernel: 'thread' };
+  const want = Math.ceil(f.minGroups / 4 / p.nOut);
+  const split = want > 1 && p.R >= 2 * SPLIT_SUM_MIN ? Math.min(want, Math.floor(p.R / SPLIT_SUM_MIN)) : 1;
+  const chunkLen = Math.ceil(p.R / split);
+  return { kernel: 'workgroup', chunks: Math.ceil(p.R / chunkLen), chunkLen };
+}

@@ -1,0 +1,68 @@
+// The kernel planner decides from device facts and shapes alone: checked here without a GPU.
+import { describe, expect, test } from 'vitest';
+import { WgslgradError } from '../src/errors.js';
+import { convBlock, defaultTuning, gemmBlock, planMatmul, planSum, planWeightGrad, setTuning, tuning, type DeviceFacts } from '../src/gpu/planner.js';
+
+const lavapipe: DeviceFacts = { software: true, subgroupShare: true, subgroupMin: 8, minGroups: 64 };
+const h100: DeviceFacts = { software: false, subgroupShare: true, subgroupMin: 32, minGroups: 1024 };
+const amd: DeviceFacts = { software: false, subgroupShare: true, subgroupMin: 64, minGroups: 1024 };
+const noSubgroups: DeviceFacts = { software: false, subgroupShare: false, subgroupMin: 0, minGroups: 1024 };
+
+describe('planner', () => {
+  test('GEMM blocks follow the subgroup width', () => {
+    expect(gemmBlock(lavapipe)).toEqual({ TM: 16, TN: 8, WGX: 16, WGY: 1, SG: true });
+    expect(gemmBlock(h100)).toEqual({ TM: 8, TN: 8, WGX: 32, WGY: 1, SG: true });
+    expect(gemmBlock(amd)).toEqual({ TM: 8, TN: 4, WGX: 64, WGY: 1, SG: true });
+    expect(gemmBlock(noSubgroups)).toEqual({ TM: 8, TN: 8, WGX: 8, WGY: 8, SG: false });
+  });
+  test('matmul: tiled kernel on hardware for products that fill it, blocked on lavapipe', () => {
+    expect(planMatmul(h100, { batch: 1, M: 4096, N: 4096, K: 4096 })).toEqual({ kernel: 'tiled', groups: [32, 32, 1] });
+    expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 })).toEqual({ kernel: 'blocked', block: gemmBlock(lavapipe), swap: false, chunks: 1, kc: 1024, groups: [8, 64, 1] });
+    // too few tiles for the H100 (2·2·1·16 < 1024): blocked
+    expect(planMatmul(h100, { batch: 1, M: 256, N: 256, K: 64 }).kernel).toBe('blocked');
+  });
+  test('matmul: one output column swaps the operands and a long inner sum is split (the D head)', () => {
+    // [128, 6272]·[6272, 1]: 16 chunks of 392 on lavapipe (64 workgroups wanted), 49 of 128 on an H100
+    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({ kernel: 'blocked', block: gemmBlock(lavapipe), swap: true, chunks: 16, kc: 392, groups: [1, 1, 16] });
+    expect(planMatmul(h100, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({ kernel: 'blocked', block: gemmBlock(h100), swap: true, chunks: 49, kc: 128, groups: [1, 1, 49] });
+    // batched products are never split; short sums neither
+    expect(planMatmul(lavapipe, { batch: 2, M: 128, N: 1, K: 6272 })).toMatchObject({ chunks: 1, groups: [1, 1, 2] });
+    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 200 })).toMatchObject({ chunks: 1 });
+  });
+  test('conv blocks narrow with few output channels', () => {
+    expect(convBlock(lavapipe, 64)).toEqual({ TM: 16, TN: 8, WGX: 16, WGY: 1, SG: true });
+    expect(convBlock(lavapipe, 10)).toEqual({ TM: 8, TN: 8, WGX: 16, WGY: 1, SG: true });
+    expect(convBlock(lavapipe, 1)).toEqual({ TM: 1, TN: 8, WGX: 64, WGY: 1, SG: false });
+    expect(convBlock(h100, 64)).toEqual({ TM: 8, TN: 8, WGX: 32, WGY: 1, SG: true });
+    expect(convBlock(noSubgroups, 64)).toEqual({ TM: 8, TN: 8, WGX: 8, WGY: 8, SG: false });
+    expect(convBlock(noSubgroups, 20)).toEqual({ TM: 4, TN: 8, WGX: 16, WGY: 4, SG: false });
+    expect(convBlock(noSubgroups, 6)).toEqual({ TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false });
+    expect(convBlock(noSubgroups, 3)).toEqual({ TM: 3, TN: 8, WGX: 64, WGY: 1, SG: false });
+  });
+  test('conv weight gradient: a small weight splits the batch sum', () => {
+    // D's first conv (1→64, 4×4) at batch 64: 4 tiles, so 16 chunks of 4 images on lavapipe
+    expect(planWeightGrad(lavapipe, { N: 64, A: 64, cols: 16 })).toMatchObject({ chunk: 4, chunks: 16, groups: [1, 4, 16] });
+    // G's 128→64 transposed conv (cols 128·16): 16·4 = 64 tiles fill lavapipe, no split
+    expect(planWeightGrad(lavapipe, { N: 64, A: 128, cols: 64 * 16 })).toMatchObject({ chunks: 1, chunk: 64 });
+  });
+  test('sums: a lane per output for bias-like sums, chunks for few long ones', () => {
+    expect(planSum(lavapipe, { nOut: 256, R: 100 })).toEqual({ kernel: 'thread' });
+    expect(planSum(lavapipe, { nOut: 3, R: 20 })).toEqual({ kernel: 'thread' });
+    expect(planSum(lavapipe, { nOut: 64, R: 12544 })).toEqual({ kernel: 'workgroup', chunks: 1, chunkLen: 12544 });
+    expect(planSum(lavapipe, { nOut: 1, R: 12544 })).toEqual({ kernel: 'workgroup', chunks: 6, chunkLen: 2091 });
+    expect(planSum(h100, { nOut: 1, R: 12544 })).toEqual({ kernel: 'workgroup', chunks: 6, chunkLen: 2091 });
+  });
+  test('setTuning overrides constants until restored, and refuses what it does not know', () => {
+    const restore = setTuning({ tiled: 'on', shared: { TM: 8, TN: 8, WGX: 32, WGY: 1 } });
+    expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 }).kernel).toBe('tiled');
+    expect(gemmBlock(lavapipe)).toEqual({ TM: 8, TN: 8, WGX: 32, WGY: 1, SG: true });
+    restore();
+    expect(tuning()).toBe(defaultTuning());
+    expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 }).kernel).toBe('blocked');
+    expect(() => setTuning({ bogus: 1 } as never)).toThrow(WgslgradError);
+    expect(() => setTuning({ tiled: 'sometimes' } as never)).toThrow(/tiled must be 'auto', 'on' or 'off'/);
+    expect(() => setTuning({ plain: { TM: 0, TN: 8, WGX: 8, WGY: 8 } })).toThrow(/plain must be a block/);
+    expect(tuning()).toBe(defaultTuning());
+    expect(() => { (defaultTuning() as { tiled: string }).tiled = 'on'; }).toThrow(TypeError);
+  });
+});
