@@ -8,8 +8,4 @@ export class WgslgradError extends Error {
   }
 }
 
-export function fail(op: string, message: string): never {
-  throw new WgslgradError(op, message);
-}
-
 export const fmtShape = (s: readonly number[]): string => `[${s.join(',')}]`;

@@ -1,7 +1,7 @@
 // The tensor: shape, pooled GPU storage, gradient and the autograd node that made it. This module
 // imports no op: the op methods (x.add(y), x.backward(), …) are attached by methods.ts.
-import { WgslgradError, fmtShape } from './errors.js';
-import { allocStorage, copyBuffer, readBuffer, type Binding, type Storage } from './gpu/engine.js';
+import { fmtShape, WgslgradError } from './errors.js';
+import { allocStorage, type Binding, copyBuffer, readBuffer, type Storage } from './gpu/engine.js';
 import { track } from './scope.js';
 
 export type Shape = readonly number[];
@@ -77,7 +77,10 @@ export class Tensor {
 
   set requiresGrad(v: boolean) {
     if (!v && (this._node || this._freedBy)) {
-      throw new WgslgradError('requiresGrad', `tensor ${fmtShape(this.shape)} is the output of ${this._node?.op ?? this._freedBy}; only leaf tensors can stop requiring grad (use detach())`);
+      throw new WgslgradError(
+        'requiresGrad',
+        `tensor ${fmtShape(this.shape)} is the output of ${this._node?.op ?? this._freedBy}; only leaf tensors can stop requiring grad (use detach())`,
+      );
     }
     this._leafRequiresGrad = v;
   }
@@ -88,7 +91,8 @@ export class Tensor {
 
   /** @internal */
   get storage(): Storage {
-    if (!this._storage) throw new WgslgradError('tensor', `tensor ${fmtShape(this.shape)} was disposed (by dispose() or at the end of its scope) and is used again`);
+    if (!this._storage)
+      throw new WgslgradError('tensor', `tensor ${fmtShape(this.shape)} was disposed (by dispose() or at the end of its scope) and is used again`);
     return this._storage;
   }
 

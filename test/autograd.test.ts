@@ -46,7 +46,9 @@ describe('autograd', () => {
     expect(await arr(x.grad)).toEqual([8]);
     x.grad = null;
     // graph freed: a third backward is refused (PyTorch's "Trying to backward through the graph a second time")
-    expect(() => y.backward()).toThrow(/backward: the graph through the output \[\] of sum was freed by an earlier backward\(\); call the first backward with \{ retainGraph: true \}/);
+    expect(() => y.backward()).toThrow(
+      /backward: the graph through the output \[\] of sum was freed by an earlier backward\(\); call the first backward with \{ retainGraph: true \}/,
+    );
     expect(x.grad).toBeNull();
     // the library keeps working
     x.square().sum().backward();

@@ -1,20 +1,29 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
-import { expectClose, gradcheck, randCpu, rng, toGpu, expectError } from './helpers.js';
+import * as wg from '../src/index.js';
+import { expectClose, expectError, gradcheck, randCpu, rng, toGpu } from './helpers.js';
 
 describe('batchNorm against the CPU reference', () => {
   test('batchNormBackward (CPU reference used by the benchmark) equals the GPU gradients', async () => {
     const r = rng(61);
-    const x = randCpu(r, [3, 4, 5, 2]), wt = randCpu(r, [4]), bs = randCpu(r, [4]), g = randCpu(r, [3, 4, 5, 2]);
-    const gx = toGpu(x, true), gw = toGpu(wt, true), gb = toGpu(bs, true);
+    const x = randCpu(r, [3, 4, 5, 2]),
+      wt = randCpu(r, [4]),
+      bs = randCpu(r, [4]),
+      g = randCpu(r, [3, 4, 5, 2]);
+    const gx = toGpu(x, true),
+      gw = toGpu(wt, true),
+      gb = toGpu(bs, true);
     wg.batchNorm(gx, null, null, gw, gb, { training: true }).backward(toGpu(g));
     const ref = cpu.batchNormBackward(x, wt, g);
     await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, 'dx');
     await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, 'dw');
     await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, 'db');
   });
-  for (const shape of [[8, 5], [4, 3, 5, 6], [1, 2, 3, 3]]) {
+  for (const shape of [
+    [8, 5],
+    [4, 3, 5, 6],
+    [1, 2, 3, 3],
+  ]) {
     test(`training forward and running statistics after 3 calls, ${JSON.stringify(shape)}`, async () => {
       const r = rng(shape.length * 10 + shape[0]!);
       const C = shape[1]!;
@@ -32,7 +41,13 @@ describe('batchNorm against the CPU reference', () => {
       await expectClose(rm, rmC, 1e-5, 1e-6, 'running mean');
       await expectClose(rv, rvC, 1e-5, 1e-6, 'running var (unbiased)');
       const x = randCpu(r, shape);
-      await expectClose(wg.batchNorm(toGpu(x), rm, rv, toGpu(w), toGpu(b), { training: false }), cpu.batchNorm(x, rmC, rvC, w, b, { training: false }), 1e-4, 1e-5, 'eval');
+      await expectClose(
+        wg.batchNorm(toGpu(x), rm, rv, toGpu(w), toGpu(b), { training: false }),
+        cpu.batchNorm(x, rmC, rvC, w, b, { training: false }),
+        1e-4,
+        1e-5,
+        'eval',
+      );
     });
   }
   test('fused ReLU / LeakyReLU forward', async () => {
@@ -45,7 +60,12 @@ describe('batchNorm against the CPU reference', () => {
   });
   test('training backward (input, weight, bias) by finite differences, plain and fused', async () => {
     const r = rng(6);
-    for (const [shape, activation] of [[[6, 3], null], [[2, 3, 3, 2], null], [[3, 2, 2, 2], 'relu'], [[3, 2, 2, 2], 'leakyRelu']] as const) {
+    for (const [shape, activation] of [
+      [[6, 3], null],
+      [[2, 3, 3, 2], null],
+      [[3, 2, 2, 2], 'relu'],
+      [[3, 2, 2, 2], 'leakyRelu'],
+    ] as const) {
       const o = { training: true, activation, slope: 0.2 };
       const C = shape[1]!;
       await gradcheck(

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
+import * as wg from '../src/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu } from './helpers.js';
 
 function targets(r: () => number, shape: number[], soft = false): cpu.CpuTensor {
@@ -33,8 +33,17 @@ describe('bceWithLogits (fused, stable)', () => {
   });
   test('backward (logits and targets) by finite differences', async () => {
     const r = rng(22);
-    await gradcheck((x, y) => wg.bceWithLogits(x, y), (x, y) => cpu.bceWithLogits(x, y), [randCpu(r, [4, 3], -3, 3), targets(r, [4, 3], true)]);
-    await gradcheck((x, y) => wg.bceWithLogits(x, y), (x, y) => cpu.bceWithLogits(x, y), [randCpu(r, [7], -3, 3), targets(r, [7])], { wrt: [0] });
+    await gradcheck(
+      (x, y) => wg.bceWithLogits(x, y),
+      (x, y) => cpu.bceWithLogits(x, y),
+      [randCpu(r, [4, 3], -3, 3), targets(r, [4, 3], true)],
+    );
+    await gradcheck(
+      (x, y) => wg.bceWithLogits(x, y),
+      (x, y) => cpu.bceWithLogits(x, y),
+      [randCpu(r, [7], -3, 3), targets(r, [7])],
+      { wrt: [0] },
+    );
   });
 });
 
@@ -49,7 +58,11 @@ describe('bce on probabilities (clamped like PyTorch)', () => {
   });
   test('backward by finite differences', async () => {
     const r = rng(24);
-    await gradcheck((p, y) => wg.bce(p, y), (p, y) => cpu.bce(p, y), [randCpu(r, [3, 4], 0.1, 0.9), targets(r, [3, 4], true)]);
+    await gradcheck(
+      (p, y) => wg.bce(p, y),
+      (p, y) => cpu.bce(p, y),
+      [randCpu(r, [3, 4], 0.1, 0.9), targets(r, [3, 4], true)],
+    );
   });
   test('no NaN escapes: reading a loss made from a NaN or an out-of-range probability throws', async () => {
     const bad = wg.bce(wg.tensor([0.5, 1.5], [2]), wg.tensor([1, 0], [2]));

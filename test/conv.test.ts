@@ -1,9 +1,19 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
-import { expectClose, gradcheck, randCpu, rng, toGpu, randInt, expectError } from './helpers.js';
+import * as wg from '../src/index.js';
+import { expectClose, expectError, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
 
-interface Cfg { N: number; CI: number; CO: number; H: number; W: number; K: [number, number]; s: number; p: number; op: number }
+interface Cfg {
+  N: number;
+  CI: number;
+  CO: number;
+  H: number;
+  W: number;
+  K: [number, number];
+  s: number;
+  p: number;
+  op: number;
+}
 
 function configs(seed: number, count: number, transposed: boolean): Cfg[] {
   const r = rng(seed);
@@ -17,7 +27,17 @@ function configs(seed: number, count: number, transposed: boolean): Cfg[] {
     const s = randInt(r, 1, 2);
     const K: [number, number] = [randInt(r, 1, 4), randInt(r, 1, 4)];
     const p = randInt(r, 0, Math.min(2, K[0] - 1, K[1] - 1));
-    fixed.push({ N: randInt(r, 1, 3), CI: [1, 3, 4][randInt(r, 0, 2)]!, CO: randInt(r, 1, 9), H: randInt(r, K[0], 9), W: randInt(r, K[1], 9), K, s, p, op: transposed && s > 1 ? randInt(r, 0, 1) : 0 });
+    fixed.push({
+      N: randInt(r, 1, 3),
+      CI: [1, 3, 4][randInt(r, 0, 2)]!,
+      CO: randInt(r, 1, 9),
+      H: randInt(r, K[0], 9),
+      W: randInt(r, K[1], 9),
+      K,
+      s,
+      p,
+      op: transposed && s > 1 ? randInt(r, 0, 1) : 0,
+    });
   }
   return fixed;
 }
@@ -45,7 +65,7 @@ describe('conv2d against the CPU reference', () => {
       );
     }
   });
-  test('a larger layer (the DCGAN discriminator\'s second conv) matches', async () => {
+  test("a larger layer (the DCGAN discriminator's second conv) matches", async () => {
     const r = rng(33);
     const x = randCpu(r, [4, 64, 14, 14]);
     const w = randCpu(r, [128, 64, 4, 4], -0.1, 0.1);
@@ -81,7 +101,12 @@ describe('convTranspose2d against the CPU reference', () => {
     const r = rng(43);
     const x = randCpu(r, [2, 128, 7, 7]);
     const w = randCpu(r, [128, 64, 4, 4], -0.1, 0.1);
-    await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, { stride: 2, padding: 1 }), cpu.convTranspose2d(x, w, null, { stride: 2, padding: 1 }), 1e-4, 1e-4);
+    await expectClose(
+      wg.convTranspose2d(toGpu(x), toGpu(w), null, { stride: 2, padding: 1 }),
+      cpu.convTranspose2d(x, w, null, { stride: 2, padding: 1 }),
+      1e-4,
+      1e-4,
+    );
   });
 });
 
@@ -92,7 +117,9 @@ describe('CPU backward references (used by the benchmark)', () => {
       const x = randCpu(r, [2, 5, 6, 5]);
       const w = randCpu(r, transposed ? [5, 7, 4, 3] : [7, 5, 4, 3]);
       const opts = { stride: 2, padding: 1 };
-      const gx = toGpu(x, true), gw = toGpu(w, true), gb = wg.zeros([7], { requiresGrad: true });
+      const gx = toGpu(x, true),
+        gw = toGpu(w, true),
+        gb = wg.zeros([7], { requiresGrad: true });
       const y = transposed ? wg.convTranspose2d(gx, gw, gb, opts) : wg.conv2d(gx, gw, gb, opts);
       const g = randCpu(r, [...y.shape]);
       y.backward(toGpu(g));
@@ -110,7 +137,11 @@ describe('conv errors', () => {
     expectError(() => wg.conv2d(wg.zeros([3, 8, 8]), wg.zeros([4, 3, 3, 3])), 'conv2d', 'input has shape [3,8,8], expected 4-D');
     expectError(() => wg.conv2d(wg.zeros([1, 1, 2, 2]), wg.zeros([1, 1, 3, 3])), 'conv2d', 'smaller than the kernel');
     expectError(() => wg.conv2d(wg.zeros([1, 1, 4, 4]), wg.zeros([1, 1, 3, 3]), null, { stride: 0 }), 'conv2d', 'stride must be an integer ≥ 1');
-    expectError(() => wg.convTranspose2d(wg.zeros([1, 2, 4, 4]), wg.zeros([2, 3, 4, 4]), null, { stride: 2, outputPadding: 2 }), 'convTranspose2d', 'outputPadding 2,2 must be smaller than stride 2,2');
+    expectError(
+      () => wg.convTranspose2d(wg.zeros([1, 2, 4, 4]), wg.zeros([2, 3, 4, 4]), null, { stride: 2, outputPadding: 2 }),
+      'convTranspose2d',
+      'outputPadding 2,2 must be smaller than stride 2,2',
+    );
     expectError(() => wg.convTranspose2d(wg.zeros([1, 2, 4, 4]), wg.zeros([2, 3, 4, 4]), wg.zeros([2])), 'convTranspose2d', 'bias has shape [2], expected [3]');
   });
 });

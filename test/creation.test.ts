@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
+import * as wg from '../src/index.js';
 import { expectClose } from './helpers.js';
 
 describe('creation', () => {

@@ -1,6 +1,6 @@
-import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 
 describe('device layer', () => {
@@ -43,17 +43,23 @@ describe('device layer', () => {
   });
   test('profileKernels: GPU time per kernel from timestamp queries, the work still done', async () => {
     await wg.init();
-    const a = wg.keep(wg.ones([64, 32])), b = wg.keep(wg.ones([32, 16]));
+    const a = wg.keep(wg.ones([64, 32])),
+      b = wg.keep(wg.ones([32, 16]));
     let c: wg.Tensor | null = null;
-    const k = await wg.profileKernels(() => { c = wg.keep(wg.relu(wg.matmul(a, b))); });
+    const k = await wg.profileKernels(() => {
+      c = wg.keep(wg.relu(wg.matmul(a, b)));
+    });
     if (k === null) return; // an adapter without timestamp queries: nothing to check
     expect(k.map((e) => e.kernel).sort()).toEqual(['activation.act', 'matmul.main']);
-    for (const e of k) { expect(e.count).toBe(1); expect(e.ms).toBeGreaterThanOrEqual(0); }
+    for (const e of k) {
+      expect(e.count).toBe(1);
+      expect(e.ms).toBeGreaterThanOrEqual(0);
+    }
     expect(Array.from(await c!.toArray()).every((v) => v === 32)).toBe(true);
     // outside a profile, dispatches share a pass again and nothing is timed
     expect(Array.from(await wg.matmul(a, b).toArray())[0]).toBe(32);
   });
-  test('waiting on a software adapter throttles Dawn\'s polling and restores setImmediate after overlapping waits', async () => {
+  test("waiting on a software adapter throttles Dawn's polling and restores setImmediate after overlapping waits", async () => {
     const info = await wg.init();
     const native = globalThis.setImmediate;
     const xs = [1, 2, 3].map((v) => wg.full([1000], v));
@@ -67,7 +73,7 @@ describe('device layer', () => {
     await wg.sync();
     expect(globalThis.setImmediate).toBe(native);
   });
-  test('user code\'s setImmediate is never delayed while the library waits on the GPU', async () => {
+  test("user code's setImmediate is never delayed while the library waits on the GPU", async () => {
     await wg.init();
     const a = wg.randn([256, 256], { seed: 1 });
     let c = a;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
-import { expectClose, gradcheck, randCpu, rng, toGpu, expectError } from './helpers.js';
+import * as wg from '../src/index.js';
+import { expectClose, expectError, gradcheck, randCpu, rng, toGpu } from './helpers.js';
 
 describe('dropout', () => {
   test('matches the CPU reference of the same seed, keeps about 1−p, scales by 1/(1−p), identity in eval', async () => {
@@ -16,7 +16,11 @@ describe('dropout', () => {
   });
   test('backward uses the same mask (finite differences)', async () => {
     const r = rng(2);
-    await gradcheck((a) => wg.dropout(a, 0.4, { seed: 3 }), (a) => cpu.dropout(a, 0.4, [3, 0]), [randCpu(r, [6, 7])]);
+    await gradcheck(
+      (a) => wg.dropout(a, 0.4, { seed: 3 }),
+      (a) => cpu.dropout(a, 0.4, [3, 0]),
+      [randCpu(r, [6, 7])],
+    );
   });
   test('bad p', () => {
     expectError(() => wg.dropout(wg.ones([2]), 1), 'dropout', 'p must be in [0, 1), got 1');
@@ -38,7 +42,11 @@ describe('embedding', () => {
   test('scatter-add backward, repeated indices accumulate (finite differences)', async () => {
     const r = rng(4);
     const idx = cpu.cpuTensor([2, 2, 0, 4, 2], [5]);
-    await gradcheck((t) => wg.embedding(toGpu(idx), t), (t) => cpu.embedding(idx, t), [randCpu(r, [5, 3])]);
+    await gradcheck(
+      (t) => wg.embedding(toGpu(idx), t),
+      (t) => cpu.embedding(idx, t),
+      [randCpu(r, [5, 3])],
+    );
   });
   test('bad input', () => {
     expectError(() => wg.embedding(wg.zeros([3]), wg.zeros([10])), 'embedding', 'table has shape [10], expected [num, dim]');

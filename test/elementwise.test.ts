@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
-import { expectClose, gradcheck, randCpu, randShape, rng, toGpu, randInt } from './helpers.js';
+import * as wg from '../src/index.js';
+import { checkOp, expectClose, gradcheck, randCpu, randInt, randShape, rng, toGpu } from './helpers.js';
 
 const BIN = ['add', 'sub', 'mul', 'div'] as const;
 
@@ -19,7 +19,15 @@ describe('binary ops against the CPU reference', () => {
     test(`${op}: same shapes, broadcast shapes, scalars`, async () => {
       const r = rng(op.length * 7 + 1);
       for (let trial = 0; trial < 6; trial++) {
-        const [sa, sb] = trial === 0 ? [[37, 129], [37, 129]] : trial === 1 ? [[1], [1]] : broadcastPair(r);
+        const [sa, sb] =
+          trial === 0
+            ? [
+                [37, 129],
+                [37, 129],
+              ]
+            : trial === 1
+              ? [[1], [1]]
+              : broadcastPair(r);
         const a = randCpu(r, sa);
         const b = randCpu(r, sb, op === 'div' ? 0.5 : -1, op === 'div' ? 2 : 1);
         await expectClose(wg[op](toGpu(a), toGpu(b)), cpu[op](a, b), 1e-5, 1e-6, `${op} ${sa} ${sb}`);
@@ -30,12 +38,30 @@ describe('binary ops against the CPU reference', () => {
     test(`${op}: backward by finite differences, with broadcasting`, async () => {
       const r = rng(op.length * 13 + 5);
       for (let trial = 0; trial < 3; trial++) {
-        const [sa, sb] = trial === 0 ? [[3, 5], [3, 5]] : broadcastPair(r);
+        const [sa, sb] =
+          trial === 0
+            ? [
+                [3, 5],
+                [3, 5],
+              ]
+            : broadcastPair(r);
         const a = randCpu(r, sa);
         const b = randCpu(r, sb, op === 'div' ? 0.5 : -1, op === 'div' ? 2 : 1);
-        await gradcheck((x, y) => wg[op](x, y), (x, y) => cpu[op](x, y), [a, b]);
-        await gradcheck((x) => wg[op](x, 1.7), (x) => cpu[op](x, 1.7), [a]);
-        await gradcheck((y) => wg[op](0.6, y), (y) => cpu[op](0.6, y), [b]);
+        await gradcheck(
+          (x, y) => wg[op](x, y),
+          (x, y) => cpu[op](x, y),
+          [a, b],
+        );
+        await gradcheck(
+          (x) => wg[op](x, 1.7),
+          (x) => cpu[op](x, 1.7),
+          [a],
+        );
+        await gradcheck(
+          (y) => wg[op](0.6, y),
+          (y) => cpu[op](0.6, y),
+          [b],
+        );
       }
     });
   }
@@ -57,7 +83,12 @@ describe('unary ops against the CPU reference', () => {
         const x = randCpu(r, shape, lo, hi);
         await expectClose(wg[op](toGpu(x)), cpu[op](x), 1e-5, 1e-6, `${op} ${shape}`);
       }
-      await gradcheck((x) => wg[op](x), (x) => cpu[op](x), [randCpu(r, [4, 5], lo, hi)]);
+      await checkOp(
+        (x) => wg[op](x),
+        (x) => cpu[op](x),
+        [randCpu(r, [4, 5], lo, hi)],
+        { rtol: 1e-5, atol: 1e-6, what: op },
+      );
     });
   }
 });

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import * as wg from '../src/index.js';
 import type { CpuTensor } from '../src/cpu/index.js';
+import * as wg from '../src/index.js';
 
 /** Deterministic test data (mulberry32). */
 export function rng(seed: number): () => number {
@@ -88,6 +88,22 @@ export async function gradcheck(
   }
   for (const x of xs) x.dispose();
   y.dispose();
+}
+
+/**
+ * Checks an op in one call: its forward against the CPU reference on `inputs`, then the backward
+ * rule of every input (or those in `wrt`) by finite differences of that reference.
+ */
+export async function checkOp(
+  gpuFn: (...xs: wg.Tensor[]) => wg.Tensor,
+  cpuFn: (...xs: CpuTensor[]) => CpuTensor,
+  inputs: CpuTensor[],
+  opts: { rtol?: number; atol?: number; what?: string; grad?: Parameters<typeof gradcheck>[3] } = {},
+): Promise<void> {
+  const xs = inputs.map((c) => toGpu(c));
+  await expectClose(gpuFn(...xs), cpuFn(...inputs), opts.rtol ?? 1e-4, opts.atol ?? 1e-5, `${opts.what ?? ''} forward`);
+  for (const x of xs) x.dispose();
+  await gradcheck(gpuFn, cpuFn, inputs, opts.grad);
 }
 
 /** Asserts fn throws a WgslgradError whose message contains every fragment. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
-import { expectClose, gradcheck, randCpu, rng, toGpu, randInt } from './helpers.js';
+import * as wg from '../src/index.js';
+import { expectClose, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
 
 describe('matmul against the CPU reference', () => {
   test('2-D: size 1, sizes not divisible by the tile, skinny and wide', async () => {
@@ -24,7 +24,12 @@ describe('matmul against the CPU reference', () => {
   test('split-K: few output tiles and a long inner sum are summed in chunks (odd K, swapped, bias, transposed)', async () => {
     const r = rng(16);
     // [M, K, N]: the D head at batch 8 and 2 (swapped: one column), a few columns, an uneven last chunk
-    for (const [M, K, N] of [[8, 1100, 1], [2, 6272, 1], [9, 777, 5], [3, 300, 40]] as Array<[number, number, number]>) {
+    for (const [M, K, N] of [
+      [8, 1100, 1],
+      [2, 6272, 1],
+      [9, 777, 5],
+      [3, 300, 40],
+    ] as Array<[number, number, number]>) {
       const a = randCpu(r, [M, K]);
       const b = randCpu(r, [K, N]);
       const before = wg.engineStats().dispatches;
@@ -36,29 +41,58 @@ describe('matmul against the CPU reference', () => {
       await expectClose(wg.linear(toGpu(a), toGpu(w), toGpu(bias)), cpu.linear(a, w, bias), 1e-4, 1e-5 * Math.sqrt(K), `split-K linear ${M}x${K}x${N}`);
     }
     // a batch of one keeps its batch dim through the split
-    const a3 = randCpu(r, [1, 4, 1100]), b3 = randCpu(r, [1, 1100, 1]);
+    const a3 = randCpu(r, [1, 4, 1100]),
+      b3 = randCpu(r, [1, 1100, 1]);
     await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5 * Math.sqrt(1100), 'split-K batch of one');
     // its backward (no split there: inner sums are the batch and the outputs) by finite differences
-    await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [2, 300]), randCpu(r, [1, 300]), randCpu(r, [1])], { wrt: [2] });
+    await gradcheck(
+      (x, w, b) => wg.linear(x, w, b),
+      (x, w, b) => cpu.linear(x, w, b),
+      [randCpu(r, [2, 300]), randCpu(r, [1, 300]), randCpu(r, [1])],
+      { wrt: [2] },
+    );
   });
   test('the workgroup-memory tiled kernel (chosen on GPUs): partial tiles, transpose flags, bias, batches, its gradients', async () => {
     const r = rng(17);
     const restore = wg.setTuning({ tiled: 'on' });
     try {
-      for (const [M, K, N] of [[130, 37, 129], [5, 20, 140], [128, 128, 128]] as Array<[number, number, number]>) {
-        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [M, K, N] of [
+        [130, 37, 129],
+        [5, 20, 140],
+        [128, 128, 128],
+      ] as Array<[number, number, number]>) {
+        for (const [ta, tb] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
           const a = randCpu(r, ta ? [K, M] : [M, K]);
           const b = randCpu(r, tb ? [N, K] : [K, N]);
           const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
-          const ga = toGpu(a), gb = toGpu(b);
-          await expectClose(wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb), ref, 1e-4, 1e-5 * Math.sqrt(K), `tiled ${M}×${K}×${N} ${ta} ${tb}`);
+          const ga = toGpu(a),
+            gb = toGpu(b);
+          await expectClose(
+            wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb),
+            ref,
+            1e-4,
+            1e-5 * Math.sqrt(K),
+            `tiled ${M}×${K}×${N} ${ta} ${tb}`,
+          );
         }
       }
-      const x = randCpu(r, [3, 33, 17]), w = randCpu(r, [150, 17]), bias = randCpu(r, [150]);
+      const x = randCpu(r, [3, 33, 17]),
+        w = randCpu(r, [150, 17]),
+        bias = randCpu(r, [150]);
       await expectClose(wg.linear(toGpu(x), toGpu(w), toGpu(bias)), cpu.linear(x, w, bias), 1e-4, 1e-5, 'tiled linear, 3-D input');
-      const a3 = randCpu(r, [2, 9, 11]), b3 = randCpu(r, [2, 11, 130]);
+      const a3 = randCpu(r, [2, 9, 11]),
+        b3 = randCpu(r, [2, 11, 130]);
       await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5, 'tiled batched');
-      await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [3, 4]), randCpu(r, [5, 4]), randCpu(r, [5])]);
+      await gradcheck(
+        (x, w, b) => wg.linear(x, w, b),
+        (x, w, b) => cpu.linear(x, w, b),
+        [randCpu(r, [3, 4]), randCpu(r, [5, 4]), randCpu(r, [5])],
+      );
     } finally {
       restore();
     }
@@ -66,11 +100,26 @@ describe('matmul against the CPU reference', () => {
   test('batched and batch-broadcast', async () => {
     const r = rng(12);
     const cases: Array<[number[], number[]]> = [
-      [[3, 5, 7], [3, 7, 4]],
-      [[3, 5, 7], [7, 4]],
-      [[5, 7], [3, 7, 4]],
-      [[1, 5, 7], [3, 7, 4]],
-      [[2, 33, 9], [1, 9, 40]],
+      [
+        [3, 5, 7],
+        [3, 7, 4],
+      ],
+      [
+        [3, 5, 7],
+        [7, 4],
+      ],
+      [
+        [5, 7],
+        [3, 7, 4],
+      ],
+      [
+        [1, 5, 7],
+        [3, 7, 4],
+      ],
+      [
+        [2, 33, 9],
+        [1, 9, 40],
+      ],
     ];
     for (const [sa, sb] of cases) {
       const a = randCpu(r, sa);
@@ -81,13 +130,32 @@ describe('matmul against the CPU reference', () => {
   test('backward by finite differences (2-D, batched, broadcast)', async () => {
     const r = rng(13);
     for (const [sa, sb] of [
-      [[4, 3], [3, 5]],
-      [[2, 4, 3], [2, 3, 5]],
-      [[2, 4, 3], [3, 5]],
-      [[4, 3], [2, 3, 5]],
-      [[1, 4, 3], [2, 3, 5]],
+      [
+        [4, 3],
+        [3, 5],
+      ],
+      [
+        [2, 4, 3],
+        [2, 3, 5],
+      ],
+      [
+        [2, 4, 3],
+        [3, 5],
+      ],
+      [
+        [4, 3],
+        [2, 3, 5],
+      ],
+      [
+        [1, 4, 3],
+        [2, 3, 5],
+      ],
     ] as Array<[number[], number[]]>) {
-      await gradcheck((a, b) => wg.matmul(a, b), (a, b) => cpu.matmul(a, b), [randCpu(r, sa), randCpu(r, sb)]);
+      await gradcheck(
+        (a, b) => wg.matmul(a, b),
+        (a, b) => cpu.matmul(a, b),
+        [randCpu(r, sa), randCpu(r, sb)],
+      );
     }
   });
 });
@@ -109,8 +177,16 @@ describe('linear (matmul + bias fused)', () => {
   });
   test('backward by finite differences', async () => {
     const r = rng(15);
-    await gradcheck((x, w, b) => wg.linear(x, w, b), (x, w, b) => cpu.linear(x, w, b), [randCpu(r, [5, 4]), randCpu(r, [3, 4]), randCpu(r, [3])]);
-    await gradcheck((x, w) => wg.linear(x, w), (x, w) => cpu.linear(x, w), [randCpu(r, [2, 3, 4]), randCpu(r, [6, 4])]);
+    await gradcheck(
+      (x, w, b) => wg.linear(x, w, b),
+      (x, w, b) => cpu.linear(x, w, b),
+      [randCpu(r, [5, 4]), randCpu(r, [3, 4]), randCpu(r, [3])],
+    );
+    await gradcheck(
+      (x, w) => wg.linear(x, w),
+      (x, w) => cpu.linear(x, w),
+      [randCpu(r, [2, 3, 4]), randCpu(r, [6, 4])],
+    );
   });
   test('a parameter used twice accumulates both gradients', async () => {
     const w = wg.tensor([1, 2, 3, 4], [2, 2], { requiresGrad: true });

@@ -1,15 +1,15 @@
-import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as wg from '../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/config.js';
 import { loadMnist } from '../examples/mnist-gan/data.js';
+import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
 import { fmtTime, GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
-import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/config.js';
-import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
+import * as wg from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wgslgrad-gan-'));
 
@@ -24,7 +24,10 @@ function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
 function makeData(n = 64, nTest = 40): string {
   const dir = join(root, `data-${n}`);
   mkdirSync(dir, { recursive: true });
-  for (const [split, count, gz] of [['train', n, true], ['t10k', nTest, false]] as const) {
+  for (const [split, count, gz] of [
+    ['train', n, true],
+    ['t10k', nTest, false],
+  ] as const) {
     const images = new Uint8Array(count * 784);
     const labels = new Uint8Array(count);
     for (let i = 0; i < count; i++) {
@@ -44,7 +47,26 @@ const dataDir = makeData();
 
 function config(preset: PresetName, out: string, over: Partial<RunConfig> = {}): RunConfig {
   const p = PRESETS[preset];
-  return { preset, epochs: p.epochs, steps: 20, batch: 8, width: 1, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: 3, out, sampleEvery: 10, sampleEpochs: [1], logEvery: 5, data: dataDir, val: 0, ...over };
+  return {
+    preset,
+    epochs: p.epochs,
+    steps: 20,
+    batch: 8,
+    width: 1,
+    lrG: p.lrG,
+    lrD: p.lrD,
+    beta1: p.beta1,
+    beta2: p.beta2,
+    z: p.z,
+    seed: 3,
+    out,
+    sampleEvery: 10,
+    sampleEpochs: [1],
+    logEvery: 5,
+    data: dataDir,
+    val: 0,
+    ...over,
+  };
 }
 
 describe('MNIST GAN example', () => {
@@ -58,7 +80,17 @@ describe('MNIST GAN example', () => {
       expect(csv[0]).toBe('epoch,step,d_loss,g_loss,d_x,d_g_z,g_grad_norm,d_grad_norm,lr_g,lr_d,images_per_s');
       expect(csv.length).toBe(5);
       for (const row of csv.slice(1)) expect(row.split(',').map(Number).every(Number.isFinite)).toBe(true);
-      for (const f of ['samples/step-000010.png', 'samples/step-000020.png', 'samples/epoch-001.png', 'progress.png', 'losses.png', 'confidence.png', 'checkpoint/state.json', 'checkpoint/generator.safetensors', 'checkpoint/optimizer_d.safetensors']) {
+      for (const f of [
+        'samples/step-000010.png',
+        'samples/step-000020.png',
+        'samples/epoch-001.png',
+        'progress.png',
+        'losses.png',
+        'confidence.png',
+        'checkpoint/state.json',
+        'checkpoint/generator.safetensors',
+        'checkpoint/optimizer_d.safetensors',
+      ]) {
         expect(existsSync(join(out, f)), f).toBe(true);
       }
       const resumed = new GanRun(config(preset, out, { steps: 24 }), data);
@@ -89,7 +121,8 @@ describe('MNIST GAN example', () => {
     const bad = join(root, 'bad');
     mkdirSync(bad, { recursive: true });
     const good = makeData(20, 10);
-    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) writeFileSync(join(bad, f), readFileSync(join(good, f)));
+    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'])
+      writeFileSync(join(bad, f), readFileSync(join(good, f)));
     writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), idx(0x801, [9], new Uint8Array(9)));
     await expect(loadMnist(bad)).rejects.toThrow(/10 images but 9 labels/);
     writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), idx(0x999, [10], new Uint8Array(10)));
@@ -117,10 +150,23 @@ describe('MNIST GAN example', () => {
   test('width scales the channels of the convolutional presets', async () => {
     const full = PRESETS.cdcgan.build(1);
     const half = PRESETS.cdcgan.build(0.5);
-    const shapes = (m: typeof full.G) => m.namedParameters().filter(([, p]) => p.ndim === 4).map(([, p]) => p.shape);
-    expect(shapes(full.G)).toEqual([[128, 64, 4, 4], [64, 1, 4, 4]]);
-    expect(shapes(half.G)).toEqual([[64, 32, 4, 4], [32, 1, 4, 4]]);
-    expect(shapes(half.D)).toEqual([[32, 11, 4, 4], [64, 32, 4, 4]]);
+    const shapes = (m: typeof full.G) =>
+      m
+        .namedParameters()
+        .filter(([, p]) => p.ndim === 4)
+        .map(([, p]) => p.shape);
+    expect(shapes(full.G)).toEqual([
+      [128, 64, 4, 4],
+      [64, 1, 4, 4],
+    ]);
+    expect(shapes(half.G)).toEqual([
+      [64, 32, 4, 4],
+      [32, 1, 4, 4],
+    ]);
+    expect(shapes(half.D)).toEqual([
+      [32, 11, 4, 4],
+      [64, 32, 4, 4],
+    ]);
     for (const m of [full.G, full.D, half.G, half.D]) m.parameters().forEach((p) => p.dispose());
     const out = join(root, 'half');
     const data = await loadMnist(dataDir);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
+import * as wg from '../src/index.js';
 import { expectClose, randCpu, rng, toGpu } from './helpers.js';
 
 /** Params of odd sizes (not multiples of the 64-float slot), and their per-step gradients. */
@@ -13,7 +13,7 @@ function problem(seed: number) {
 }
 
 describe('Adam', () => {
-  test('after 5 steps equals the CPU reference of PyTorch\'s formula (with weight decay, an lr change, a missing grad)', async () => {
+  test("after 5 steps equals the CPU reference of PyTorch's formula (with weight decay, an lr change, a missing grad)", async () => {
     const { init, grads } = problem(1);
     const params = init.map((c) => toGpu(c, true));
     const o = { lr: 0.01, betas: [0.5, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
@@ -36,7 +36,11 @@ describe('Adam', () => {
     for (let i = 0; i < params.length; i++) await expectClose(params[i]!, { shape: init[i]!.shape, data: ref[i]!.p }, 1e-5, 1e-6, `param ${i}`);
   });
   test('one kernel dispatch per step updates every parameter', async () => {
-    const params = [wg.randn([10, 10], { seed: 1, requiresGrad: true }), wg.randn([3], { seed: 2, requiresGrad: true }), wg.randn([100], { seed: 3, requiresGrad: true })];
+    const params = [
+      wg.randn([10, 10], { seed: 1, requiresGrad: true }),
+      wg.randn([3], { seed: 2, requiresGrad: true }),
+      wg.randn([100], { seed: 3, requiresGrad: true }),
+    ];
     const opt = new wg.optim.Adam(params, { lr: 1e-3 });
     for (const p of params) p.grad = wg.ones(p.shape);
     await wg.sync();

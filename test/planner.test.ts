@@ -1,7 +1,7 @@
 // The kernel planner decides from device facts and shapes alone: checked here without a GPU.
 import { describe, expect, test } from 'vitest';
 import { WgslgradError } from '../src/errors.js';
-import { convBlock, defaultTuning, gemmBlock, planMatmul, planSum, planWeightGrad, setTuning, tuning, type DeviceFacts } from '../src/gpu/planner.js';
+import { convBlock, type DeviceFacts, defaultTuning, gemmBlock, planMatmul, planSum, planWeightGrad, setTuning, tuning } from '../src/gpu/planner.js';
 
 const lavapipe: DeviceFacts = { software: true, subgroupShare: true, subgroupMin: 8, minGroups: 64 };
 const h100: DeviceFacts = { software: false, subgroupShare: true, subgroupMin: 32, minGroups: 1024 };
@@ -17,14 +17,35 @@ describe('planner', () => {
   });
   test('matmul: tiled kernel on hardware for products that fill it, blocked on lavapipe', () => {
     expect(planMatmul(h100, { batch: 1, M: 4096, N: 4096, K: 4096 })).toEqual({ kernel: 'tiled', groups: [32, 32, 1] });
-    expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 })).toEqual({ kernel: 'blocked', block: gemmBlock(lavapipe), swap: false, chunks: 1, kc: 1024, groups: [8, 64, 1] });
+    expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 })).toEqual({
+      kernel: 'blocked',
+      block: gemmBlock(lavapipe),
+      swap: false,
+      chunks: 1,
+      kc: 1024,
+      groups: [8, 64, 1],
+    });
     // too few tiles for the H100 (2·2·1·16 < 1024): blocked
     expect(planMatmul(h100, { batch: 1, M: 256, N: 256, K: 64 }).kernel).toBe('blocked');
   });
   test('matmul: one output column swaps the operands and a long inner sum is split (the D head)', () => {
     // [128, 6272]·[6272, 1]: 16 chunks of 392 on lavapipe (64 workgroups wanted), 49 of 128 on an H100
-    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({ kernel: 'blocked', block: gemmBlock(lavapipe), swap: true, chunks: 16, kc: 392, groups: [1, 1, 16] });
-    expect(planMatmul(h100, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({ kernel: 'blocked', block: gemmBlock(h100), swap: true, chunks: 49, kc: 128, groups: [1, 1, 49] });
+    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
+      kernel: 'blocked',
+      block: gemmBlock(lavapipe),
+      swap: true,
+      chunks: 16,
+      kc: 392,
+      groups: [1, 1, 16],
+    });
+    expect(planMatmul(h100, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
+      kernel: 'blocked',
+      block: gemmBlock(h100),
+      swap: true,
+      chunks: 49,
+      kc: 128,
+      groups: [1, 1, 49],
+    });
     // batched products are never split; short sums neither
     expect(planMatmul(lavapipe, { batch: 2, M: 128, N: 1, K: 6272 })).toMatchObject({ chunks: 1, groups: [1, 1, 2] });
     expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 200 })).toMatchObject({ chunks: 1 });
@@ -63,6 +84,8 @@ describe('planner', () => {
     expect(() => setTuning({ tiled: 'sometimes' } as never)).toThrow(/tiled must be 'auto', 'on' or 'off'/);
     expect(() => setTuning({ plain: { TM: 0, TN: 8, WGX: 8, WGY: 8 } })).toThrow(/plain must be a block/);
     expect(tuning()).toBe(defaultTuning());
-    expect(() => { (defaultTuning() as { tiled: string }).tiled = 'on'; }).toThrow(TypeError);
+    expect(() => {
+      (defaultTuning() as { tiled: string }).tiled = 'on';
+    }).toThrow(TypeError);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
-import { expectClose, gradcheck, randCpu, randShape, rng, toGpu, randInt } from './helpers.js';
+import * as wg from '../src/index.js';
+import { expectClose, gradcheck, randCpu, randInt, randShape, rng, toGpu } from './helpers.js';
 
 describe('sum and mean against the CPU reference', () => {
   for (const op of ['sum', 'mean'] as const) {
@@ -33,9 +33,21 @@ describe('sum and mean against the CPU reference', () => {
     });
     test(`${op}: backward by finite differences`, async () => {
       const r = rng(op === 'sum' ? 5 : 6);
-      await gradcheck((x) => wg[op](x), (x) => cpu[op](x), [randCpu(r, [3, 4])]);
-      await gradcheck((x) => wg[op](x, 1), (x) => cpu[op](x, 1), [randCpu(r, [3, 4, 2])]);
-      await gradcheck((x) => wg[op](x, [0, 2], true), (x) => cpu[op](x, [0, 2], true), [randCpu(r, [2, 3, 4])]);
+      await gradcheck(
+        (x) => wg[op](x),
+        (x) => cpu[op](x),
+        [randCpu(r, [3, 4])],
+      );
+      await gradcheck(
+        (x) => wg[op](x, 1),
+        (x) => cpu[op](x, 1),
+        [randCpu(r, [3, 4, 2])],
+      );
+      await gradcheck(
+        (x) => wg[op](x, [0, 2], true),
+        (x) => cpu[op](x, [0, 2], true),
+        [randCpu(r, [2, 3, 4])],
+      );
     });
   }
   test('method forms and a scalar result', async () => {

@@ -1,7 +1,7 @@
-import { describe, expect, test } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wgslgrad-st-'));
@@ -69,4 +69,3 @@ describe('safetensors', () => {
     expect(() => m.loadStateDict(loaded)).toThrow(/loadStateDict: missing weight, bias; unexpected x/);
   });
 });
-

@@ -3,11 +3,13 @@
 // lavapipe among them) and one lane per row set. Both are checked here against the CPU reference,
 // with row counts that exercise full, partial and 8-row blocks.
 import { afterAll, describe, expect, test } from 'vitest';
-import * as wg from '../src/index.js';
 import * as cpu from '../src/cpu/index.js';
+import * as wg from '../src/index.js';
 import { expectClose, gradcheck, randCpu, rng, toGpu } from './helpers.js';
 
-afterAll(async () => { await wg.init(); });
+afterAll(async () => {
+  await wg.init();
+});
 
 // 'wide': the constants used where subgroups have 32 lanes (one 32-lane workgroup, 8 rows a lane),
 // run here in the shuffle form used for such subgroups.
@@ -26,28 +28,50 @@ for (const subgroups of [true, 'grouped', 'wide', false] as const) {
       const info = await initFor(subgroups);
       if (!subgroups) expect(info.subgroups).toBe(false);
       const r = rng(subgroups ? 91 : 92);
-      const shapes: Array<[number, number, number]> = [[37, 29, 21], [16, 16, 16], [128, 1, 70], [3, 100, 9], [200, 5, 33], [8, 130, 17]];
+      const shapes: Array<[number, number, number]> = [
+        [37, 29, 21],
+        [16, 16, 16],
+        [128, 1, 70],
+        [3, 100, 9],
+        [200, 5, 33],
+        [8, 130, 17],
+      ];
       for (const [M, N, K] of shapes) {
-        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        for (const [ta, tb] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
           const a = randCpu(r, ta ? [K, M] : [M, K]);
           const b = randCpu(r, tb ? [N, K] : [K, N]);
           const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
-          const ga = toGpu(a), gb = toGpu(b);
+          const ga = toGpu(a),
+            gb = toGpu(b);
           await expectClose(wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb), ref, 1e-4, 1e-5, `${M}×${N}×${K} ${ta} ${tb}`);
         }
-        const x = randCpu(r, [M, K]), w = randCpu(r, [N, K]), bias = randCpu(r, [N]);
+        const x = randCpu(r, [M, K]),
+          w = randCpu(r, [N, K]),
+          bias = randCpu(r, [N]);
         await expectClose(wg.linear(toGpu(x), toGpu(w), toGpu(bias)), cpu.linear(x, w, bias), 1e-4, 1e-5, `linear ${M}×${N}×${K}`);
       }
-      const a3 = randCpu(r, [3, 19, 11]), b3 = randCpu(r, [3, 11, 2]);
+      const a3 = randCpu(r, [3, 19, 11]),
+        b3 = randCpu(r, [3, 11, 2]);
       await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5, 'batched, 2 columns');
     });
     test('conv2d and convTranspose2d with 8 to 40 channels, forward and gradients', async () => {
       await initFor(subgroups);
       const r = rng(subgroups ? 93 : 94);
-      for (const [CI, CO] of [[3, 8], [8, 13], [5, 16], [16, 33]]) {
+      for (const [CI, CO] of [
+        [3, 8],
+        [8, 13],
+        [5, 16],
+        [16, 33],
+      ]) {
         const x = randCpu(r, [2, CI, 7, 6]);
         const opts = { stride: 2, padding: 1 };
-        const w = randCpu(r, [CO, CI, 4, 4]), b = randCpu(r, [CO]);
+        const w = randCpu(r, [CO, CI, 4, 4]),
+          b = randCpu(r, [CO]);
         await expectClose(wg.conv2d(toGpu(x), toGpu(w), toGpu(b), opts), cpu.conv2d(x, w, b, opts), 1e-4, 1e-5, `conv ${CI}→${CO}`);
         const wt = randCpu(r, [CI, CO, 4, 4]);
         await expectClose(wg.convTranspose2d(toGpu(x), toGpu(wt), toGpu(b), opts), cpu.convTranspose2d(x, wt, b, opts), 1e-4, 1e-5, `convT ${CI}→${CO}`);

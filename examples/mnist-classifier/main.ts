@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as wg from '../../src/index.js';
-import { defaultDataDir, loadMnist, gatherBatch, Rng, type Split } from '../mnist-gan/data.js';
+import { defaultDataDir, gatherBatch, loadMnist, Rng, type Split } from '../mnist-gan/data.js';
 import { Classifier, WEIGHTS } from './model.js';
 
 /** Test accuracy (and mean loss) in eval mode, in batches. */
@@ -50,13 +50,25 @@ export function shiftBatch(x: Float32Array, batch: number, s: number, rng: Rng):
 }
 
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({ options: { epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' }, init: { type: 'string' }, shift: { type: 'string' } } });
+  const { values: a } = parseArgs({
+    options: {
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      out: { type: 'string' },
+      data: { type: 'string' },
+      seed: { type: 'string' },
+      init: { type: 'string' },
+      shift: { type: 'string' },
+    },
+  });
   const epochs = Number(a.epochs ?? 5);
   const B = Number(a.batch ?? 128);
   const lr0 = Number(a.lr ?? 1e-3);
   const seed = Number(a.seed ?? 1);
   const shift = Number(a.shift ?? 2);
-  if (!Number.isInteger(shift) || shift < 0 || shift > 8) throw new wg.WgslgradError('mnist-classifier', `--shift ${a.shift} is not a whole number of pixels in 0..8`);
+  if (!Number.isInteger(shift) || shift < 0 || shift > 8)
+    throw new wg.WgslgradError('mnist-classifier', `--shift ${a.shift} is not a whole number of pixels in 0..8`);
   const out = a.out ?? WEIGHTS;
   const info = await wg.init();
   console.error(`mnist-classifier on ${info.adapter.description} [${info.backend}]`);
@@ -104,7 +116,11 @@ async function main(): Promise<void> {
     if (testAcc >= best) {
       best = testAcc;
       model.eval();
-      await wg.io.saveSafetensors(out, model.stateDict(), { test_accuracy: testAcc.toFixed(4), epochs: String(e + 1), trained_with: `wgslgrad on ${info.adapter.description}` });
+      await wg.io.saveSafetensors(out, model.stateDict(), {
+        test_accuracy: testAcc.toFixed(4),
+        epochs: String(e + 1),
+        trained_with: `wgslgrad on ${info.adapter.description}`,
+      });
       model.train();
     }
   }

@@ -1,5 +1,6 @@
 // The small CNN used to score generated digits. Its 128-d penultimate features feed the Fréchet distance.
 import * as wg from '../../src/index.js';
+
 const { nn } = wg;
 
 import { existsSync } from 'node:fs';

@@ -18,8 +18,12 @@ export const DEFAULT_RUN = { preset: 'cdcgan' as PresetName, width: 0.5, batch: 
 export const PRESET_STEPS = 800;
 
 export const FLAGS = {
-  preset: { type: 'string', help: `model: ${Object.keys(PRESETS).join(', ')}`, dflt: `${DEFAULT_RUN.preset} (with --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} unless given)` },
-  epochs: { type: 'string', help: 'epochs (default: the report\'s own when --steps is not given)', dflt: '' },
+  preset: {
+    type: 'string',
+    help: `model: ${Object.keys(PRESETS).join(', ')}`,
+    dflt: `${DEFAULT_RUN.preset} (with --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} unless given)`,
+  },
+  epochs: { type: 'string', help: "epochs (default: the report's own when --steps is not given)", dflt: '' },
   steps: { type: 'string', help: 'stop after this many steps (0 = run the epochs)', dflt: `${PRESET_STEPS} for a named --preset with no --epochs` },
   batch: { type: 'string', help: 'batch size', dflt: 'preset' },
   width: { type: 'string', help: 'channel multiplier of the convolutional presets (dcgan, cdcgan: 1 = 64 and 128 channels)', dflt: '1 for a named --preset' },
@@ -45,7 +49,13 @@ export const FLAGS = {
 export function usage(): string {
   const lines = ['Trains a GAN on MNIST with wgslgrad. Presets reproduce the five reports of ../shared/docs/gan-references.md:'];
   for (const p of Object.values(PRESETS)) lines.push(`  ${p.name.padEnd(8)} ${p.report} (batch ${p.batch}, z ${p.z}, ${p.epochs} epochs)`);
-  lines.push('', `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps}, each overridable (about 6.5 minutes on 2 CPU cores with a software adapter).`, 'A report\'s full schedule: --preset NAME --epochs N (README).', '', 'Flags:');
+  lines.push(
+    '',
+    `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps}, each overridable (about 6.5 minutes on 2 CPU cores with a software adapter).`,
+    "A report's full schedule: --preset NAME --epochs N (README).",
+    '',
+    'Flags:',
+  );
   for (const [k, v] of Object.entries(FLAGS)) lines.push(`  --${k.padEnd(14)} ${v.help}${v.dflt ? ` [default: ${v.dflt}]` : ''}`);
   return lines.join('\n');
 }
@@ -53,7 +63,8 @@ export function usage(): string {
 export function num(name: string, v: string | undefined, fallback: number, integer = false): number {
   if (v === undefined || v === '') return fallback;
   const x = Number(v);
-  if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0) throw new wg.WgslgradError('args', `--${name} ${v} is not a ${integer ? 'non-negative integer' : 'non-negative number'}`);
+  if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0)
+    throw new wg.WgslgradError('args', `--${name} ${v} is not a ${integer ? 'non-negative integer' : 'non-negative number'}`);
   return x;
 }
 
@@ -71,8 +82,16 @@ export function resolveConfig(get: (flag: string) => string | undefined, saved: 
   const steps = num('steps', get('steps'), saved.steps ?? (epochsGiven ? 0 : named ? PRESET_STEPS : DEFAULT_RUN.steps), true);
   const width = num('width', get('width'), saved.width ?? (named ? 1 : DEFAULT_RUN.width));
   if (width <= 0) throw new wg.WgslgradError('args', `--width ${get('width')} must be greater than 0`);
-  if (width !== 1 && !preset.widthScales) throw new wg.WgslgradError('args', `--width ${width}: only the convolutional presets (${Object.values(PRESETS).filter((p) => p.widthScales).map((p) => p.name).join(', ')}) have a width; ${presetName} is an MLP of the report's sizes`);
-  if (saved.preset && (saved.width ?? 1) !== width) throw new wg.WgslgradError('resume', `the checkpoint was trained with --width ${saved.width ?? 1}, not ${width}`);
+  if (width !== 1 && !preset.widthScales)
+    throw new wg.WgslgradError(
+      'args',
+      `--width ${width}: only the convolutional presets (${Object.values(PRESETS)
+        .filter((p) => p.widthScales)
+        .map((p) => p.name)
+        .join(', ')}) have a width; ${presetName} is an MLP of the report's sizes`,
+    );
+  if (saved.preset && (saved.width ?? 1) !== width)
+    throw new wg.WgslgradError('resume', `the checkpoint was trained with --width ${saved.width ?? 1}, not ${width}`);
   const lr = num('lr', get('lr'), saved.lrG ?? preset.lrG);
   const cfg: RunConfig = {
     preset: presetName,
@@ -81,14 +100,25 @@ export function resolveConfig(get: (flag: string) => string | undefined, saved: 
     batch: num('batch', get('batch'), saved.batch ?? (named ? preset.batch : DEFAULT_RUN.batch), true),
     width,
     lrG: lr,
-    lrD: num('lr-d', get('lr-d'), get('lr') !== undefined ? lr : saved.lrD ?? preset.lrD),
+    lrD: num('lr-d', get('lr-d'), get('lr') !== undefined ? lr : (saved.lrD ?? preset.lrD)),
     beta1: num('beta1', get('beta1'), saved.beta1 ?? preset.beta1),
     beta2: num('beta2', get('beta2'), saved.beta2 ?? preset.beta2),
     z: num('z', get('z'), saved.z ?? preset.z, true),
     seed: num('seed', get('seed'), saved.seed ?? 1, true),
     out: get('out') ?? (resumeDir ? join(resumeDir, '..') : join('runs', `${presetName}-${new Date().toISOString().replace(/[:.]/g, '-')}`)),
-    sampleEvery: num('sample-every', get('sample-every'), saved.sampleEvery ?? (steps && !epochsGiven ? 100 : preset.sampleEpochs.length ? 0 : preset.sampleEvery), true),
-    sampleEpochs: get('sample-epochs') !== undefined ? get('sample-epochs')!.split(',').filter(Boolean).map((e) => num('sample-epochs', e, 0, true)) : saved.sampleEpochs ?? preset.sampleEpochs,
+    sampleEvery: num(
+      'sample-every',
+      get('sample-every'),
+      saved.sampleEvery ?? (steps && !epochsGiven ? 100 : preset.sampleEpochs.length ? 0 : preset.sampleEvery),
+      true,
+    ),
+    sampleEpochs:
+      get('sample-epochs') !== undefined
+        ? get('sample-epochs')!
+            .split(',')
+            .filter(Boolean)
+            .map((e) => num('sample-epochs', e, 0, true))
+        : (saved.sampleEpochs ?? preset.sampleEpochs),
     logEvery: Math.max(1, num('log-every', get('log-every'), saved.logEvery ?? 20, true)),
     data: get('data') ?? saved.data ?? defaultDataDir(),
     val: num('val', get('val'), saved.val ?? 0, true),

@@ -3,12 +3,11 @@
 // penultimate features on generated and real test images, per-digit shares, and the share
 // classified with confidence ≥ 0.9. Real test images scored the same way are the ceiling.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as wg from '../../src/index.js';
 import { Classifier, WEIGHTS } from '../mnist-classifier/model.js';
 import type { Split } from './data.js';
-import { oneHot } from './train.js';
 import type { GanModule } from './presets.js';
+import { oneHot } from './train.js';
 
 export interface Scores {
   count: number;
@@ -37,17 +36,19 @@ async function classify(model: Classifier, images: (from: number, n: number) => 
   for (let i = 0; i < count; i += batch) {
     const n = Math.min(batch, count - i);
     const [f, l] = await Promise.all(
-      wg.scope(() =>
-        wg.noGrad(() => {
-          const x = images(i, n);
-          const feat = model.features(x);
-          return [feat, model.head.forward(feat)];
+      wg
+        .scope(() =>
+          wg.noGrad(() => {
+            const x = images(i, n);
+            const feat = model.features(x);
+            return [feat, model.head.forward(feat)];
+          }),
+        )
+        .map(async (t) => {
+          const a = await t.toArray();
+          t.dispose();
+          return a;
         }),
-      ).map(async (t) => {
-        const a = await t.toArray();
-        t.dispose();
-        return a;
-      }),
     );
     feats.set(f!, i * 128);
     for (let k = 0; k < n; k++) {
@@ -83,7 +84,13 @@ function scores(probs: Float64Array, count: number): Scores {
       if (p > 0) kl += p * (Math.log(p) - Math.log(marginal[c]!));
     }
   }
-  return { count, classifier_score: Math.exp(kl / count), confident_share: confident / count, digit_shares: shares.map((s) => s / count), mean_confidence: conf / count };
+  return {
+    count,
+    classifier_score: Math.exp(kl / count),
+    confident_share: confident / count,
+    digit_shares: shares.map((s) => s / count),
+    mean_confidence: conf / count,
+  };
 }
 
 /** Mean and covariance (d × d) of n feature rows. */
@@ -165,11 +172,12 @@ export function frechetDistance(m1: { mu: Float64Array; cov: Float64Array }, m2:
     }
   const mul = (x: Float64Array, y: Float64Array) => {
     const o = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
-      const xik = x[i * d + k]!;
-      if (xik === 0) continue;
-      for (let j = 0; j < d; j++) o[i * d + j]! += xik * y[k * d + j]!;
-    }
+    for (let i = 0; i < d; i++)
+      for (let k = 0; k < d; k++) {
+        const xik = x[i * d + k]!;
+        if (xik === 0) continue;
+        for (let j = 0; j < d; j++) o[i * d + j]! += xik * y[k * d + j]!;
+      }
     return o;
   };
   const m = mul(mul(s1, m2.cov), s1);
@@ -194,12 +202,16 @@ export async function evaluateGenerator(G: GanModule, z: number, conditional: bo
   model.loadStateDict(tensors);
   for (const t of Object.values(tensors)) t.dispose();
   G.eval();
-  const gen = await classify(model, (from, n) => {
-    const noise = wg.randn([n, z], { seed: seed * 7919 + 13 + from });
-    if (!conditional) return G.forward(noise);
-    const idx = Float32Array.from({ length: n }, (_, k) => (from + k) % 10);
-    return G.forward(noise, wg.tensor(oneHot(idx), [n, 10]), wg.tensor(idx, [n]));
-  }, count);
+  const gen = await classify(
+    model,
+    (from, n) => {
+      const noise = wg.randn([n, z], { seed: seed * 7919 + 13 + from });
+      if (!conditional) return G.forward(noise);
+      const idx = Float32Array.from({ length: n }, (_, k) => (from + k) % 10);
+      return G.forward(noise, wg.tensor(oneHot(idx), [n, 10]), wg.tensor(idx, [n]));
+    },
+    count,
+  );
   G.train();
   const real = await classify(model, (from, n) => wg.tensor(test.images.subarray(from * 784, (from + n) * 784), [n, 784]), test.count);
   let correct = 0;

@@ -1,6 +1,6 @@
 // npm run example:mnist-gan -- [flags]   (--help lists them)
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as wg from '../../src/index.js';
@@ -10,7 +10,13 @@ import { evaluateGenerator, formatEval } from './evaluate.js';
 import { PRESETS } from './presets.js';
 import { fmtTime, GanRun, type RunConfig } from './train.js';
 
-async function evaluateAndReport(run: GanRun, cfg: RunConfig, conditional: boolean, test: Parameters<typeof evaluateGenerator>[3], count: number): Promise<void> {
+async function evaluateAndReport(
+  run: GanRun,
+  cfg: RunConfig,
+  conditional: boolean,
+  test: Parameters<typeof evaluateGenerator>[3],
+  count: number,
+): Promise<void> {
   const result = await evaluateGenerator(run.G, cfg.z, conditional, test, count, cfg.seed);
   if (!result) return;
   await writeFile(join(cfg.out, 'eval.json.tmp'), JSON.stringify(result, null, 1));
@@ -33,7 +39,8 @@ async function main(): Promise<void> {
   if (s('resume')) {
     const r = s('resume')!;
     resumeDir = existsSync(join(r, 'checkpoint', 'state.json')) ? join(r, 'checkpoint') : r;
-    if (!existsSync(join(resumeDir, 'state.json'))) throw new wg.WgslgradError('resume', `${r} holds no checkpoint (no state.json in it or in its checkpoint/)`);
+    if (!existsSync(join(resumeDir, 'state.json')))
+      throw new wg.WgslgradError('resume', `${r} holds no checkpoint (no state.json in it or in its checkpoint/)`);
     try {
       saved = JSON.parse(await readFile(join(resumeDir, 'state.json'), 'utf8')).config ?? {};
     } catch (e) {
@@ -44,9 +51,11 @@ async function main(): Promise<void> {
   const presetName = cfg.preset;
   const preset = PRESETS[presetName];
   const info = await wg.init();
-  const log = (line: string) => process.stderr.write(line + '\n');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   const shape = `${cfg.width !== 1 ? `width ${cfg.width}, ` : ''}batch ${cfg.batch}, ${cfg.steps ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}`;
-  log(`wgslgrad mnist-gan: ${presetName} (${preset.report}; ${shape}) on ${info.adapter.description || info.adapter.device} [${info.backend}${info.software ? ', software' : ''}]`);
+  log(
+    `wgslgrad mnist-gan: ${presetName} (${preset.report}; ${shape}) on ${info.adapter.description || info.adapter.device} [${info.backend}${info.software ? ', software' : ''}]`,
+  );
   const data = await loadMnist(cfg.data, cfg.val);
   log(`data: ${data.train.count} train${data.val ? `, ${data.val.count} validation` : ''}, ${data.test.count} test images from ${cfg.data}`);
   await mkdir(cfg.out, { recursive: true });

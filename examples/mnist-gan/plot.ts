@@ -3,22 +3,63 @@ import * as wg from '../../src/index.js';
 
 // 3×5 bitmap font: each glyph is 5 rows of 3 bits (most significant bit = left column).
 const FONT: Record<string, number[]> = {
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '.': [0, 0, 0, 0, 2], '-': [0, 0, 7, 0, 0], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], ':': [0, 2, 0, 2, 0],
-  '/': [1, 1, 2, 4, 4], ' ': [0, 0, 0, 0, 0], '=': [0, 7, 0, 7, 0], ',': [0, 0, 0, 2, 4], '|': [2, 2, 2, 2, 2],
-  A: [2, 5, 7, 5, 5], B: [6, 5, 6, 5, 6], C: [7, 4, 4, 4, 7], D: [6, 5, 5, 5, 6], E: [7, 4, 6, 4, 7], F: [7, 4, 6, 4, 4],
-  G: [7, 4, 5, 5, 7], H: [5, 5, 7, 5, 5], I: [7, 2, 2, 2, 7], J: [1, 1, 1, 5, 7], K: [5, 5, 6, 5, 5], L: [4, 4, 4, 4, 7],
-  M: [5, 7, 7, 5, 5], N: [6, 5, 5, 5, 5], O: [7, 5, 5, 5, 7], P: [7, 5, 7, 4, 4], Q: [7, 5, 5, 7, 1], R: [6, 5, 6, 5, 5],
-  S: [7, 4, 7, 1, 7], T: [7, 2, 2, 2, 2], U: [5, 5, 5, 5, 7], V: [5, 5, 5, 5, 2], W: [5, 5, 7, 7, 5], X: [5, 5, 2, 5, 5],
-  Y: [5, 5, 2, 2, 2], Z: [7, 1, 2, 4, 7],
+  '0': [7, 5, 5, 5, 7],
+  '1': [2, 6, 2, 2, 7],
+  '2': [7, 1, 7, 4, 7],
+  '3': [7, 1, 7, 1, 7],
+  '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7],
+  '6': [7, 4, 7, 5, 7],
+  '7': [7, 1, 1, 1, 1],
+  '8': [7, 5, 7, 5, 7],
+  '9': [7, 5, 7, 1, 7],
+  '.': [0, 0, 0, 0, 2],
+  '-': [0, 0, 7, 0, 0],
+  '(': [1, 2, 2, 2, 1],
+  ')': [4, 2, 2, 2, 4],
+  ':': [0, 2, 0, 2, 0],
+  '/': [1, 1, 2, 4, 4],
+  ' ': [0, 0, 0, 0, 0],
+  '=': [0, 7, 0, 7, 0],
+  ',': [0, 0, 0, 2, 4],
+  '|': [2, 2, 2, 2, 2],
+  A: [2, 5, 7, 5, 5],
+  B: [6, 5, 6, 5, 6],
+  C: [7, 4, 4, 4, 7],
+  D: [6, 5, 5, 5, 6],
+  E: [7, 4, 6, 4, 7],
+  F: [7, 4, 6, 4, 4],
+  G: [7, 4, 5, 5, 7],
+  H: [5, 5, 7, 5, 5],
+  I: [7, 2, 2, 2, 7],
+  J: [1, 1, 1, 5, 7],
+  K: [5, 5, 6, 5, 5],
+  L: [4, 4, 4, 4, 7],
+  M: [5, 7, 7, 5, 5],
+  N: [6, 5, 5, 5, 5],
+  O: [7, 5, 5, 5, 7],
+  P: [7, 5, 7, 4, 4],
+  Q: [7, 5, 5, 7, 1],
+  R: [6, 5, 6, 5, 5],
+  S: [7, 4, 7, 1, 7],
+  T: [7, 2, 2, 2, 2],
+  U: [5, 5, 5, 5, 7],
+  V: [5, 5, 5, 5, 2],
+  W: [5, 5, 7, 7, 5],
+  X: [5, 5, 2, 5, 5],
+  Y: [5, 5, 2, 2, 2],
+  Z: [7, 1, 2, 4, 7],
 };
 
 export type RGB = [number, number, number];
 
 export class Canvas {
   readonly rgba: Uint8Array;
-  constructor(readonly width: number, readonly height: number, bg: RGB = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    bg: RGB = [255, 255, 255],
+  ) {
     this.rgba = new Uint8Array(width * height * 4);
     for (let i = 0; i < width * height; i++) this.rgba.set([...bg, 255], i * 4);
   }
@@ -67,19 +108,36 @@ export interface Series {
 const fmtNum = (v: number): string => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** A line chart with axes, ticks, a title, a legend and optional horizontal reference lines. */
-export function linePlot(title: string, xLabel: string, series: Series[], opts: { hlines?: Array<{ y: number; label: string }>; width?: number; height?: number } = {}): Canvas {
+export function linePlot(
+  title: string,
+  xLabel: string,
+  series: Series[],
+  opts: { hlines?: Array<{ y: number; label: string }>; width?: number; height?: number } = {},
+): Canvas {
   const W = opts.width ?? 800;
   const H = opts.height ?? 480;
   const c = new Canvas(W, H);
-  const L = 70, R = 20, T = 40, B = 50;
+  const L = 70,
+    R = 20,
+    T = 40,
+    B = 50;
   const xs = series.flatMap((s) => s.xs);
-  const ys = series.flatMap((s) => s.ys).concat((opts.hlines ?? []).map((h) => h.y)).filter(Number.isFinite);
-  let x0 = Math.min(...xs), x1 = Math.max(...xs);
-  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const ys = series
+    .flatMap((s) => s.ys)
+    .concat((opts.hlines ?? []).map((h) => h.y))
+    .filter(Number.isFinite);
+  let x0 = Math.min(...xs),
+    x1 = Math.max(...xs);
+  let y0 = Math.min(...ys),
+    y1 = Math.max(...ys);
   if (!(x1 > x0)) x1 = x0 + 1;
-  if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+  if (!(y1 > y0)) {
+    y0 -= 0.5;
+    y1 += 0.5;
+  }
   const padY = (y1 - y0) * 0.05;
-  y0 -= padY; y1 += padY;
+  y0 -= padY;
+  y1 += padY;
   const X = (v: number) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v: number) => H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
   c.text(L, 12, title, [0, 0, 0], 2);

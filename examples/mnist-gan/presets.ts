@@ -1,5 +1,6 @@
 // The models of the five MNIST GAN reports (../shared/docs/gan-references.md) as presets.
 import * as wg from '../../src/index.js';
+
 const { nn } = wg;
 
 export type PresetName = 'dcgan' | 'mlp' | 'mlp64' | 'vanilla' | 'cdcgan' | 'cgan';
@@ -38,7 +39,11 @@ export abstract class GanModule extends wg.nn.Module {
 }
 
 class Seq extends GanModule {
-  constructor(readonly net: wg.nn.Sequential, private readonly inShape?: number[], private readonly condition: 'none' | 'concat' = 'none') {
+  constructor(
+    readonly net: wg.nn.Sequential,
+    private readonly inShape?: number[],
+    private readonly condition: 'none' | 'concat' = 'none',
+  ) {
     super();
   }
   forward(x: wg.Tensor, onehot?: wg.Tensor): wg.Tensor {
@@ -88,7 +93,14 @@ class CondConvD extends GanModule {
 /** R5's discriminator: [flat image ‖ label embedding(10)] → 256 → 128 (LeakyReLU 0.2) → 1 → Sigmoid. */
 class EmbedD extends GanModule {
   embed = new nn.Embedding(10, 10);
-  net = new nn.Sequential(new nn.Linear(784 + 10, 256), new nn.LeakyReLU(0.2), new nn.Linear(256, 128), new nn.LeakyReLU(0.2), new nn.Linear(128, 1), new nn.Sigmoid());
+  net = new nn.Sequential(
+    new nn.Linear(784 + 10, 256),
+    new nn.LeakyReLU(0.2),
+    new nn.Linear(256, 128),
+    new nn.LeakyReLU(0.2),
+    new nn.Linear(128, 1),
+    new nn.Sigmoid(),
+  );
   forward(x: wg.Tensor, _onehot?: wg.Tensor, idx?: wg.Tensor): wg.Tensor {
     return this.net.forward(wg.concat([x, this.embed.forward(idx!)], 1));
   }
@@ -114,12 +126,29 @@ const dcganG = (zIn: number, conditional: boolean, width: number) => {
   );
 };
 
-const base = { beta2: 0.999, logits: false, conditional: false, sampleEpochs: [] as number[], sampleEvery: 500, schedule: { every: 0, gamma: 1 }, xavier: false, widthScales: false };
+const base = {
+  beta2: 0.999,
+  logits: false,
+  conditional: false,
+  sampleEpochs: [] as number[],
+  sampleEvery: 500,
+  schedule: { every: 0, gamma: 1 },
+  xavier: false,
+  widthScales: false,
+};
 
 export const PRESETS: Record<PresetName, Preset> = {
   dcgan: {
-    ...base, name: 'dcgan', report: 'R1 (U. Maryland): DCGAN, BCE, Adam 2e-4 β=(0.5, 0.999)',
-    z: 100, batch: 64, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, sampleEpochs: [1, 5, 50, 100, 150, 200],
+    ...base,
+    name: 'dcgan',
+    report: 'R1 (U. Maryland): DCGAN, BCE, Adam 2e-4 β=(0.5, 0.999)',
+    z: 100,
+    batch: 64,
+    epochs: 200,
+    lrG: 2e-4,
+    lrD: 2e-4,
+    beta1: 0.5,
+    sampleEpochs: [1, 5, 50, 100, 150, 200],
     widthScales: true,
     build: (width = 1) => ({
       G: dcganG(100, false, width),
@@ -127,16 +156,57 @@ export const PRESETS: Record<PresetName, Preset> = {
     }),
   },
   mlp: {
-    ...base, name: 'mlp', report: 'R3 (M. Evans): MLP GAN, LeakyReLU 0.2, Dropout 0.3, BCE, Adam 2e-4',
-    z: 100, batch: 100, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.9,
+    ...base,
+    name: 'mlp',
+    report: 'R3 (M. Evans): MLP GAN, LeakyReLU 0.2, Dropout 0.3, BCE, Adam 2e-4',
+    z: 100,
+    batch: 100,
+    epochs: 200,
+    lrG: 2e-4,
+    lrD: 2e-4,
+    beta1: 0.9,
     build: () => ({
-      G: new Seq(new nn.Sequential(new nn.Linear(100, 256), new nn.LeakyReLU(0.2), new nn.Linear(256, 512), new nn.LeakyReLU(0.2), new nn.Linear(512, 1024), new nn.LeakyReLU(0.2), new nn.Linear(1024, 784), new nn.Tanh())),
-      D: new Seq(new nn.Sequential(new nn.Linear(784, 1024), new nn.LeakyReLU(0.2), new nn.Dropout(0.3), new nn.Linear(1024, 512), new nn.LeakyReLU(0.2), new nn.Dropout(0.3), new nn.Linear(512, 256), new nn.LeakyReLU(0.2), new nn.Dropout(0.3), new nn.Linear(256, 1), new nn.Sigmoid())),
+      G: new Seq(
+        new nn.Sequential(
+          new nn.Linear(100, 256),
+          new nn.LeakyReLU(0.2),
+          new nn.Linear(256, 512),
+          new nn.LeakyReLU(0.2),
+          new nn.Linear(512, 1024),
+          new nn.LeakyReLU(0.2),
+          new nn.Linear(1024, 784),
+          new nn.Tanh(),
+        ),
+      ),
+      D: new Seq(
+        new nn.Sequential(
+          new nn.Linear(784, 1024),
+          new nn.LeakyReLU(0.2),
+          new nn.Dropout(0.3),
+          new nn.Linear(1024, 512),
+          new nn.LeakyReLU(0.2),
+          new nn.Dropout(0.3),
+          new nn.Linear(512, 256),
+          new nn.LeakyReLU(0.2),
+          new nn.Dropout(0.3),
+          new nn.Linear(256, 1),
+          new nn.Sigmoid(),
+        ),
+      ),
     }),
   },
   mlp64: {
-    ...base, name: 'mlp64', report: 'R2 (DeepLearning.AI): MLP GAN, z 64, BCEWithLogits, Adam 2e-4, batch 128',
-    z: 64, batch: 128, epochs: 200, lrG: 2e-4, lrD: 2e-4, beta1: 0.9, logits: true, sampleEvery: 500,
+    ...base,
+    name: 'mlp64',
+    report: 'R2 (DeepLearning.AI): MLP GAN, z 64, BCEWithLogits, Adam 2e-4, batch 128',
+    z: 64,
+    batch: 128,
+    epochs: 200,
+    lrG: 2e-4,
+    lrD: 2e-4,
+    beta1: 0.9,
+    logits: true,
+    sampleEvery: 500,
     build: () => {
       const block = (i: number, o: number) => [new nn.Linear(i, o), new nn.BatchNorm1d(o), new nn.ReLU()];
       const dblock = (i: number, o: number) => [new nn.Linear(i, o), new nn.LeakyReLU(0.2)];
@@ -147,25 +217,55 @@ export const PRESETS: Record<PresetName, Preset> = {
     },
   },
   vanilla: {
-    ...base, name: 'vanilla', report: 'R4 (TensorFlow course): vanilla GAN 100 → 150 → 300 → 784, BCE, Adam 2e-4 β1 0.5',
-    z: 100, batch: 128, epochs: 100, lrG: 2e-4, lrD: 2e-4, beta1: 0.5,
+    ...base,
+    name: 'vanilla',
+    report: 'R4 (TensorFlow course): vanilla GAN 100 → 150 → 300 → 784, BCE, Adam 2e-4 β1 0.5',
+    z: 100,
+    batch: 128,
+    epochs: 100,
+    lrG: 2e-4,
+    lrD: 2e-4,
+    beta1: 0.5,
     build: () => ({
       G: new Seq(new nn.Sequential(new nn.Linear(100, 150), new nn.ReLU(), new nn.Linear(150, 300), new nn.ReLU(), new nn.Linear(300, 784), new nn.Tanh())),
       D: new Seq(new nn.Sequential(new nn.Linear(784, 300), new nn.ReLU(), new nn.Linear(300, 150), new nn.ReLU(), new nn.Linear(150, 1), new nn.Sigmoid())),
     }),
   },
   cdcgan: {
-    ...base, name: 'cdcgan', report: 'R4 (TensorFlow course): conditional DCGAN, one-hot label joined to z and to D\'s input, Adam 2e-4 β1 0.5',
-    z: 100, batch: 128, epochs: 100, lrG: 2e-4, lrD: 2e-4, beta1: 0.5, conditional: true, sampleEpochs: [1, 5, 10, 25, 50, 100],
+    ...base,
+    name: 'cdcgan',
+    report: "R4 (TensorFlow course): conditional DCGAN, one-hot label joined to z and to D's input, Adam 2e-4 β1 0.5",
+    z: 100,
+    batch: 128,
+    epochs: 100,
+    lrG: 2e-4,
+    lrD: 2e-4,
+    beta1: 0.5,
+    conditional: true,
+    sampleEpochs: [1, 5, 10, 25, 50, 100],
     widthScales: true,
     build: (width = 1) => ({ G: dcganG(110, true, width), D: new CondConvD(dcganD(11, width, true)) }),
   },
   cgan: {
-    ...base, name: 'cgan', report: 'R5 (Politecnico di Milano): conditional MLP GAN, label embedding in D, Xavier init, separate G/D rates, step schedule',
-    z: 128, batch: 64, epochs: 1500, lrG: 2e-4, lrD: 1e-4, beta1: 0.5, conditional: true, xavier: true, schedule: { every: 500, gamma: 0.5 },
+    ...base,
+    name: 'cgan',
+    report: 'R5 (Politecnico di Milano): conditional MLP GAN, label embedding in D, Xavier init, separate G/D rates, step schedule',
+    z: 128,
+    batch: 64,
+    epochs: 1500,
+    lrG: 2e-4,
+    lrD: 1e-4,
+    beta1: 0.5,
+    conditional: true,
+    xavier: true,
+    schedule: { every: 500, gamma: 0.5 },
     sampleEpochs: [1, 10, 100, 500, 1000, 1500],
     build: () => ({
-      G: new Seq(new nn.Sequential(new nn.Linear(128 + 10, 128), new nn.ReLU(), new nn.Linear(128, 256), new nn.ReLU(), new nn.Linear(256, 784), new nn.Tanh()), undefined, 'concat'),
+      G: new Seq(
+        new nn.Sequential(new nn.Linear(128 + 10, 128), new nn.ReLU(), new nn.Linear(128, 256), new nn.ReLU(), new nn.Linear(256, 784), new nn.Tanh()),
+        undefined,
+        'concat',
+      ),
       D: new EmbedD(),
     }),
   },

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as wg from '../../src/index.js';
-import { gatherBatch, Rng, type Mnist } from './data.js';
+import { gatherBatch, type Mnist, Rng } from './data.js';
 import { composite, linePlot } from './plot.js';
-import { PRESETS, type GanModule, type PresetName } from './presets.js';
+import { type GanModule, PRESETS, type PresetName } from './presets.js';
 
 export interface RunConfig {
   preset: PresetName;
@@ -44,7 +44,19 @@ export interface MetricsRow {
   images_per_s: number;
 }
 
-const CSV_COLUMNS: Array<keyof MetricsRow> = ['epoch', 'step', 'd_loss', 'g_loss', 'd_x', 'd_g_z', 'g_grad_norm', 'd_grad_norm', 'lr_g', 'lr_d', 'images_per_s'];
+const CSV_COLUMNS: Array<keyof MetricsRow> = [
+  'epoch',
+  'step',
+  'd_loss',
+  'g_loss',
+  'd_x',
+  'd_g_z',
+  'g_grad_norm',
+  'd_grad_norm',
+  'lr_g',
+  'lr_d',
+  'images_per_s',
+];
 
 interface TrainState {
   epoch: number; // completed epochs
@@ -79,14 +91,19 @@ export class GanRun {
   readonly sampleCount: number;
   private readonly onProgress: (line: string, final: boolean) => void;
 
-  constructor(readonly cfg: RunConfig, readonly data: Mnist, onProgress?: (line: string, final: boolean) => void) {
+  constructor(
+    readonly cfg: RunConfig,
+    readonly data: Mnist,
+    onProgress?: (line: string, final: boolean) => void,
+  ) {
     this.preset = PRESETS[cfg.preset];
     wg.manualSeed(cfg.seed);
     const { G, D } = this.preset.build(cfg.width);
     this.G = G;
     this.D = D;
     if (this.preset.xavier) {
-      for (const m of [G, D]) for (const [name, p] of m.namedParameters()) if (name.endsWith('weight') && p.ndim === 2 && !name.includes('embed')) wg.nn.init.xavierUniform(p);
+      for (const m of [G, D])
+        for (const [name, p] of m.namedParameters()) if (name.endsWith('weight') && p.ndim === 2 && !name.includes('embed')) wg.nn.init.xavierUniform(p);
       for (const m of [G, D]) for (const [name, p] of m.namedParameters()) if (name.endsWith('bias')) wg.nn.init.zeros(p);
     }
     this.optG = new wg.optim.Adam(G.parameters(), { lr: cfg.lrG, betas: [cfg.beta1, cfg.beta2] });
@@ -179,7 +196,10 @@ export class GanRun {
       images_per_s: ((this.state.step - this.lastLog.step) * this.cfg.batch) / ((now - this.lastLog.time) / 1000),
     };
     if (!Number.isFinite(row.d_loss) || !Number.isFinite(row.g_loss)) {
-      throw new wg.WgslgradError('train', `the losses are not finite at step ${row.step} (D ${row.d_loss}, G ${row.g_loss}): training diverged; try a lower --lr`);
+      throw new wg.WgslgradError(
+        'train',
+        `the losses are not finite at step ${row.step} (D ${row.d_loss}, G ${row.g_loss}): training diverged; try a lower --lr`,
+      );
     }
     this.lastLog = { time: now, step: this.state.step };
     this.acc.dispose();
@@ -195,8 +215,10 @@ export class GanRun {
   /** metrics.csv, rewritten whole (temp file + rename) at each logging interval. */
   private async writeCsv(): Promise<void> {
     const path = join(this.cfg.out, 'metrics.csv');
-    const header = CSV_COLUMNS.join(',') + '\n';
-    const body = this.rows.map((r) => CSV_COLUMNS.map((k) => (k === 'epoch' ? r[k].toFixed(3) : k === 'step' ? String(r[k]) : Number(r[k].toPrecision(6)))).join(',')).join('\n') + '\n';
+    const header = `${CSV_COLUMNS.join(',')}\n`;
+    const body = `${this.rows
+      .map((r) => CSV_COLUMNS.map((k) => (k === 'epoch' ? r[k].toFixed(3) : k === 'step' ? String(r[k]) : Number(r[k].toPrecision(6)))).join(','))
+      .join('\n')}\n`;
     await writeFile(`${path}.tmp`, header + body);
     await rename(`${path}.tmp`, path);
   }
@@ -210,8 +232,12 @@ export class GanRun {
     this.samples.push({ name, data });
     await mkdir(join(this.cfg.out, 'samples'), { recursive: true });
     await wg.io.saveImageGrid(join(this.cfg.out, 'samples', `${name}.png`), data, this.sampleCount, 28, 28, { cols: this.preset.conditional ? 10 : 8 });
-    const pick = this.samples.length <= 12 ? this.samples : Array.from({ length: 12 }, (_, i) => this.samples[Math.round((i * (this.samples.length - 1)) / 11)]!);
-    const tiles = pick.map((s) => ({ ...wg.io.imageGrid(s.data, this.sampleCount, 28, 28, { cols: this.preset.conditional ? 10 : 8, pad: 1 }), caption: s.name }));
+    const pick =
+      this.samples.length <= 12 ? this.samples : Array.from({ length: 12 }, (_, i) => this.samples[Math.round((i * (this.samples.length - 1)) / 11)]!);
+    const tiles = pick.map((s) => ({
+      ...wg.io.imageGrid(s.data, this.sampleCount, 28, 28, { cols: this.preset.conditional ? 10 : 8, pad: 1 }),
+      caption: s.name,
+    }));
     await composite(tiles, Math.min(4, tiles.length)).save(join(this.cfg.out, 'progress.png'));
   }
 
@@ -219,14 +245,31 @@ export class GanRun {
     if (this.rows.length < 2) return;
     const xs = this.rows.map((r) => r.step);
     const xl = 'step';
-    await linePlot(`${this.cfg.preset}: losses`, xl, [
-      { name: 'D loss', color: [214, 39, 40], xs, ys: this.rows.map((r) => r.d_loss) },
-      { name: 'G loss', color: [31, 119, 180], xs, ys: this.rows.map((r) => r.g_loss) },
-    ], { hlines: this.preset.logits ? [] : [{ y: Math.log(4), label: 'log 4' }, { y: Math.log(2), label: 'log 2' }] }).save(join(this.cfg.out, 'losses.png'));
-    await linePlot(`${this.cfg.preset}: mean D confidence`, xl, [
-      { name: 'D(x)', color: [44, 160, 44], xs, ys: this.rows.map((r) => r.d_x) },
-      { name: 'D(G(z))', color: [148, 103, 189], xs, ys: this.rows.map((r) => r.d_g_z) },
-    ], { hlines: [{ y: 0.5, label: '1/2' }] }).save(join(this.cfg.out, 'confidence.png'));
+    await linePlot(
+      `${this.cfg.preset}: losses`,
+      xl,
+      [
+        { name: 'D loss', color: [214, 39, 40], xs, ys: this.rows.map((r) => r.d_loss) },
+        { name: 'G loss', color: [31, 119, 180], xs, ys: this.rows.map((r) => r.g_loss) },
+      ],
+      {
+        hlines: this.preset.logits
+          ? []
+          : [
+              { y: Math.log(4), label: 'log 4' },
+              { y: Math.log(2), label: 'log 2' },
+            ],
+      },
+    ).save(join(this.cfg.out, 'losses.png'));
+    await linePlot(
+      `${this.cfg.preset}: mean D confidence`,
+      xl,
+      [
+        { name: 'D(x)', color: [44, 160, 44], xs, ys: this.rows.map((r) => r.d_x) },
+        { name: 'D(G(z))', color: [148, 103, 189], xs, ys: this.rows.map((r) => r.d_g_z) },
+      ],
+      { hlines: [{ y: 0.5, label: '1/2' }] },
+    ).save(join(this.cfg.out, 'confidence.png'));
   }
 
   /** Writes models, optimiser states and state.json into checkpoint/, atomically (a new folder swapped in). */
@@ -237,12 +280,18 @@ export class GanRun {
     await mkdir(tmp, { recursive: true });
     await wg.io.saveSafetensors(join(tmp, 'generator.safetensors'), this.G.stateDict(), { preset: this.cfg.preset });
     await wg.io.saveSafetensors(join(tmp, 'discriminator.safetensors'), this.D.stateDict(), { preset: this.cfg.preset });
-    for (const [name, opt] of [['optimizer_g', this.optG], ['optimizer_d', this.optD]] as const) {
+    for (const [name, opt] of [
+      ['optimizer_g', this.optG],
+      ['optimizer_d', this.optD],
+    ] as const) {
       const st = opt.stateDict();
       await wg.io.saveSafetensors(join(tmp, `${name}.safetensors`), st.tensors, { step: String(st.step), hyper: JSON.stringify(st.hyper) });
       for (const t of Object.values(st.tensors)) t.dispose();
     }
-    await writeFile(join(tmp, 'state.json'), JSON.stringify({ ...this.state, config: this.cfg, rows: this.rows, samples: this.samples.map((s) => s.name) }, null, 1));
+    await writeFile(
+      join(tmp, 'state.json'),
+      JSON.stringify({ ...this.state, config: this.cfg, rows: this.rows, samples: this.samples.map((s) => s.name) }, null, 1),
+    );
     if (existsSync(dir)) await rename(dir, `${dir}.old`);
     await rename(tmp, dir);
     await rm(`${dir}.old`, { recursive: true, force: true });
@@ -261,7 +310,10 @@ export class GanRun {
     for (const k of ['epoch', 'step', 'pos', 'rngEpochStart', 'lrG', 'lrD'] as const) {
       if (typeof st[k] !== 'number') throw new wg.WgslgradError('resume', `${join(dir, 'state.json')}: ${k} is missing or not a number`);
     }
-    for (const [m, file] of [[this.G, 'generator'], [this.D, 'discriminator']] as const) {
+    for (const [m, file] of [
+      [this.G, 'generator'],
+      [this.D, 'discriminator'],
+    ] as const) {
       const sd = await wg.io.loadSafetensors(join(dir, `${file}.safetensors`));
       try {
         m.loadStateDict(sd);
@@ -269,7 +321,10 @@ export class GanRun {
         for (const t of Object.values(sd)) t.dispose();
       }
     }
-    for (const [name, opt] of [['optimizer_g', this.optG], ['optimizer_d', this.optD]] as const) {
+    for (const [name, opt] of [
+      ['optimizer_g', this.optG],
+      ['optimizer_d', this.optD],
+    ] as const) {
       const { tensors, metadata } = await wg.io.readSafetensors(join(dir, `${name}.safetensors`));
       let hyper: Record<string, number | number[] | boolean>;
       try {

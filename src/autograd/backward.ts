@@ -2,7 +2,7 @@
 // gradient of its output into gradients of its inputs; leaves that require grad accumulate theirs
 // in `.grad`. A rule runs in its own scope (its temporaries are freed when it returns) with grad
 // mode off, so it is written with ordinary ops and never disposes anything itself.
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { ones } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { keep, ruleScope } from '../scope.js';
@@ -23,7 +23,10 @@ function topoOrder(root: Tensor): Tensor[] {
     const top = stack[stack.length - 1]!;
     const [t, i] = top;
     if (t._freedBy) {
-      throw new WgslgradError('backward', `the graph through the output ${fmtShape(t.shape)} of ${t._freedBy} was freed by an earlier backward(); call the first backward with { retainGraph: true } to run backward through it again`);
+      throw new WgslgradError(
+        'backward',
+        `the graph through the output ${fmtShape(t.shape)} of ${t._freedBy} was freed by an earlier backward(); call the first backward with { retainGraph: true } to run backward through it again`,
+      );
     }
     const node = t._node;
     if (node && i < node.inputs.length) {
@@ -43,9 +46,12 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /** Reverse-mode sweep from `root`; accumulates into `.grad` of leaves that require grad. */
 export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions = {}): void {
-  if (!root.requiresGrad) throw new WgslgradError('backward', `the tensor ${fmtShape(root.shape)} does not require grad (no input of the ops that made it has requiresGrad)`);
-  if (grad && grad.shape.join() !== root.shape.join()) throw new WgslgradError('backward', `gradient has shape ${fmtShape(grad.shape)}, expected the output's ${fmtShape(root.shape)}`);
-  if (!grad && root.size !== 1) throw new WgslgradError('backward', `called on a tensor of shape ${fmtShape(root.shape)}; pass a gradient or reduce to a scalar first`);
+  if (!root.requiresGrad)
+    throw new WgslgradError('backward', `the tensor ${fmtShape(root.shape)} does not require grad (no input of the ops that made it has requiresGrad)`);
+  if (grad && grad.shape.join() !== root.shape.join())
+    throw new WgslgradError('backward', `gradient has shape ${fmtShape(grad.shape)}, expected the output's ${fmtShape(root.shape)}`);
+  if (!grad && root.size !== 1)
+    throw new WgslgradError('backward', `called on a tensor of shape ${fmtShape(root.shape)}; pass a gradient or reduce to a scalar first`);
   const order = topoOrder(root);
   // every gradient in the map is owned by the sweep (the caller's `grad` is aliased)
   const grads = new Map<Tensor, Tensor>();
@@ -69,13 +75,17 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
           } else t.grad = g;
           continue;
         }
-        const gs = ruleScope(() => node.backward(g, node.needs), (r) => r.filter((_, j) => node.needs[j]));
+        const gs = ruleScope(
+          () => node.backward(g, node.needs),
+          (r) => r.filter((_, j) => node.needs[j]),
+        );
         if (!gs.some((x, j) => x === g && node.needs[j])) g.dispose();
         for (let j = 0; j < node.inputs.length; j++) {
           const gx = gs[j];
           if (!gx || !node.needs[j]) continue;
           const x = node.inputs[j]!;
-          if (gx.shape.join() !== x.shape.join()) throw new WgslgradError('backward', `${node.op}: gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
+          if (gx.shape.join() !== x.shape.join())
+            throw new WgslgradError('backward', `${node.op}: gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
           const acc = grads.get(x);
           if (acc) {
             grads.set(x, add(acc, gx));

@@ -1,5 +1,12 @@
 // CPU reference of shaders/adam.wgsl: PyTorch's Adam formula, float64, updates p, m, v in place.
-export function adam(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, t: number, o: { lr: number; betas: [number, number]; eps: number; weightDecay: number }): void {
+export function adam(
+  p: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  t: number,
+  o: { lr: number; betas: [number, number]; eps: number; weightDecay: number },
+): void {
   const [b1, b2] = o.betas;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i]! + o.weightDecay * p[i]!;

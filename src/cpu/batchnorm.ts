@@ -27,7 +27,7 @@ export function batchNorm(
       for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) s2 += (x.data[(n * C + c) * S + i]! - mean) ** 2;
       v = s2 / (N * S);
       if (runningMean) runningMean.data[c] = (1 - m) * runningMean.data[c]! + m * mean;
-      if (runningVar) runningVar.data[c] = (1 - m) * runningVar.data[c]! + (m * (s2 / (N * S - 1)));
+      if (runningVar) runningVar.data[c] = (1 - m) * runningVar.data[c]! + m * (s2 / (N * S - 1));
     } else {
       mean = runningMean!.data[c]!;
       v = runningVar!.data[c]!;
@@ -75,7 +75,7 @@ export function batchNormBackward(x: CpuTensor, weight: CpuTensor | null, g: Cpu
       for (let i = 0; i < S; i++) {
         const idx = (n * C + c) * S + i;
         const xh = (x.data[idx]! - mean) * inv;
-        dx[idx] = (gamma * inv / M) * (M * g.data[idx]! - sg - xh * sgx);
+        dx[idx] = ((gamma * inv) / M) * (M * g.data[idx]! - sg - xh * sgx);
       }
   }
   return { dx: { shape: [...x.shape], data: dx }, dw: { shape: [C], data: dw }, db: { shape: [C], data: db } };

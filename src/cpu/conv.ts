@@ -1,8 +1,8 @@
 // CPU reference of src/ops/conv.ts: direct loops, float64 accumulation.
+import { type Pair as P2, pair } from '../args.js';
 import type { CpuTensor } from './tensor.js';
 
-type P2 = number | [number, number];
-const two = (v: P2 | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+const two = (v: P2 | undefined, d: number): [number, number] => pair('cpu.conv', 'stride/padding', v, d, 0);
 
 export function conv2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null, opts: { stride?: P2; padding?: P2 } = {}): CpuTensor {
   const [sh, sw] = two(opts.stride, 1);
@@ -41,9 +41,7 @@ export function convTranspose2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null
   const OH = (H - 1) * sh - 2 * ph + KH + oph;
   const OW = (W - 1) * sw - 2 * pw + KW + opw;
   const y = new Float64Array(N * CO * OH * OW);
-  for (let n = 0; n < N; n++)
-    for (let co = 0; co < CO; co++)
-      for (let i = 0; i < OH * OW; i++) y[(n * CO + co) * OH * OW + i] = b ? b.data[co]! : 0;
+  for (let n = 0; n < N; n++) for (let co = 0; co < CO; co++) for (let i = 0; i < OH * OW; i++) y[(n * CO + co) * OH * OW + i] = b ? b.data[co]! : 0;
   // scatter form: every input pixel adds its kernel-weighted contribution
   for (let n = 0; n < N; n++)
     for (let ci = 0; ci < CI; ci++)
@@ -64,7 +62,11 @@ export function convTranspose2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null
   return { shape: [N, CO, OH, OW], data: y };
 }
 
-export interface ConvGrads { dx: CpuTensor; dw: CpuTensor; db: CpuTensor }
+export interface ConvGrads {
+  dx: CpuTensor;
+  dw: CpuTensor;
+  db: CpuTensor;
+}
 
 /** Gradients of conv2d for output gradient g (direct loops over the forward's products). */
 export function conv2dBackward(x: CpuTensor, w: CpuTensor, g: CpuTensor, opts: { stride?: P2; padding?: P2 } = {}): ConvGrads {
@@ -109,9 +111,7 @@ export function convTranspose2dBackward(x: CpuTensor, w: CpuTensor, g: CpuTensor
   const dx = new Float64Array(x.data.length);
   const dw = new Float64Array(w.data.length);
   const db = new Float64Array(CO);
-  for (let n = 0; n < N; n++)
-    for (let co = 0; co < CO; co++)
-      for (let i = 0; i < OH * OW; i++) db[co]! += g.data[(n * CO + co) * OH * OW + i]!;
+  for (let n = 0; n < N; n++) for (let co = 0; co < CO; co++) for (let i = 0; i < OH * OW; i++) db[co]! += g.data[(n * CO + co) * OH * OW + i]!;
   for (let n = 0; n < N; n++)
     for (let ci = 0; ci < CI; ci++)
       for (let ih = 0; ih < H; ih++)

@@ -1,6 +1,6 @@
 // CPU reference of src/ops/creation.ts: the same counter-based hash as shaders/creation.wgsl, so a
 // seeded rand() is bit-identical and randn() equal up to transcendental rounding.
-import { cpuSize, type CpuTensor } from './tensor.js';
+import { type CpuTensor, cpuSize } from './tensor.js';
 
 export function pcg(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;

@@ -1,5 +1,5 @@
 // CPU reference of src/ops/elementwise.ts (float64).
-import { cpuSize, cpuStrides, unravel, type CpuTensor } from './tensor.js';
+import { type CpuTensor, cpuSize, cpuStrides, unravel } from './tensor.js';
 
 function bshape(a: number[], b: number[]): number[] {
   const n = Math.max(a.length, b.length);

@@ -1,5 +1,5 @@
 // CPU reference of src/ops/reduce.ts (float64).
-import { cpuSize, unravel, type CpuTensor } from './tensor.js';
+import { type CpuTensor, cpuSize, unravel } from './tensor.js';
 
 function norm(dims: number | number[] | undefined, nd: number): number[] {
   if (dims === undefined) return Array.from({ length: nd }, (_, i) => i);

@@ -1,5 +1,11 @@
 // CPU reference of shaders/sgd.wgsl: torch.optim.SGD, float64, updates p and buf in place.
-export function sgd(p: Float64Array, g: Float64Array, buf: Float64Array, first: boolean, o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }): void {
+export function sgd(
+  p: Float64Array,
+  g: Float64Array,
+  buf: Float64Array,
+  first: boolean,
+  o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean },
+): void {
   for (let i = 0; i < p.length; i++) {
     let d = g[i]! + o.weightDecay * p[i]!;
     if (o.momentum !== 0) {

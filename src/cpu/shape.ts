@@ -1,5 +1,5 @@
 // CPU reference of src/ops/shape.ts (float64).
-import { cpuSize, cpuStrides, unravel, type CpuTensor } from './tensor.js';
+import { type CpuTensor, cpuSize, cpuStrides, unravel } from './tensor.js';
 
 export function reshape(x: CpuTensor, shape: number[]): CpuTensor {
   const s = [...shape];

@@ -164,20 +164,31 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
         try {
           gpu = await node.nodeGpu(b);
           adapter = await gpu.requestAdapter(
-            b === 'opengles' ? ({ featureLevel: 'compatibility', powerPreference: opts.powerPreference } as GPURequestAdapterOptions) : { powerPreference: opts.powerPreference },
+            b === 'opengles'
+              ? ({ featureLevel: 'compatibility', powerPreference: opts.powerPreference } as GPURequestAdapterOptions)
+              : { powerPreference: opts.powerPreference },
           );
         } catch (e) {
           tried.push(`${b}: ${(e as Error).message}`);
           continue;
         }
-        if (!adapter) { tried.push(`${b}: no adapter`); continue; }
+        if (!adapter) {
+          tried.push(`${b}: no adapter`);
+          continue;
+        }
         const backend: Backend = b === 'default' ? defaultBackend : b;
-        if (!isSoftware(adapter.info)) { picked = { adapter, backend, gpu }; break; }
+        if (!isSoftware(adapter.info)) {
+          picked = { adapter, backend, gpu };
+          break;
+        }
         if (!picked) picked = { adapter, backend, gpu }; // software: keep looking for hardware on the next backend
         if (b === 'default') break; // lavapipe through Vulkan is preferred over OpenGL ES
       }
       if (!picked) {
-        throw new WgslgradError('init', `no WebGPU adapter found (${tried.join('; ')}); on a machine without a GPU install a software one with: ${INSTALL_HINT}`);
+        throw new WgslgradError(
+          'init',
+          `no WebGPU adapter found (${tried.join('; ')}); on a machine without a GPU install a software one with: ${INSTALL_HINT}`,
+        );
       }
       instance = picked.gpu;
       device = await requestDevice(picked.adapter);
@@ -185,14 +196,31 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
     }
   }
   if (state && state.device !== device) {
-    try { state.device.destroy(); } catch { /* already gone */ }
+    try {
+      state.device.destroy();
+    } catch {
+      /* already gone */
+    }
   }
   const sgInfo = adapterInfoOf(device) as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
   const sgMin = sgInfo?.subgroupMinSize ?? 0;
   const subgroupShare = opts.subgroups !== false && device.features.has('subgroups') && sgMin >= 8;
   const subgroupExact8 = sgMin === 8 && sgInfo?.subgroupMaxSize === 8 && opts.subgroups !== 'grouped';
   info.subgroups = subgroupShare;
-  const s: DeviceState = { device, info, hasTimestamps: device.features.has('timestamp-query'), pendingError: null, lost: null, scopeChecks: [], gpu: instance, subgroupShare, subgroupExact8, subgroupMin: sgMin, minGroups: info.software ? 64 : 1024, wait: info.software && node ? node.throttledWait : (p) => p };
+  const s: DeviceState = {
+    device,
+    info,
+    hasTimestamps: device.features.has('timestamp-query'),
+    pendingError: null,
+    lost: null,
+    scopeChecks: [],
+    gpu: instance,
+    subgroupShare,
+    subgroupExact8,
+    subgroupMin: sgMin,
+    minGroups: info.software ? 64 : 1024,
+    wait: info.software && node ? node.throttledWait : (p) => p,
+  };
   device.addEventListener('uncapturederror', (ev) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
     if (!s.pendingError) s.pendingError = new WgslgradError('gpu', err.message);

@@ -4,11 +4,11 @@
 import { destroyFree, poolStats, type Storage } from './pool.js';
 import { clearBuffer, flush, recorderStats } from './recorder.js';
 
-export { allocStorage, memory, placeholder, sizeClass, Storage } from './pool.js';
-export { pipeline, type Consts } from './pipelines.js';
-export { copyBuffer, dispatch, flush, groups1d, type Binding, type Params } from './recorder.js';
+export { type Consts, pipeline } from './pipelines.js';
+export { allocStorage, memory, placeholder, Storage, sizeClass } from './pool.js';
+export { type KernelTime, profileKernels } from './profiler.js';
+export { type Binding, copyBuffer, dispatch, flush, groups1d, type Params } from './recorder.js';
 export { readBuffer, sync, upload } from './transfer.js';
-export { profileKernels, type KernelTime } from './profiler.js';
 
 /** Counters for benchmarks: buffers ever created, submits, dispatches, and the pool's bytes. */
 export function engineStats(): { liveBytes: number; pooledBytes: number; buffers: number; created: number; submits: number; dispatches: number } {

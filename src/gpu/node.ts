@@ -1,7 +1,7 @@
 // The only file of the device layer that touches Node: it loads Dawn's bindings (npm `webgpu`),
 // prepares the environment Dawn needs on a headless machine, and slows Dawn's polling while we wait
 // on a software adapter. Imported dynamically by device.ts, so browser bundles never reach it.
-import { mkdtempSync, mkdirSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,7 +12,11 @@ export async function nodeGpu(backend: 'default' | 'vulkan' | 'opengles' | 'd3d1
     chmodSync(dir, 0o700);
     process.env.XDG_RUNTIME_DIR = dir;
   } else {
-    try { mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 }); } catch { /* exists */ }
+    try {
+      mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+    } catch {
+      /* exists */
+    }
   }
   if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   const mod = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU };

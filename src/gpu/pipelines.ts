@@ -5,7 +5,7 @@ import { WgslgradError } from '../errors.js';
 import { SHADERS } from '../shaders.generated.js';
 import { gpuState } from './device.js';
 
-const PRELUDE = SHADERS['common'] ?? '';
+const PRELUDE = SHADERS.common ?? '';
 
 export type Consts = Record<string, number | boolean>;
 
@@ -51,9 +51,9 @@ export function pipeline(file: string, entry: string, consts: Consts = {}): GPUC
   if (!p) {
     const src = SHADERS[file];
     if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
-    const sg = s.subgroupShare && consts['SG'] !== false;
+    const sg = s.subgroupShare && consts.SG !== false;
     const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
-    const code = (sg ? 'enable subgroups;\n' : '') + constLines({ ...consts, SG: sg }) + PRELUDE + (sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE) + '\n' + body;
+    const code = `${(sg ? 'enable subgroups;\n' : '') + constLines({ ...consts, SG: sg }) + PRELUDE + (sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE)}\n${body}`;
     const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
     p = s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` });
     cache.pipelines.set(key, p);

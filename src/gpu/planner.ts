@@ -162,7 +162,8 @@ export function planMatmul(f: DeviceFacts, p: { batch: number; M: number; N: num
   const [gx, gy] = blockGroups(block, Q, R);
   // Split-K: too few output tiles to keep the device busy (under a quarter of minGroups) and a long
   // inner sum (the D head's 6272-long dot products): each chunk of K becomes one "batch" of partial products.
-  const S = p.batch === 1 && gx * gy * 4 < f.minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(f.minGroups / 4 / (gx * gy)), Math.floor(p.K / SPLIT_K_MIN)) : 1;
+  const S =
+    p.batch === 1 && gx * gy * 4 < f.minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(f.minGroups / 4 / (gx * gy)), Math.floor(p.K / SPLIT_K_MIN)) : 1;
   const kc = Math.ceil(p.K / S);
   const chunks = Math.ceil(p.K / kc);
   return { kernel: 'blocked', block, swap, chunks, kc, groups: [gx, gy, p.batch * chunks] };
@@ -172,7 +173,11 @@ export function planMatmul(f: DeviceFacts, p: { batch: number; M: number; N: num
  * The conv weight gradient D[A, B·KH·KW] summed over a batch of N: small weights have few tiles, so
  * the batch sum is split into `chunks` of `chunk` images that enough workgroups run, summed after.
  */
-export function planWeightGrad(f: DeviceFacts, p: { N: number; A: number; cols: number }, t: Readonly<Tuning> = active): { block: KernelBlock; chunk: number; chunks: number; groups: [number, number, number] } {
+export function planWeightGrad(
+  f: DeviceFacts,
+  p: { N: number; A: number; cols: number },
+  t: Readonly<Tuning> = active,
+): { block: KernelBlock; chunk: number; chunks: number; groups: [number, number, number] } {
   const block = convBlock(f, p.A, t);
   const [gx, gy] = blockGroups(block, p.cols, p.A);
   const chunk = Math.ceil(p.N / Math.min(p.N, Math.max(1, Math.ceil(f.minGroups / (gx * gy)))));

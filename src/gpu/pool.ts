@@ -101,8 +101,8 @@ function releaseBuffer(p: Pool, buffer: GPUBuffer, cls: number): void {
 }
 
 function pushTo(map: Map<number, GPUBuffer[]>, buffer: GPUBuffer, cls: number): void {
-  let list = map.get(cls);
-  if (!list) map.set(cls, (list = []));
+  const list = map.get(cls) ?? [];
+  map.set(cls, list);
   list.push(buffer);
 }
 

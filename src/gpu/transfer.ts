@@ -2,7 +2,7 @@
 // submitted work. Asynchronous GPU errors caught at submit surface here.
 import { WgslgradError } from '../errors.js';
 import { gpuState, throwPending } from './device.js';
-import { sizeClass, type Storage } from './pool.js';
+import { type Storage, sizeClass } from './pool.js';
 import { copyBuffer, flush } from './recorder.js';
 
 const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
@@ -43,8 +43,8 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
   }
   await s.wait(Promise.all(checks));
   throwPending();
-  let list = pool.get(cls);
-  if (!list) pool.set(cls, (list = []));
+  const list = pool.get(cls) ?? [];
+  pool.set(cls, list);
   list.push(buf);
   return out;
 }

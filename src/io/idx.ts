@@ -17,13 +17,17 @@ export function parseIdx(bytes: Uint8Array, what: string): IdxArray {
   const type = (magic >> 8) & 0xff;
   const nd = magic & 0xff;
   if (magic >> 16 !== 0 || type !== 0x08 || nd < 1 || nd > 4) {
-    throw new WgslgradError(OP, `${what}: magic number 0x${magic.toString(16).padStart(8, '0')} is not an IDX file of unsigned bytes (expected 0x00000801 or 0x00000803)`);
+    throw new WgslgradError(
+      OP,
+      `${what}: magic number 0x${magic.toString(16).padStart(8, '0')} is not an IDX file of unsigned bytes (expected 0x00000801 or 0x00000803)`,
+    );
   }
   if (bytes.length < 4 + 4 * nd) throw new WgslgradError(OP, `${what}: truncated in the header`);
   const dims = Array.from({ length: nd }, (_, i) => dv.getUint32(4 + 4 * i, false));
   const n = dims.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * nd;
-  if (bytes.length < start + n) throw new WgslgradError(OP, `${what}: truncated: the header promises ${n} values (${dims.join('×')}), the file holds ${bytes.length - start}`);
+  if (bytes.length < start + n)
+    throw new WgslgradError(OP, `${what}: truncated: the header promises ${n} values (${dims.join('×')}), the file holds ${bytes.length - start}`);
   return { dims, data: bytes.subarray(start, start + n) };
 }
 

@@ -1,3 +1,3 @@
-export { saveSafetensors, loadSafetensors, readSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContent } from './safetensors.js';
-export { parseIdx, loadIdxDataset, type IdxArray, type IdxDataset } from './idx.js';
-export { writePng, imageGrid, saveImageGrid, type GridOptions } from './png.js';
+export { type IdxArray, type IdxDataset, loadIdxDataset, parseIdx } from './idx.js';
+export { type GridOptions, imageGrid, saveImageGrid, writePng } from './png.js';
+export { decodeSafetensors, encodeSafetensors, loadSafetensors, readSafetensors, type SafetensorsContent, saveSafetensors } from './safetensors.js';

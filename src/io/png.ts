@@ -3,7 +3,8 @@ import { WgslgradError } from '../errors.js';
 
 /** Writes an RGBA8 image as PNG to `path` (via `path.tmp` and a rename). */
 export async function writePng(path: string, rgba: Uint8Array, width: number, height: number): Promise<void> {
-  if (rgba.length !== width * height * 4) throw new WgslgradError('writePng', `got ${rgba.length} bytes, a ${width}×${height} RGBA image needs ${width * height * 4}`);
+  if (rgba.length !== width * height * 4)
+    throw new WgslgradError('writePng', `got ${rgba.length} bytes, a ${width}×${height} RGBA image needs ${width * height * 4}`);
   const { PNG } = await import('pngjs');
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);

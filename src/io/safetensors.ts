@@ -1,7 +1,7 @@
 // The safetensors format: 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}, raw
 // little-endian data. Written to `path.tmp`, then renamed, so a crash never leaves half a file.
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
@@ -14,7 +14,8 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new WgslgradError(OP_SAVE, `metadata value ${k} is ${typeof v}, expected a string`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string') throw new WgslgradError(OP_SAVE, `metadata value ${k} is ${typeof v}, expected a string`);
     header.__metadata__ = metadata;
   }
   let off = 0;
@@ -52,7 +53,8 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'data'): Safetensors
   if (bytes.length < 8) throw new WgslgradError(OP_LOAD, `${what} is truncated: ${bytes.length} bytes, a safetensors file has at least 8`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = Number(dv.getBigUint64(0, true));
-  if (hlen > bytes.length - 8) throw new WgslgradError(OP_LOAD, `${what}: the header says it is ${hlen} bytes but only ${bytes.length - 8} follow (truncated file?)`);
+  if (hlen > bytes.length - 8)
+    throw new WgslgradError(OP_LOAD, `${what}: the header says it is ${hlen} bytes but only ${bytes.length - 8} follow (truncated file?)`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hlen)));
@@ -69,11 +71,17 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'data'): Safetensors
       if (name === '__metadata__') continue;
       const { dtype, shape, data_offsets: offs } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (dtype !== 'F32') throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has dtype ${JSON.stringify(dtype)}, expected F32`);
-      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has shape ${JSON.stringify(shape)}`);
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has data_offsets ${JSON.stringify(offs)}`);
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+        throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has shape ${JSON.stringify(shape)}`);
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0))
+        throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has data_offsets ${JSON.stringify(offs)}`);
       const [b, e] = offs as [number, number];
       const n = (shape as number[]).reduce((a, c) => a * c, 1);
-      if (e < b || e - b !== n * 4) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} of shape ${fmtShape(shape as number[])} needs ${n * 4} bytes, its data_offsets [${b}, ${e}] give ${e - b}`);
+      if (e < b || e - b !== n * 4)
+        throw new WgslgradError(
+          OP_LOAD,
+          `${what}: tensor ${name} of shape ${fmtShape(shape as number[])} needs ${n * 4} bytes, its data_offsets [${b}, ${e}] give ${e - b}`,
+        );
       if (e > dataLen) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} ends at byte ${e} of the data, which has only ${dataLen} (truncated file?)`);
       const start = bytes.byteOffset + 8 + hlen + b;
       const copy = new Float32Array(n);

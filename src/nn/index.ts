@@ -1,4 +1,19 @@
-export { Module } from './module.js';
-export { Linear, Conv2d, ConvTranspose2d, BatchNorm1d, BatchNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, Embedding, Flatten, Unflatten, Sequential } from './layers.js';
 export * as init from './init.js';
+export {
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv2d,
+  ConvTranspose2d,
+  Dropout,
+  Embedding,
+  Flatten,
+  LeakyReLU,
+  Linear,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Tanh,
+  Unflatten,
+} from './layers.js';
+export { Module } from './module.js';
 export * as utils from './utils.js';

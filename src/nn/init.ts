@@ -1,5 +1,5 @@
 // In-place initialisers, seeded like wg.rand / wg.randn (a seed, or the global generator).
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { fillInto, randomInto, streamKey } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
 

@@ -1,14 +1,15 @@
 // Layers with PyTorch's defaults (initialisation, weight layouts, names).
-import { WgslgradError, fmtShape } from '../errors.js';
-import { relu, leakyRelu, tanh, sigmoid } from '../ops/activation.js';
+import { type Pair, pair } from '../args.js';
+import { fmtShape, WgslgradError } from '../errors.js';
+import { leakyRelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { batchNorm } from '../ops/batchnorm.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
-import { zeros, ones, rand, randn } from '../ops/creation.js';
+import { ones, rand, randn, zeros } from '../ops/creation.js';
 import { dropout } from '../ops/dropout.js';
 import { embedding } from '../ops/embedding.js';
 import { linear } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
 /** U(−1/√fan_in, 1/√fan_in): PyTorch's default for weights (kaiming_uniform, a=√5) and biases. */
@@ -25,7 +26,11 @@ function positiveInt(op: string, name: string, v: unknown): number {
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean } = {},
+  ) {
     super();
     positiveInt('Linear', 'inFeatures', inFeatures);
     positiveInt('Linear', 'outFeatures', outFeatures);
@@ -37,8 +42,7 @@ export class Linear extends Module {
   }
 }
 
-type K = number | [number, number];
-const kk = (k: K): [number, number] => (typeof k === 'number' ? [k, k] : k);
+type K = Pair;
 
 export class Conv2d extends Module {
   readonly weight: Tensor;
@@ -49,7 +53,9 @@ export class Conv2d extends Module {
     super();
     positiveInt('Conv2d', 'inChannels', inChannels);
     positiveInt('Conv2d', 'outChannels', outChannels);
-    const [kh, kw] = kk(kernelSize);
+    const [kh, kw] = pair('Conv2d', 'kernelSize', kernelSize, 1, 1);
+    pair('Conv2d', 'stride', opts.stride, 1, 1);
+    pair('Conv2d', 'padding', opts.padding, 0, 0);
     const fanIn = inChannels * kh * kw;
     this.weight = this.param('weight', defaultInit([outChannels, inChannels, kh, kw], fanIn));
     this.bias = opts.bias === false ? null : this.param('bias', defaultInit([outChannels], fanIn));
@@ -71,7 +77,10 @@ export class ConvTranspose2d extends Module {
     super();
     positiveInt('ConvTranspose2d', 'inChannels', inChannels);
     positiveInt('ConvTranspose2d', 'outChannels', outChannels);
-    const [kh, kw] = kk(kernelSize);
+    const [kh, kw] = pair('ConvTranspose2d', 'kernelSize', kernelSize, 1, 1);
+    pair('ConvTranspose2d', 'stride', opts.stride, 1, 1);
+    pair('ConvTranspose2d', 'padding', opts.padding, 0, 0);
+    pair('ConvTranspose2d', 'outputPadding', opts.outputPadding, 0, 0);
     // PyTorch computes fan_in of the [in, out, kh, kw] weight from its dim 1: out·kh·kw
     const fanIn = outChannels * kh * kw;
     this.weight = this.param('weight', defaultInit([inChannels, outChannels, kh, kw], fanIn));
@@ -92,7 +101,11 @@ class BatchNorm extends Module {
   readonly runningVar: Tensor;
   readonly eps: number;
   readonly momentum: number;
-  constructor(private readonly rank: 2 | 4, readonly numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean } = {}) {
+  constructor(
+    private readonly rank: 2 | 4,
+    readonly numFeatures: number,
+    opts: { eps?: number; momentum?: number; affine?: boolean } = {},
+  ) {
     super();
     positiveInt(rank === 2 ? 'BatchNorm1d' : 'BatchNorm2d', 'numFeatures', numFeatures);
     this.eps = opts.eps ?? 1e-5;
@@ -106,8 +119,15 @@ class BatchNorm extends Module {
   /** The forward, optionally with an activation fused into the same kernel (used by Sequential). */
   forwardFused(x: Tensor, activation: 'relu' | 'leakyRelu' | null, slope = 0.01): Tensor {
     const name = this.rank === 2 ? 'BatchNorm1d' : 'BatchNorm2d';
-    if (this.rank === 2 ? x.ndim !== 2 : x.ndim !== 4) throw new WgslgradError(name, `input has shape ${fmtShape(x.shape)}, expected ${this.rank === 2 ? '[N,C]' : '[N,C,H,W]'}`);
-    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum: this.momentum, eps: this.eps, activation, slope });
+    if (this.rank === 2 ? x.ndim !== 2 : x.ndim !== 4)
+      throw new WgslgradError(name, `input has shape ${fmtShape(x.shape)}, expected ${this.rank === 2 ? '[N,C]' : '[N,C,H,W]'}`);
+    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+      activation,
+      slope,
+    });
   }
   forward(x: Tensor): Tensor {
     return this.forwardFused(x, null);
@@ -160,7 +180,10 @@ export class Dropout extends Module {
 }
 export class Embedding extends Module {
   readonly weight: Tensor;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+  ) {
     super();
     positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
@@ -172,7 +195,10 @@ export class Embedding extends Module {
 }
 /** Flattens dims startDim..endDim (default 1..-1) like torch.nn.Flatten. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

@@ -1,6 +1,6 @@
 // Module: parameters, buffers and submodules with PyTorch's dotted names (`main.0.weight`),
 // train/eval, stateDict/loadStateDict.
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -84,19 +84,18 @@ export abstract class Module {
     const missing = Object.keys(own).filter((k) => !(k in sd));
     const unexpected = Object.keys(sd).filter((k) => !(k in own));
     if (strict && (missing.length || unexpected.length)) {
-      throw new WgslgradError('loadStateDict', `${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.join(', ')}` : ''}`);
+      throw new WgslgradError(
+        'loadStateDict',
+        `${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.join(', ')}` : ''}`,
+      );
     }
     for (const [k, dst] of Object.entries(own)) {
       const src = sd[k];
       if (!src) continue;
       if (!(src instanceof Tensor)) throw new WgslgradError('loadStateDict', `${k} is not a Tensor`);
-      if (src.shape.join() !== dst.shape.join()) throw new WgslgradError('loadStateDict', `${k} has shape ${fmtShape(src.shape)}, expected ${fmtShape(dst.shape)}`);
+      if (src.shape.join() !== dst.shape.join())
+        throw new WgslgradError('loadStateDict', `${k} has shape ${fmtShape(src.shape)}, expected ${fmtShape(dst.shape)}`);
       dst.copy_(src);
     }
-  }
-
-  /** Makes the module callable as m.call(x) in pipelines; same as forward. */
-  call(x: Tensor, ...rest: Tensor[]): Tensor {
-    return this.forward(x, ...rest);
   }
 }

@@ -1,9 +1,10 @@
 // Helpers over parameter lists.
-import { WgslgradError } from '../errors.js';
+
 import { noGrad } from '../autograd/tape.js';
-import { add, square, sqrt } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
+import { WgslgradError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
+import { add, sqrt, square } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
 import { scope } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 

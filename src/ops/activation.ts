@@ -6,18 +6,25 @@ import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
 
-const ACT = { relu: 0, leakyRelu: 1, tanh: 2, sigmoid: 3 } as const;
-type ActName = keyof typeof ACT;
+/** The activation kernel's ACT specialisation for each op. */
+const ACT_KERNEL = { relu: 0, leakyRelu: 1, tanh: 2, sigmoid: 3 } as const;
+type ActName = keyof typeof ACT_KERNEL;
 
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {
   assertTensor(name, 'input', x);
   const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT[name] }), [x.binding, y.binding], { u: [y.size], f: [slope] }, groups1d(y.size));
+  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT_KERNEL[name] }), [x.binding, y.binding], { u: [y.size], f: [slope] }, groups1d(y.size));
   // relu family differentiates from the input, tanh/sigmoid from the output
   const saved = name === 'relu' || name === 'leakyRelu' ? x : y;
   return record(y, name, [x], (g) => {
     const gx = Tensor.empty(x.shape);
-    if (gx.size) dispatch(pipeline('activation', 'act_grad', { ACT: ACT[name] }), [g.binding, saved.binding, gx.binding], { u: [gx.size], f: [slope] }, groups1d(gx.size));
+    if (gx.size)
+      dispatch(
+        pipeline('activation', 'act_grad', { ACT: ACT_KERNEL[name] }),
+        [g.binding, saved.binding, gx.binding],
+        { u: [gx.size], f: [slope] },
+        groups1d(gx.size),
+      );
     return [gx];
   });
 }

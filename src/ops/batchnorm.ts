@@ -3,14 +3,14 @@
 // the running variance, in place), one kernel forward, one kernel backward. Eval: running statistics.
 // Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
 import { isGradEnabled, record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './util.js';
+import { leakyRelu, relu } from './activation.js';
 import { full } from './creation.js';
-import { add, div, mul, sub, sqrt } from './elementwise.js';
+import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { reshape } from './shape.js';
-import { relu, leakyRelu } from './activation.js';
+import { assertTensor } from './util.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -38,16 +38,21 @@ export function batchNorm(
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
   if (!(eps > 0)) throw new WgslgradError(op, `eps must be positive, got ${eps}`);
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     if (t == null) continue;
     assertTensor(op, name, t);
     if (t.ndim !== 1 || t.shape[0] !== C) throw new WgslgradError(op, `${name} has shape ${fmtShape(t.shape)}, expected [${C}] for input ${fmtShape(x.shape)}`);
   }
   if (!training && (!runningMean || !runningVar)) throw new WgslgradError(op, 'eval mode needs runningMean and runningVar');
   if (training && N * S < 2) throw new WgslgradError(op, `training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
-  const ACT = opts.activation === 'relu' ? 1 : opts.activation === 'leakyRelu' ? 2 : 0;
+  const FUSED_ACT = opts.activation === 'relu' ? 1 : opts.activation === 'leakyRelu' ? 2 : 0;
   const slope = opts.slope ?? 0.01;
-  const consts = { ACT };
+  const consts = { ACT: FUSED_ACT };
   const params = { u: [N, C, S], f: [momentum, eps, slope] };
   const gamma = weight ?? full([C], 1);
   const beta = bias ?? full([C], 0);
@@ -56,11 +61,16 @@ export function batchNorm(
     const shape = x.ndim === 4 ? [1, C, 1, 1] : [1, C];
     const k = reshape(div(gamma, sqrt(add(runningVar!.detach(), eps))), shape); // γ/σ per channel
     const yAff = add(mul(sub(x, reshape(runningMean!.detach(), shape)), k), reshape(beta, shape));
-    return ACT === 1 ? relu(yAff) : ACT === 2 ? leakyRelu(yAff, slope) : yAff;
+    return FUSED_ACT === 1 ? relu(yAff) : FUSED_ACT === 2 ? leakyRelu(yAff, slope) : yAff;
   }
   const y = Tensor.empty(x.shape);
   if (!training) {
-    dispatch(pipeline('batchnorm', 'apply_eval', consts), [x.binding, gamma.binding, beta.binding, y.binding, runningMean!.binding, runningVar!.binding], params, groups1d(y.size));
+    dispatch(
+      pipeline('batchnorm', 'apply_eval', consts),
+      [x.binding, gamma.binding, beta.binding, y.binding, runningMean!.binding, runningVar!.binding],
+      params,
+      groups1d(y.size),
+    );
   } else {
     const saved = Tensor.empty([2 * C]);
     // without running buffers (track_running_stats=False) the update goes to scratch tensors
@@ -68,7 +78,12 @@ export function batchNorm(
     const rv = runningVar ?? full([C], 1);
     // 2-D input: a lane per channel (no barriers); 4-D: a workgroup per channel reducing N·H·W values
     const cols = S === 1;
-    dispatch(pipeline('batchnorm', cols ? 'stats_apply_cols' : 'stats_apply', consts), [x.binding, gamma.binding, beta.binding, y.binding, saved.binding, rm.binding, rv.binding], params, cols ? groups1d(C, 64) : [C]);
+    dispatch(
+      pipeline('batchnorm', cols ? 'stats_apply_cols' : 'stats_apply', consts),
+      [x.binding, gamma.binding, beta.binding, y.binding, saved.binding, rm.binding, rv.binding],
+      params,
+      cols ? groups1d(C, 64) : [C],
+    );
     if (!runningMean) rm.dispose();
     if (!runningVar) rv.dispose();
     const inputs = [x, gamma, beta];
@@ -76,7 +91,12 @@ export function batchNorm(
       const dx = Tensor.empty(x.shape);
       const dg = Tensor.empty([C]);
       const db = Tensor.empty([C]);
-      dispatch(pipeline('batchnorm', cols ? 'backward_cols' : 'backward', consts), [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding], params, cols ? groups1d(C, 64) : [C]);
+      dispatch(
+        pipeline('batchnorm', cols ? 'backward_cols' : 'backward', consts),
+        [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding],
+        params,
+        cols ? groups1d(C, 64) : [C],
+      );
       return [dx, weight ? dg : null, bias ? db : null];
     });
     if (!out.requiresGrad) saved.dispose();

@@ -2,11 +2,10 @@
 // probabilities (log clamped at −100 like PyTorch's BCELoss). Forward one kernel, backward one
 // kernel. Kernel: shaders/bce.wgsl. CPU reference: src/cpu/bce.ts.
 import { record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './util.js';
-import { sameShape } from './util.js';
+import { assertTensor, sameShape } from './util.js';
 
 function bceOp(op: 'bceWithLogits' | 'bce', x: Tensor, y: Tensor): Tensor {
   assertTensor(op, op === 'bce' ? 'probabilities' : 'logits', x);

@@ -2,37 +2,41 @@
 // Three kernels serve both ops: conv.wgsl `forward` (conv forward = convT input grad),
 // conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`.
 // CPU reference: src/cpu/conv.ts.
+
+import { type Pair, pair } from '../args.js';
 import { record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
+import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './util.js';
 import { sum } from './reduce.js';
+import { assertTensor } from './util.js';
 
 export interface Conv2dOptions {
-  stride?: number | [number, number];
-  padding?: number | [number, number];
+  stride?: Pair;
+  padding?: Pair;
 }
 export interface ConvTranspose2dOptions extends Conv2dOptions {
-  outputPadding?: number | [number, number];
-}
-
-function pair(op: string, name: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] {
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new WgslgradError(op, `${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
+  outputPadding?: Pair;
 }
 
 /** Geometry shared by the kernels: input grid, output grid, kernel, stride, padding. */
 interface Geo {
-  N: number; CI: number; H: number; W: number; CO: number; OH: number; OW: number;
-  KH: number; KW: number; s: [number, number]; p: [number, number];
+  N: number;
+  CI: number;
+  H: number;
+  W: number;
+  CO: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  s: [number, number];
+  p: [number, number];
 }
-const u = (g: Geo) => [g.N, g.CI, g.H, g.W, g.CO, g.OH, g.OW, g.KH, g.KW, g.s[0], g.s[1], g.p[0], g.p[1]];
+/** The kernels' parameter block for a geometry. */
+const geoParams = (g: Geo) => [g.N, g.CI, g.H, g.W, g.CO, g.OH, g.OW, g.KH, g.KW, g.s[0], g.s[1], g.p[0], g.p[1]];
 
 /** Y[N,CO,OH,OW] = conv(X[N,CI,H,W], W[CO,CI,KH,KW]) (+ bias). */
 function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
@@ -43,7 +47,7 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tens
   dispatch(
     pipeline('conv', 'forward', { ...t, BIAS: bias !== null }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
-    { u: u(g) },
+    { u: geoParams(g) },
     [...blockGroups(t, P, g.CO), 1],
   );
   return y;
@@ -59,7 +63,7 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Te
   dispatch(
     pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
-    { u: u(g) },
+    { u: geoParams(g) },
     [...blockGroups(t, classP, g.CO), g.s[0] * g.s[1]],
   );
   return y;
@@ -113,12 +117,14 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const g: Geo = { N, CI, H, W, CO, OH, OW, KH, KW, s, p };
   const y = convForwardRaw(x, w, b ?? null, g);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, op, inputs, (gy, [dx, dw, db]) => [
-    // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
-    dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
-    dw ? weightGradRaw(gy, x, KH, KW, s, p) : null,
-    db ? sum(gy, [0, 2, 3]) : null,
-  ].slice(0, inputs.length));
+  return record(y, op, inputs, (gy, [dx, dw, db]) =>
+    [
+      // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
+      dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
+      dw ? weightGradRaw(gy, x, KH, KW, s, p) : null,
+      db ? sum(gy, [0, 2, 3]) : null,
+    ].slice(0, inputs.length),
+  );
 }
 
 /** Transposed 2-D convolution as torch's conv_transpose2d: x [N,Cin,H,W], w [Cin,Cout,kh,kw], b [Cout]. */
@@ -128,20 +134,23 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   assertTensor(op, 'weight', w);
   const s = pair(op, 'stride', opts.stride, 1, 1);
   const p = pair(op, 'padding', opts.padding, 0, 0);
-  const op2 = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
-  if (op2[0] >= s[0] || op2[1] >= s[1]) throw new WgslgradError(op, `outputPadding ${op2} must be smaller than stride ${s}`);
+  const outPad = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
+  if (outPad[0] >= s[0] || outPad[1] >= s[1]) throw new WgslgradError(op, `outputPadding ${outPad} must be smaller than stride ${s}`);
   checkArgs(op, x, w, b, w.shape[0]!, w.shape[1]!, '[in,out,kh,kw]');
   const [N, CI, H, W] = x.shape as [number, number, number, number];
   const [, CO, KH, KW] = w.shape as [number, number, number, number];
-  const OH = (H - 1) * s[0] - 2 * p[0] + KH + op2[0];
-  const OW = (W - 1) * s[1] - 2 * p[1] + KW + op2[1];
-  if (OH < 1 || OW < 1) throw new WgslgradError(op, `output size ${OH}×${OW} from input ${fmtShape(x.shape)}, kernel ${KH}×${KW}, stride ${s}, padding ${p} is not positive`);
+  const OH = (H - 1) * s[0] - 2 * p[0] + KH + outPad[0];
+  const OW = (W - 1) * s[1] - 2 * p[1] + KW + outPad[1];
+  if (OH < 1 || OW < 1)
+    throw new WgslgradError(op, `output size ${OH}×${OW} from input ${fmtShape(x.shape)}, kernel ${KH}×${KW}, stride ${s}, padding ${p} is not positive`);
   const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p });
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, op, inputs, (gy, [dx, dw, db]) => [
-    // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
-    dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
-    dw ? weightGradRaw(x, gy, KH, KW, s, p) : null,
-    db ? sum(gy, [0, 2, 3]) : null,
-  ].slice(0, inputs.length));
+  return record(y, op, inputs, (gy, [dx, dw, db]) =>
+    [
+      // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
+      dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
+      dw ? weightGradRaw(x, gy, KH, KW, s, p) : null,
+      db ? sum(gy, [0, 2, 3]) : null,
+    ].slice(0, inputs.length),
+  );
 }

@@ -1,8 +1,8 @@
 // Tensor creation: from host data, constants, and seeded counter-based random numbers generated on
 // the GPU. Kernel: shaders/creation.wgsl. CPU reference: src/cpu/creation.ts (same hash).
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline, upload } from '../gpu/engine.js';
-import { Tensor, checkShape, sizeOf, type Shape } from '../tensor.js';
+import { checkShape, type Shape, sizeOf, Tensor } from '../tensor.js';
 
 export interface TensorOptions {
   requiresGrad?: boolean;
@@ -32,7 +32,8 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, op
   const arr = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
   if (opts.validate) {
     for (let i = 0; i < arr.length; i++) {
-      if (!Number.isFinite(arr[i]!)) throw new WgslgradError('tensor', `value ${i} is ${(data as ArrayLike<number>)[i]}, expected a finite number (validate: true)`);
+      if (!Number.isFinite(arr[i]!))
+        throw new WgslgradError('tensor', `value ${i} is ${(data as ArrayLike<number>)[i]}, expected a finite number (validate: true)`);
     }
   }
   const t = Tensor.empty(s, true);

@@ -5,8 +5,8 @@ import { record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor } from './util.js';
 import { streamKey } from './creation.js';
+import { assertTensor } from './util.js';
 
 export interface DropoutOptions {
   training?: boolean;

@@ -1,11 +1,11 @@
 // Elementwise arithmetic with broadcasting (add, sub, mul, div) and unary math
 // (neg, exp, log, sqrt, square). Kernels: shaders/elementwise.wgsl. CPU reference: src/cpu/elementwise.ts.
 import { record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
-import { assertTensor, broadcastShapes, broadcastStrides, MAX_DIMS, pad, sameShape } from './util.js';
 import { sumTo } from './reduce.js';
+import { assertTensor, broadcastShapes, broadcastStrides, MAX_DIMS, pad, sameShape } from './util.js';
 
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 export const UNARY = { neg: 0, exp: 1, log: 2, sqrt: 3, square: 4 } as const;
@@ -40,7 +40,11 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
       tb.push(sb[i]!);
     }
   }
-  if (dims.length > MAX_DIMS) throw new WgslgradError(name, `broadcast of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} needs ${dims.length} dims after merging; at most ${MAX_DIMS} are supported`);
+  if (dims.length > MAX_DIMS)
+    throw new WgslgradError(
+      name,
+      `broadcast of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} needs ${dims.length} dims after merging; at most ${MAX_DIMS} are supported`,
+    );
   dispatch(
     pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: true }),
     [a.binding, b.binding, out.binding],
@@ -53,7 +57,12 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
 export function rawScalar(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean): Tensor {
   const out = Tensor.empty(a.shape);
   if (out.size === 0) return out;
-  dispatch(pipeline('elementwise', 'binary_scalar', { OP: BINARY[name], BCAST: false }), [a.binding, out.binding], { u: [out.size, scalarFirst ? 1 : 0], f: [s] }, groups1d(out.size));
+  dispatch(
+    pipeline('elementwise', 'binary_scalar', { OP: BINARY[name], BCAST: false }),
+    [a.binding, out.binding],
+    { u: [out.size, scalarFirst ? 1 : 0], f: [s] },
+    groups1d(out.size),
+  );
   return out;
 }
 
@@ -114,7 +123,13 @@ export function rawUnary(name: UnaryName, x: Tensor): Tensor {
 /** g · f'(x) for the unary op `name`, given its input x and output y. */
 function unaryGrad(name: UnaryName, g: Tensor, x: Tensor, y: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
-  if (out.size) dispatch(pipeline('elementwise', 'unary_grad', { OP: UNARY[name], BCAST: false }), [g.binding, x.binding, y.binding, out.binding], { u: [out.size] }, groups1d(out.size));
+  if (out.size)
+    dispatch(
+      pipeline('elementwise', 'unary_grad', { OP: UNARY[name], BCAST: false }),
+      [g.binding, x.binding, y.binding, out.binding],
+      { u: [out.size] },
+      groups1d(out.size),
+    );
   return out;
 }
 

@@ -2,7 +2,7 @@
 // (any shape); the output is [...indices.shape, D]. Kernel: shaders/embedding.wgsl.
 // CPU reference: src/cpu/embedding.ts.
 import { record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';

@@ -2,14 +2,14 @@
 // shaders/matmul.wgsl, with transpose flags so backward needs no explicit transposes.
 // CPU reference: src/cpu/matmul.ts.
 import { noGrad, record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { planMatmul } from '../gpu/planner.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
+import { planMatmul } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { add } from './elementwise.js';
-import { assertTensor } from './util.js';
 import { sum } from './reduce.js';
+import { assertTensor } from './util.js';
 
 interface MM {
   batch: number;
@@ -32,7 +32,8 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   if (Ka !== Kb) throw new WgslgradError(op, `inner dims differ: ${fmtShape(a.shape)}${ta ? 'ᵀ' : ''} · ${fmtShape(b.shape)}${tb ? 'ᵀ' : ''} (${Ka} vs ${Kb})`);
   const ba = a.ndim === 3 ? a.shape[0]! : 1;
   const bb = b.ndim === 3 ? b.shape[0]! : 1;
-  if (a.ndim === 3 && b.ndim === 3 && ba !== bb && ba !== 1 && bb !== 1) throw new WgslgradError(op, `batch sizes differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
+  if (a.ndim === 3 && b.ndim === 3 && ba !== bb && ba !== 1 && bb !== 1)
+    throw new WgslgradError(op, `batch sizes differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)}`);
   const batch = Math.max(ba, bb);
   const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
   const shape = a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N];
@@ -101,7 +102,8 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (x.ndim < 1) throw new WgslgradError('linear', `input has shape ${fmtShape(x.shape)}, expected [..., ${w.shape[1]}]`);
   const inF = w.shape[1]!;
   const outF = w.shape[0]!;
-  if (x.shape[x.ndim - 1] !== inF) throw new WgslgradError('linear', `input has ${x.shape[x.ndim - 1]} features (${fmtShape(x.shape)}), weight expects ${inF} (${fmtShape(w.shape)})`);
+  if (x.shape[x.ndim - 1] !== inF)
+    throw new WgslgradError('linear', `input has ${x.shape[x.ndim - 1]} features (${fmtShape(x.shape)}), weight expects ${inF} (${fmtShape(w.shape)})`);
   if (b != null) {
     assertTensor('linear', 'bias', b);
     if (b.ndim !== 1 || b.shape[0] !== outF) throw new WgslgradError('linear', `bias has shape ${fmtShape(b.shape)}, expected [${outF}]`);

@@ -1,12 +1,12 @@
 // sum and mean over any dims, with keepDim. Kernel: shaders/reduce.wgsl. CPU reference: src/cpu/reduce.ts.
 import { record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { planSum } from '../gpu/planner.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
-import { Tensor, type Shape } from '../tensor.js';
-import { assertTensor, compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
+import { planSum } from '../gpu/planner.js';
+import { type Shape, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
+import { assertTensor, compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
 
 const WG = 64;
 
@@ -33,7 +33,8 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   const R = redSizes.reduce((a, b) => a * b, 1);
   const k = compactDims(keptSizes, keptStrides);
   const r = compactDims(redSizes, redStrides);
-  if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS) throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
+  if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS)
+    throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
   const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
   const plan = planSum(deviceFacts(), { nOut, R });
   if (plan.kernel === 'thread') {

@@ -1,9 +1,9 @@
 // reshape (a view), transpose, concat, clone and broadcasting copies. Kernels: shaders/shape.wgsl.
 // CPU reference: src/cpu/shape.ts.
 import { record } from '../autograd/tape.js';
-import { WgslgradError, fmtShape } from '../errors.js';
+import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
-import { Tensor, checkShape, sizeOf, type Shape } from '../tensor.js';
+import { checkShape, type Shape, sizeOf, Tensor } from '../tensor.js';
 import { assertTensor, broadcastStrides, compactDims, MAX_DIMS, normDim, pad, stridesOf } from './util.js';
 
 /** Same data, new shape (one dim may be -1). Shares the buffer. */
@@ -16,11 +16,13 @@ export function reshape(x: Tensor, shapeArg: Shape): Tensor {
   if (free === 1) {
     const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const i = shape.indexOf(-1);
-    if (known === 0 || x.size % known !== 0) throw new WgslgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shapeArg)}`);
+    if (known === 0 || x.size % known !== 0)
+      throw new WgslgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shapeArg)}`);
     shape[i] = x.size / known;
   }
   checkShape('reshape', shape);
-  if (sizeOf(shape) !== x.size) throw new WgslgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shapeArg)} (${sizeOf(shape)} elements)`);
+  if (sizeOf(shape) !== x.size)
+    throw new WgslgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shapeArg)} (${sizeOf(shape)} elements)`);
   const out = x.alias(shape);
   return record(out, 'reshape', [x], (g) => [g.alias(x.shape)]);
 }
@@ -31,7 +33,12 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], op: stri
   if (out.size === 0) return out;
   const c = compactDims(outShape, strides);
   if (c.sizes.length > MAX_DIMS) throw new WgslgradError(op, `${fmtShape(x.shape)} → ${fmtShape(outShape)} needs more than ${MAX_DIMS} dims`);
-  dispatch(pipeline('shape', 'permute'), [x.binding, out.binding], { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)], f: [scale] }, groups1d(out.size));
+  dispatch(
+    pipeline('shape', 'permute'),
+    [x.binding, out.binding],
+    { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)], f: [scale] },
+    groups1d(out.size),
+  );
   return out;
 }
 
@@ -82,7 +89,10 @@ export function concat(tensors: Tensor[], dim = 0): Tensor {
   const d = normDim('concat', dim, first.ndim);
   for (const [i, t] of tensors.entries()) {
     if (t.ndim !== first.ndim || t.shape.some((s, k) => k !== d && s !== first.shape[k])) {
-      throw new WgslgradError('concat', `tensors[${i}] has shape ${fmtShape(t.shape)}, expected ${fmtShape(first.shape.map((s, k) => (k === d ? '*' : s)) as unknown as number[])} (all dims but ${d} equal to tensors[0]'s)`);
+      throw new WgslgradError(
+        'concat',
+        `tensors[${i}] has shape ${fmtShape(t.shape)}, expected ${fmtShape(first.shape.map((s, k) => (k === d ? '*' : s)) as unknown as number[])} (all dims but ${d} equal to tensors[0]'s)`,
+      );
     }
   }
   const outShape = [...first.shape];

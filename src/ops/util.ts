@@ -1,5 +1,5 @@
-import { WgslgradError, fmtShape } from '../errors.js';
-import { Tensor, type Shape } from '../tensor.js';
+import { fmtShape, WgslgradError } from '../errors.js';
+import { type Shape, Tensor } from '../tensor.js';
 
 export function assertTensor(op: string, name: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new WgslgradError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
@@ -36,7 +36,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 export function broadcastStrides(shape: Shape, out: Shape): number[] {
   const st = stridesOf(shape);
   const off = out.length - shape.length;
-  return out.map((d, i) => (i < off || shape[i - off] === 1 ? 0 : st[i - off]!));
+  return out.map((_d, i) => (i < off || shape[i - off] === 1 ? 0 : st[i - off]!));
 }
 
 /** Normalises dims (negative allowed) for a tensor of rank `nd`; undefined means all dims. */
@@ -45,7 +45,8 @@ export function normDims(op: string, dims: number | readonly number[] | undefine
   const list = typeof dims === 'number' ? [dims] : [...dims];
   const out: number[] = [];
   for (const d of list) {
-    if (!Number.isInteger(d) || d < -nd || d >= Math.max(nd, 1)) throw new WgslgradError(op, `dim ${d} out of range for a tensor of rank ${nd} (expected ${-nd}..${nd - 1})`);
+    if (!Number.isInteger(d) || d < -nd || d >= Math.max(nd, 1))
+      throw new WgslgradError(op, `dim ${d} out of range for a tensor of rank ${nd} (expected ${-nd}..${nd - 1})`);
     const p = d < 0 ? d + nd : d;
     if (out.includes(p)) throw new WgslgradError(op, `dim ${d} given twice in ${JSON.stringify(list)}`);
     out.push(p);

@@ -41,7 +41,13 @@ export class Adam extends Optimizer {
     this.forEachRun((start, end) => {
       ran = true;
       const [m, v] = this.stateFlat as [typeof this.flat, typeof this.flat];
-      this.run('adam', [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(m, start, end), this.range(v, start, end)], [], [this.lr, b1, b2, this.eps, this.weightDecay, 1 - b1 ** t, Math.sqrt(1 - b2 ** t)], end - start);
+      this.run(
+        'adam',
+        [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(m, start, end), this.range(v, start, end)],
+        [],
+        [this.lr, b1, b2, this.eps, this.weightDecay, 1 - b1 ** t, Math.sqrt(1 - b2 ** t)],
+        end - start,
+      );
     });
     if (ran) this.stepCount = t;
   }

@@ -1,8 +1,8 @@
 // Optimisers keep their parameters in one flat buffer (each parameter a 256-byte-aligned view of
 // it), copy the step's gradients into a flat gradient buffer, and update everything with one
 // kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
-import { WgslgradError, fmtShape } from '../errors.js';
-import { allocStorage, clearStorage, copyBuffer, dispatch, groups1d, pipeline, type Binding, type Storage } from '../gpu/engine.js';
+import { fmtShape, WgslgradError } from '../errors.js';
+import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, pipeline, type Storage } from '../gpu/engine.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -119,7 +119,8 @@ export abstract class Optimizer {
       this.params.forEach((p, i) => {
         const t = sd.tensors[`${name}.${i}`];
         if (!t) throw new WgslgradError(`${this.opName}.loadStateDict`, `missing state tensor ${name}.${i}`);
-        if (t.size !== p.size) throw new WgslgradError(`${this.opName}.loadStateDict`, `${name}.${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(p.shape)}`);
+        if (t.size !== p.size)
+          throw new WgslgradError(`${this.opName}.loadStateDict`, `${name}.${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(p.shape)}`);
         if (p.size) copyBuffer(t.storage.buffer, t.storage.offset, this.stateFlat[k]!.buffer, this.stateFlat[k]!.offset + this.offsets[i]! * 4, p.size * 4);
       });
     });

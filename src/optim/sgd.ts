@@ -26,7 +26,8 @@ export class SGD extends Optimizer {
     this.dampening = opts.dampening ?? 0;
     this.weightDecay = opts.weightDecay ?? 0;
     this.nesterov = opts.nesterov ?? false;
-    if (!(this.lr >= 0) || !(this.momentum >= 0) || !(this.weightDecay >= 0)) throw new WgslgradError('SGD', `lr, momentum and weightDecay must be ≥ 0, got ${this.lr}, ${this.momentum}, ${this.weightDecay}`);
+    if (!(this.lr >= 0) || !(this.momentum >= 0) || !(this.weightDecay >= 0))
+      throw new WgslgradError('SGD', `lr, momentum and weightDecay must be ≥ 0, got ${this.lr}, ${this.momentum}, ${this.weightDecay}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new WgslgradError('SGD', 'nesterov needs momentum > 0 and dampening 0');
   }
 
@@ -35,7 +36,13 @@ export class SGD extends Optimizer {
     let ran = false;
     this.forEachRun((start, end) => {
       ran = true;
-      this.run('sgd', [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(this.stateFlat[0]!, start, end)], [first], [this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0], end - start);
+      this.run(
+        'sgd',
+        [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(this.stateFlat[0]!, start, end)],
+        [first],
+        [this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0],
+        end - start,
+      );
     });
     if (ran) this.stepCount++;
   }

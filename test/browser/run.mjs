@@ -1,7 +1,8 @@
 // Runs wgslgrad's built dist/ in headless Chromium (Debian's, WebGPU through SwiftShader) and checks a
 // forward + backward against known values. Usage: npm run build && npm run test:browser
-import { createServer } from 'node:http';
+
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -35,7 +36,17 @@ const server = createServer(async (req, res) => {
 await new Promise((r) => server.once('listening', r));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--enable-features=Vulkan',
+    '--use-webgpu-adapter=swiftshader',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
 });
 try {
   const p = await browser.newPage();
@@ -50,8 +61,11 @@ try {
   const loss = [-2, 4, -2, 13].reduce((s, v) => s + Math.log1p(Math.exp(-v)), 0) / 4;
   const g = [-2, 4, -2, 13].map((v) => (sig(v) - 1) / 4); // dL/dy
   const gx = [0, 1].flatMap((n) => [0, 1, 2].map((k) => g[2 * n] * [1, 0, -1][k] + g[2 * n + 1] * [2, 1, 0][k]));
-  const ok = near(r.y, [-2, 4, -2, 13]) && Math.abs(r.loss - loss) < 1e-5 && near(r.gx, gx) && r.convShape.join() === '1,1,6,6' && Math.abs(r.convSum - 200) < 1e-4;
-  console.log(`browser: ${[r.info.adapter.vendor, r.info.adapter.architecture, r.info.adapter.description].filter(Boolean).join(' ')} (${r.info.backend}, software ${r.info.software}): ${ok ? 'ok' : 'MISMATCH'}`);
+  const ok =
+    near(r.y, [-2, 4, -2, 13]) && Math.abs(r.loss - loss) < 1e-5 && near(r.gx, gx) && r.convShape.join() === '1,1,6,6' && Math.abs(r.convSum - 200) < 1e-4;
+  console.log(
+    `browser: ${[r.info.adapter.vendor, r.info.adapter.architecture, r.info.adapter.description].filter(Boolean).join(' ')} (${r.info.backend}, software ${r.info.software}): ${ok ? 'ok' : 'MISMATCH'}`,
+  );
   console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
   process.exitCode = ok ? 0 : 1;
 } finally {
