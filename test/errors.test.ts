@@ -26,6 +26,15 @@ describe('bad input raises WgslgradError naming the op, what it got and what it 
     expectError(() => wg.tensor([1, 2, Infinity], [3], { validate: true }), 'tensor', 'value 2 is Infinity');
     expect(wg.tensor([1, NaN], [2]).shape).toEqual([2]); // not validated unless asked
     expectError(() => wg.tensor([1, 2, 3], [2, 2]), 'tensor', 'data has 3 values', 'shape [2,2] needs 4');
+    expectError(() => wg.tensor(['a', 'b'] as unknown as number[], [2]), 'tensor', 'element 0 is "a" (string), expected a number');
+    expectError(() => wg.tensor([1, null] as unknown as number[]), 'tensor', 'element 1 is null (null)');
+  });
+  test('layer arguments are checked when the layer is made', async () => {
+    expectError(() => new wg.nn.Conv2d(1, 2, 0), 'Conv2d', 'kernelSize must be an integer ≥ 1', 'got 0');
+    expectError(() => new wg.nn.ConvTranspose2d(1, 2, 4, { stride: 0 }), 'ConvTranspose2d', 'stride must be an integer ≥ 1');
+    expectError(() => new wg.nn.Conv2d(1, 2, [3, 1.5] as [number, number]), 'Conv2d', 'kernelSize', '[3,1.5]');
+    // the library keeps working
+    expect(Array.from(await new wg.nn.Conv2d(1, 1, 1, { bias: false }).forward(wg.ones([1, 1, 2, 2])).toArray()).length).toBe(4);
   });
   test('non-tensor arguments', () => {
     expectError(() => wg.matmul(a(), null as unknown as wg.Tensor), 'matmul', 'second operand must be a Tensor');

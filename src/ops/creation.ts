@@ -29,6 +29,16 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, op
   const s = shape ?? [data.length];
   checkShape('tensor', s);
   if (sizeOf(s) !== data.length) throw new WgslgradError('tensor', `data has ${data.length} values, shape ${fmtShape(s)} needs ${sizeOf(s)}`);
+  if (!ArrayBuffer.isView(data)) {
+    const list = data as ArrayLike<unknown>;
+    for (let i = 0; i < list.length; i++) {
+      if (typeof list[i] !== 'number')
+        throw new WgslgradError(
+          'tensor',
+          `element ${i} is ${JSON.stringify(list[i]) ?? String(list[i])} (${list[i] === null ? 'null' : typeof list[i]}), expected a number`,
+        );
+    }
+  }
   const arr = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
   if (opts.validate) {
     for (let i = 0; i < arr.length; i++) {
