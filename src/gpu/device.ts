@@ -138,7 +138,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   let device: GPUDevice;
   let info: InitInfo;
   let instance: GPU | null = null;
-  // Node's half of the device layer; a browser bundle never loads it
+  // Node's half of the device layer (Dawn); in a browser the import fails on its node: imports and node is null
   const node = await import('./node.js').then((m) => (m.isNode() ? m : null)).catch(() => null);
   if (opts.device) {
     device = opts.device;

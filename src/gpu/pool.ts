@@ -53,7 +53,7 @@ function current(): Pool {
 export class Storage {
   refs = 1;
   /** the pool (device) the buffer belongs to; a buffer of an earlier device is not pooled again */
-  private readonly pool: Pool | null = pool;
+  private readonly owner: Pool | null = pool;
   constructor(
     public buffer: GPUBuffer,
     public readonly classBytes: number,
@@ -67,7 +67,7 @@ export class Storage {
   release(): void {
     if (--this.refs > 0) return;
     if (this.parent) this.parent.release();
-    else if (this.pool && this.pool === pool) releaseBuffer(this.pool, this.buffer, this.classBytes);
+    else if (this.owner && this.owner === pool) releaseBuffer(this.owner, this.buffer, this.classBytes);
   }
   /** A range of this storage as its own storage (keeps this one alive). */
   view(offset: number, bytes: number): Storage {
