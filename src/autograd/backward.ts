@@ -44,6 +44,14 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** a + b in a new tensor; both are disposed (gradients the sweep owns). */
+function accumulate(a: Tensor, b: Tensor): Tensor {
+  const sum = add(a, b);
+  a.dispose();
+  b.dispose();
+  return sum;
+}
+
 /** Reverse-mode sweep from `root`; accumulates into `.grad` of leaves that require grad. */
 export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions = {}): void {
   if (!root.requiresGrad)
@@ -66,13 +74,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         const node = t._node;
         if (!node) {
           // a leaf
-          keep(g);
-          if (t.grad) {
-            const sum = keep(add(t.grad, g));
-            t.grad.dispose();
-            g.dispose();
-            t.grad = sum;
-          } else t.grad = g;
+          t.grad = keep(t.grad ? accumulate(t.grad, g) : g);
           continue;
         }
         const gs = ruleScope(
@@ -87,11 +89,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
           if (gx.shape.join() !== x.shape.join())
             throw new WgslgradError('backward', `${node.op}: gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
           const acc = grads.get(x);
-          if (acc) {
-            grads.set(x, add(acc, gx));
-            acc.dispose();
-            gx.dispose();
-          } else grads.set(x, gx);
+          grads.set(x, acc ? accumulate(acc, gx) : gx);
         }
         if (!opts.retainGraph) {
           t._node = null;

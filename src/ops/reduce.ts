@@ -4,7 +4,7 @@ import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { planSum } from '../gpu/planner.js';
-import { type Shape, Tensor } from '../tensor.js';
+import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
 import { assertTensor, compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
 
@@ -27,9 +27,8 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
     }
   });
   const outShape = keptSizes;
-  const out = Tensor.empty(outShape);
-  const nOut = out.size;
-  if (nOut === 0) return out;
+  const nOut = sizeOf(outShape);
+  if (nOut === 0) return Tensor.empty(outShape);
   const R = redSizes.reduce((a, b) => a * b, 1);
   const k = compactDims(keptSizes, keptStrides);
   const r = compactDims(redSizes, redStrides);
@@ -38,24 +37,22 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
   const plan = planSum(deviceFacts(), { nOut, R });
   if (plan.kernel === 'thread') {
+    const out = Tensor.empty(outShape);
     dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.binding, out.binding], params, groups1d(nOut));
-  } else {
-    // one workgroup per (output, chunk); with several chunks their sums are added up after
-    const n = plan.chunks;
-    const target = n > 1 ? Tensor.empty([n, nOut]) : out;
-    params.u.push(n > 1 ? plan.chunkLen : 0);
-    const [gx, gy] = groups1d(nOut, 1);
-    dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], params, [gx, gy, n]);
-    if (n > 1) {
-      out.dispose();
-      const total = rawSum(op, target, [0], 1);
-      target.dispose();
-      const shaped = total.alias(outShape);
-      total.dispose();
-      return shaped;
-    }
+    return out;
   }
-  return out;
+  // one workgroup per (output, chunk); with several chunks their sums are added up after
+  const n = plan.chunks;
+  const target = Tensor.empty(n > 1 ? [n, nOut] : outShape);
+  params.u.push(n > 1 ? plan.chunkLen : 0);
+  const [gx, gy] = groups1d(nOut, 1);
+  dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], params, [gx, gy, n]);
+  if (n === 1) return target;
+  const total = rawSum(op, target, [0], 1);
+  target.dispose();
+  const shaped = total.alias(outShape);
+  total.dispose();
+  return shaped;
 }
 
 function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | undefined, keepDim: boolean): Tensor {
