@@ -1,12 +1,12 @@
 // Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of 256 lanes per channel.
 // stats_apply (training): mean and biased variance of channel c over N·S values (two passes over
 //   the data, no cancellation), y = (x − mean)·invstd·γ + β, saves mean and invstd for backward,
-//   and updates the running mean and the running (unbiased) variance with momentum pf(0), eps pf(1).
+//   and updates the running mean and the running (unbiased) variance with momentum p_momentum(), eps p_eps().
 // apply_eval: y = (x − running_mean)/sqrt(running_var + eps)·γ + β.
 // backward: per channel Σg and Σg·x̂ (one workgroup), then dx = γ·invstd/M·(M·g − Σg − x̂·Σg·x̂),
-//   dγ = Σg·x̂, dβ = Σg. ACT (0 none, 1 relu, 2 leakyRelu slope pf(2)) fuses an activation after
+//   dγ = Σg·x̂, dβ = Σg. ACT (0 none, 1 relu, 2 leakyRelu slope p_slope()) fuses an activation after
 //   the affine step; backward then takes y to mask g.
-// pu: 0 N, 1 C, 2 S
+// Parameters (src/gpu/layouts.ts): N, C, S; momentum, eps, slope.
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> GAMMA: array<f32>;
 @group(0) @binding(3) var<storage, read> BETA: array<f32>;
@@ -17,13 +17,13 @@
 
 fn act(v: f32) -> f32 {
   if (ACT == 1u) { return max(v, 0.0); }
-  if (ACT == 2u) { return select(v * pf(2u), v, v > 0.0); }
+  if (ACT == 2u) { return select(v * p_slope(), v, v > 0.0); }
   return v;
 }
 
 @compute @workgroup_size(256)
 fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let N = pu(0u); let C = pu(1u); let S = pu(2u);
+  let N = p_N(); let C = p_C(); let S = p_S();
   let c = wid.x;
   let M = N * S;
   var acc = 0.0;
@@ -39,7 +39,7 @@ fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     acc2 += d * d;
   }
   let varB = workgroup_sum_256(acc2, lid) / f32(M);
-  let invstd = inverseSqrt(varB + pf(1u));
+  let invstd = inverseSqrt(varB + p_eps());
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
   for (var i = lid; i < M; i += 256u) {
@@ -50,7 +50,7 @@ fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   if (lid == 0u) {
     SAVED[c] = mean;
     SAVED[C + c] = invstd;
-    let m = pf(0u);
+    let m = p_momentum();
     let unbiased = select(varB, varB * f32(M) / f32(M - 1u), M > 1u);
     RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
     RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased;
@@ -67,10 +67,10 @@ fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 @compute @workgroup_size(256)
 fn apply_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
-  let N = pu(0u); let C = pu(1u); let S = pu(2u);
+  let N = p_N(); let C = p_C(); let S = p_S();
   if (i >= N * C * S) { return; }
   let c = (i / S) % C;
-  let invstd = inverseSqrt(RVARE[c] + pf(1u));
+  let invstd = inverseSqrt(RVARE[c] + p_eps());
   YE[i] = act((XE[i] - RMEANE[c]) * invstd * GAMMAE[c] + BETAE[c]);
 }
 
@@ -86,13 +86,13 @@ fn apply_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 fn g_in(idx: u32) -> f32 {
   let g = GB[idx];
   if (ACT == 1u) { return select(0.0, g, YB[idx] > 0.0); }
-  if (ACT == 2u) { return select(g * pf(2u), g, YB[idx] > 0.0); }
+  if (ACT == 2u) { return select(g * p_slope(), g, YB[idx] > 0.0); }
   return g;
 }
 
 @compute @workgroup_size(256)
 fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let N = pu(0u); let C = pu(1u); let S = pu(2u);
+  let N = p_N(); let C = p_C(); let S = p_S();
   let c = wid.x;
   let M = N * S;
   let mean = SAVEDB[c];
@@ -126,7 +126,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
 @compute @workgroup_size(64)
 fn stats_apply_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c = linear_id(gid, nwg, 64u);
-  let N = pu(0u); let C = pu(1u);
+  let N = p_N(); let C = p_C();
   if (c >= C) { return; }
   var s = 0.0;
   for (var n = 0u; n < N; n++) { s += X[n * C + c]; }
@@ -134,13 +134,13 @@ fn stats_apply_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   var s2 = 0.0;
   for (var n = 0u; n < N; n++) { let d = X[n * C + c] - mean; s2 += d * d; }
   let varB = s2 / f32(N);
-  let invstd = inverseSqrt(varB + pf(1u));
+  let invstd = inverseSqrt(varB + p_eps());
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
   for (var n = 0u; n < N; n++) { Y[n * C + c] = act(X[n * C + c] * g + b); }
   SAVED[c] = mean;
   SAVED[C + c] = invstd;
-  let m = pf(0u);
+  let m = p_momentum();
   RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
   RVAR[c] = (1.0 - m) * RVAR[c] + m * select(varB, varB * f32(N) / f32(N - 1u), N > 1u);
 }
@@ -148,7 +148,7 @@ fn stats_apply_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 @compute @workgroup_size(64)
 fn backward_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c = linear_id(gid, nwg, 64u);
-  let N = pu(0u); let C = pu(1u);
+  let N = p_N(); let C = p_C();
   if (c >= C) { return; }
   let mean = SAVEDB[c];
   let invstd = SAVEDB[C + c];

@@ -1,4 +1,4 @@
-// Binary cross-entropy, mean over all pu(0) elements, forward and backward each one kernel.
+// Binary cross-entropy, mean over all p_n() elements, forward and backward each one kernel.
 // LOGITS: inputs are logits, loss max(x,0) − x·y + log1p(exp(−|x|)); else probabilities, loss
 // −(y·max(log p, −100) + (1−y)·max(log(1−p), −100)) as PyTorch's BCELoss, NaN for p outside [0,1].
 // Backward: g = upstream gradient (one element); dX and, with WANT_DY, dY.
@@ -17,7 +17,7 @@ fn elem_loss(x: f32, y: f32) -> f32 {
   if (LOGITS) {
     return max(x, 0.0) - x * y + log1p_(exp(-abs(x)));
   }
-  if (!(x >= 0.0 && x <= 1.0)) { return bitcast<f32>(0x7fc00000u | (pu(0u) & 0u)); } // NaN, not a constant (WGSL rejects NaN constants)
+  if (!(x >= 0.0 && x <= 1.0)) { return bitcast<f32>(0x7fc00000u | (p_n() & 0u)); } // NaN, not a constant (WGSL rejects NaN constants)
   let lp = max(log(x), -100.0);
   let lq = max(log(1.0 - x), -100.0);
   return -(y * lp + (1.0 - y) * lq);
@@ -25,7 +25,7 @@ fn elem_loss(x: f32, y: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn forward(@builtin(local_invocation_index) lid: u32) {
-  let n = pu(0u);
+  let n = p_n();
   var acc = 0.0;
   for (var i = lid; i < n; i += 256u) { acc += elem_loss(X[i], T[i]); }
   let total = workgroup_sum_256(acc, lid);
@@ -41,7 +41,7 @@ fn forward(@builtin(local_invocation_index) lid: u32) {
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
-  let n = pu(0u);
+  let n = p_n();
   if (i >= n) { return; }
   let scale = GB[0] / f32(n);
   let x = XB[i];

@@ -1,5 +1,6 @@
 // Prepended to every kernel. Binding 0 of every kernel is its parameter block: 48 u32 followed by
-// 16 f32 (256 bytes, one slot of the per-submit parameter arena).
+// 16 f32 (256 bytes, one slot of the per-submit parameter arena). Kernels read it by name through
+// the accessors generated from src/gpu/layouts.ts (p_n(), p_dims(d), P_dims), not through pu/pf.
 @group(0) @binding(0) var<uniform> PARAMS_: array<vec4<u32>, 16>;
 fn pu(i: u32) -> u32 { return PARAMS_[i >> 2u][i & 3u]; }
 fn pf(i: u32) -> f32 { let j = 48u + i; return bitcast<f32>(PARAMS_[j >> 2u][j & 3u]); }

@@ -5,14 +5,14 @@
 //
 // forward: Y[n,co,oh,ow] = Σ_{ci,kh,kw} X[n,ci,oh·sh−ph+kh, ow·sw−pw+kw] · W[co,ci,kh,kw] (+ bias[co])
 //   rows = co, columns = (n, oh, ow). Also the input gradient of conv_transpose2d.
-//   pu: 0 N, 1 CI, 2 H, 3 W, 4 CO, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
+//   Parameters: N, CI, H, W, CO, OH, OW, KH, KW, SH, SW, PH, PW (src/gpu/layouts.ts).
 //
 // weight_grad: D[a,b,kh,kw] = Σ_{n,gh,gw} G[n,a,gh,gw] · X[n,b,gh·sh−ph+kh, gw·sw−pw+kw]
 //   rows = a, columns = (b, kh, kw). conv2d: G = output grad, X = input. conv_transpose2d:
 //   G = input, X = output grad (its weight [in,out,kh,kw] gets the same formula).
-//   The sum over n is split into chunks of pu(13) images (workgroup z = chunk); chunk z writes its
+//   The sum over n is split into chunks of p_chunk() images (workgroup z = chunk); chunk z writes its
 //   partial sums to D[z, a, b, kh, kw], and the caller adds the chunks up.
-//   pu: 0 N, 1 A, 2 GH, 3 GW, 4 B, 5 XH, 6 XW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw, 13 chunk
+//   Parameters: N, A, GH, GW, B, XH, XW, KH, KW, SH, SW, PH, PW, chunk.
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
@@ -26,9 +26,9 @@ fn load_row(r0: u32, h: u32) -> u32 { return select(r0 + h * WGY, r0 + lane8() +
 @compute @workgroup_size(WGX, WGY, 1)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
   /*SG_INIT*/
-  let N = pu(0u); let CI = pu(1u); let H = pu(2u); let Wd = pu(3u);
-  let CO = pu(4u); let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);
-  let sh = i32(pu(9u)); let sw = i32(pu(10u)); let ph = i32(pu(11u)); let pw = i32(pu(12u));
+  let N = p_N(); let CI = p_CI(); let H = p_H(); let Wd = p_W();
+  let CO = p_CO(); let OH = p_OH(); let OW = p_OW(); let KH = p_KH(); let KW = p_KW();
+  let sh = i32(p_SH()); let sw = i32(p_SW()); let ph = i32(p_PH()); let pw = i32(p_PW());
   let P = N * OH * OW;
   let c0 = wid.y * (WGY * TM) + lid.y;
   let p0 = wid.x * (WGX * TN) + lid.x;
@@ -102,9 +102,9 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
 @compute @workgroup_size(WGX, WGY, 1)
 fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
   /*SG_INIT*/
-  let N = pu(0u); let A = pu(1u); let GH = pu(2u); let GW = pu(3u);
-  let B = pu(4u); let XH = pu(5u); let XW_ = pu(6u); let KH = pu(7u); let KW = pu(8u);
-  let sh = i32(pu(9u)); let sw = i32(pu(10u)); let ph = i32(pu(11u)); let pw = i32(pu(12u));
+  let N = p_N(); let A = p_A(); let GH = p_GH(); let GW = p_GW();
+  let B = p_B(); let XH = p_XH(); let XW_ = p_XW(); let KH = p_KH(); let KW = p_KW();
+  let sh = i32(p_SH()); let sw = i32(p_SW()); let ph = i32(p_PH()); let pw = i32(p_PW());
   let COLS = B * KH * KW;
   let r0 = wid.y * (WGY * TM) + lid.y;
   let q0 = wid.x * (WGX * TN) + lid.x;
@@ -124,8 +124,8 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   var b: array<f32, TN>;
   let GHW = GH * GW;
   let XHW = XH * XW_;
-  let nEnd = min(N, (wid.z + 1u) * pu(13u));
-  for (var n = wid.z * pu(13u); n < nEnd; n++) {
+  let nEnd = min(N, (wid.z + 1u) * p_chunk());
+  for (var n = wid.z * p_chunk(); n < nEnd; n++) {
     let gN = n * A * GHW;
     let xN = n * B * XHW;
     for (var gh = 0u; gh < GH; gh++) {

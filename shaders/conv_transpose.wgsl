@@ -4,7 +4,7 @@
 // has (oh+ph) mod sh = qh, so only taps kh ≡ qh (mod sh) contribute and none is wasted.
 // Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS, SG (rows shared
 // across lanes, as in matmul.wgsl).
-// pu: 0 N, 1 CI, 2 H, 3 W, 4 CO, 5 OH, 6 OW, 7 KH, 8 KW, 9 sh, 10 sw, 11 ph, 12 pw
+// Parameters: N, CI, H, W, CO, OH, OW, KH, KW, SH, SW, PH, PW (src/gpu/layouts.ts).
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
@@ -15,9 +15,9 @@ const RL = select(TM, (TM + 7u) / 8u, SG);
 @compute @workgroup_size(WGX, WGY, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
   /*SG_INIT*/
-  let N = pu(0u); let CI = pu(1u); let H = pu(2u); let Wd = pu(3u);
-  let CO = pu(4u); let OH = pu(5u); let OW = pu(6u); let KH = pu(7u); let KW = pu(8u);
-  let sh = pu(9u); let sw = pu(10u); let ph = pu(11u); let pw = pu(12u);
+  let N = p_N(); let CI = p_CI(); let H = p_H(); let Wd = p_W();
+  let CO = p_CO(); let OH = p_OH(); let OW = p_OW(); let KH = p_KH(); let KW = p_KW();
+  let sh = p_SH(); let sw = p_SW(); let ph = p_PH(); let pw = p_PW();
   let qh = wid.z / sw;
   let qw = wid.z % sw;
   // first output row/col of this class: the smallest oh ≥ 0 with (oh + ph) mod sh == qh

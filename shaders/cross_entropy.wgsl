@@ -1,7 +1,7 @@
 // Softmax cross-entropy with class-index targets, mean over rows, as torch's F.cross_entropy.
 // forward: one workgroup; each lane takes rows, loss_n = logsumexp(x_n) − x_n[t_n] (max-shifted);
 //   a target that is not an integer in [0, C) makes the loss NaN.
-// backward: dx[n,c] = (softmax(x_n)[c] − [c = t_n]) · g / N.   pu: 0 N, 1 C
+// backward: dx[n,c] = (softmax(x_n)[c] − [c = t_n]) · g / N.   Parameters: N rows, C classes.
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> T: array<f32>;
 @group(0) @binding(3) var<storage, read_write> L: array<f32>;
@@ -16,7 +16,7 @@ fn row_lse(base: u32, C: u32) -> f32 {
 
 @compute @workgroup_size(256)
 fn forward(@builtin(local_invocation_index) lid: u32) {
-  let N = pu(0u); let C = pu(1u);
+  let N = p_N(); let C = p_C();
   var acc = 0.0;
   for (var n = lid; n < N; n += 256u) {
     let t = T[n];
@@ -35,7 +35,7 @@ fn forward(@builtin(local_invocation_index) lid: u32) {
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let n = linear_id(gid, nwg, 256u);
-  let N = pu(0u); let C = pu(1u);
+  let N = p_N(); let C = p_C();
   if (n >= N) { return; }
   let base = n * C;
   var m = XB[base];

@@ -1,7 +1,7 @@
 // Elementwise kernels. Specialisation: OP (see the op codes in src/ops/elementwise.ts), BCAST.
 // binary:        out[i] = a[ia] OP b[ib]; with BCAST the indices come from the output index and
 //                per-operand strides (0 on broadcast dims), up to 6 dims; else ia = ib = i.
-// binary_scalar: out[i] = a[i] OP s (or s OP a[i] when pu(1) == 1).
+// binary_scalar: out[i] = a[i] OP s (or s OP a[i] when scalarFirst is 1).
 // unary:         out[i] = f(x[i]);  unary_grad: gx[i] = g[i] * f'(x[i], y[i]).
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
@@ -20,15 +20,15 @@ fn apply_binary(a: f32, b: f32) -> f32 {
 @compute @workgroup_size(256)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
-  let n = pu(0u);
+  let n = p_n();
   if (i >= n) { return; }
   if (!BCAST) {
     C[i] = apply_binary(A[i], B[i]);
     return;
   }
-  // pu(1): ndim; pu(2+d): output dims; pu(8+d): a strides; pu(14+d): b strides (d < 6, innermost last)
-  let ia = strided_offset(i, pu(1u), 2u, 8u);
-  let ib = strided_offset(i, pu(1u), 2u, 14u);
+  // nd output dims p_dims(d), a's strides p_sa(d), b's p_sb(d) (innermost last)
+  let ia = strided_offset(i, p_nd(), P_dims, P_sa);
+  let ib = strided_offset(i, p_nd(), P_dims, P_sb);
   C[i] = apply_binary(A[ia], B[ib]);
 }
 
@@ -38,9 +38,9 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(256)
 fn binary_scalar(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
-  if (i >= pu(0u)) { return; }
-  let s = pf(0u);
-  if (pu(1u) == 1u) { Y[i] = apply_binary(s, X[i]); } else { Y[i] = apply_binary(X[i], s); }
+  if (i >= p_n()) { return; }
+  let s = p_s();
+  if (p_scalarFirst() == 1u) { Y[i] = apply_binary(s, X[i]); } else { Y[i] = apply_binary(X[i], s); }
 }
 
 fn apply_unary(x: f32) -> f32 {
@@ -58,7 +58,7 @@ fn apply_unary(x: f32) -> f32 {
 @compute @workgroup_size(256)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
-  if (i >= pu(0u)) { return; }
+  if (i >= p_n()) { return; }
   Y[i] = apply_unary(X[i]);
 }
 
@@ -70,7 +70,7 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 @compute @workgroup_size(256)
 fn unary_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
-  if (i >= pu(0u)) { return; }
+  if (i >= p_n()) { return; }
   let g = G[i];
   var r: f32;
   switch OP {

@@ -1,7 +1,6 @@
 // Embedding lookup: Y[i, d] = T[idx[i], d] for B indices into a [V, D] table; an index that is not
 // an integer in [0, V) gives NaN rows (so it cannot pass unnoticed into a loss).
 // grad: dT[v, d] = Σ_{i: idx[i] = v} G[i, d], one lane per table element (deterministic, no atomics).
-// pu: 0 B, 1 V, 2 D
 @group(0) @binding(1) var<storage, read> IDX: array<f32>;
 @group(0) @binding(2) var<storage, read> T: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
@@ -9,7 +8,7 @@
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = linear_id(gid, nwg, 256u);
-  let B = pu(0u); let V = pu(1u); let D = pu(2u);
+  let B = p_B(); let V = p_V(); let D = p_D();
   if (k >= B * D) { return; }
   let i = k / D;
   let d = k - i * D;
@@ -26,7 +25,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(256)
 fn grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = linear_id(gid, nwg, 256u);
-  let B = pu(0u); let V = pu(1u); let D = pu(2u);
+  let B = p_B(); let V = p_V(); let D = p_D();
   if (k >= V * D) { return; }
   let v = f32(k / D);
   let d = k % D;

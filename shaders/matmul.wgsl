@@ -8,9 +8,9 @@
 // is most of the cost (bench/NOTES.md).
 // Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX,
 // WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes).
-// pu(0)=M pu(1)=N pu(2)=K pu(3)=batch stride of A pu(4)=of B pu(5)=of C (0 = broadcast)
-// pu(6)=row stride of an operand stored along K (the whole K) pu(7)=split-K chunk length or 0:
-// with split-K each batch index z is a chunk of K (z·pu(7) onwards; the last may be shorter).
+// Parameters (src/gpu/layouts.ts): M, N, K; strideA, strideB, strideC the batch strides (0 =
+// broadcast); LD the row stride of an operand stored along K (the whole K); chunkK the split-K chunk
+// length or 0: with split-K each batch index z is a chunk of K (z·chunkK onwards; the last may be shorter).
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
@@ -22,13 +22,13 @@ const RL = select(TM, (TM + 7u) / 8u, SG);
 @compute @workgroup_size(WGX, WGY, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
   /*SG_INIT*/
-  let M = pu(0u);
-  let N = pu(1u);
-  let LD = pu(6u);
-  let K = select(pu(2u), min(pu(2u), LD - wid.z * pu(7u)), pu(7u) > 0u);
-  let aBase = wid.z * pu(3u);
-  let bBase = wid.z * pu(4u);
-  let cBase = wid.z * pu(5u);
+  let M = p_M();
+  let N = p_N();
+  let LD = p_LD();
+  let K = select(p_K(), min(p_K(), LD - wid.z * p_chunkK()), p_chunkK() > 0u);
+  let aBase = wid.z * p_strideA();
+  let bBase = wid.z * p_strideB();
+  let cBase = wid.z * p_strideC();
   let m0 = wid.y * (WGY * TM) + lid.y;
   let n0 = wid.x * (WGX * TN) + lid.x;
   // Out-of-range rows/columns read a valid clamped address; their results are never stored.

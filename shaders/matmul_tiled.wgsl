@@ -20,13 +20,13 @@ var<workgroup> Bs: array<f32, 2048>; // [BK][BN]
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let M = pu(0u);
-  let N = pu(1u);
-  let K = pu(2u);
-  let LD = pu(6u);
-  let aBase = wid.z * pu(3u);
-  let bBase = wid.z * pu(4u);
-  let cBase = wid.z * pu(5u);
+  let M = p_M();
+  let N = p_N();
+  let K = p_K();
+  let LD = p_LD();
+  let aBase = wid.z * p_strideA();
+  let bBase = wid.z * p_strideB();
+  let cBase = wid.z * p_strideC();
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
   var acc: array<array<f32, 8>, 8>;

@@ -4,10 +4,10 @@
 import { destroyFree, poolStats, type Storage } from './pool.js';
 import { clearBuffer, flush, recorderStats } from './recorder.js';
 
-export { type Consts, pipeline } from './pipelines.js';
+export { type Consts, type Kernel, pipeline } from './pipelines.js';
 export { allocStorage, memory, placeholder, Storage, sizeClass } from './pool.js';
 export { type KernelTime, profileKernels } from './profiler.js';
-export { type Binding, copyBuffer, dispatch, flush, groups1d, type Params } from './recorder.js';
+export { type Binding, copyBuffer, dispatch, flush, groups1d } from './recorder.js';
 export { readBuffer, sync, upload } from './transfer.js';
 
 /** Counters for benchmarks: buffers ever created, submits, dispatches, and the pool's bytes. */

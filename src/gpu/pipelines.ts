@@ -4,6 +4,7 @@
 import { WgslgradError } from '../errors.js';
 import { SHADERS } from '../shaders.generated.js';
 import { gpuState } from './device.js';
+import { type KernelFile, wgslAccessors } from './layouts.js';
 
 const PRELUDE = SHADERS.common ?? '';
 
@@ -40,22 +41,28 @@ function constLines(consts: Consts): string {
   return s;
 }
 
-let cache: { device: GPUDevice; pipelines: Map<string, GPUComputePipeline> } | null = null;
+/** A compiled pipeline and the kernel file whose parameter layout its dispatches fill. */
+export interface Kernel<K extends KernelFile = KernelFile> {
+  readonly file: K;
+  readonly gpu: GPUComputePipeline;
+}
+
+let cache: { device: GPUDevice; pipelines: Map<string, Kernel> } | null = null;
 
 /** A compiled pipeline for (shader file, entry point, specialisation constants), cached. */
-export function pipeline(file: string, entry: string, consts: Consts = {}): GPUComputePipeline {
+export function pipeline<K extends KernelFile>(file: K, entry: string, consts: Consts = {}): Kernel<K> {
   const s = gpuState();
   if (!cache || cache.device !== s.device) cache = { device: s.device, pipelines: new Map() };
   const key = `${file}|${entry}|${JSON.stringify(consts)}`;
-  let p = cache.pipelines.get(key);
+  let p = cache.pipelines.get(key) as Kernel<K> | undefined;
   if (!p) {
     const src = SHADERS[file];
     if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
     const sg = s.subgroupShare && consts.SG !== false;
     const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
-    const code = `${(sg ? 'enable subgroups;\n' : '') + constLines({ ...consts, SG: sg }) + PRELUDE + (sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE)}\n${body}`;
+    const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${body}`;
     const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
-    p = s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` });
+    p = { file, gpu: s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` }) };
     cache.pipelines.set(key, p);
   }
   return p;

@@ -2,6 +2,8 @@
 // and submitted once (flush), with every dispatch's parameters in one uniform arena per submit.
 import { WgslgradError } from '../errors.js';
 import { gpuState, throwPending } from './device.js';
+import { type KernelFile, type ParamValues, slotsOf, U32_SLOTS } from './layouts.js';
+import type { Kernel } from './pipelines.js';
 import { poolRecording, poolSubmitted } from './pool.js';
 
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
@@ -9,13 +11,6 @@ const PARAM_SLOT = 256; // bytes per dispatch, = minUniformBufferOffsetAlignment
 const ARENA_SLOTS = 1024;
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
-
-export interface Params {
-  /** u32 values, readable in WGSL as pu(0u), pu(1u), … (at most 48). */
-  u?: ArrayLike<number>;
-  /** f32 values, readable in WGSL as pf(0u), pf(1u), … (at most 16). */
-  f?: ArrayLike<number>;
-}
 
 /**
  * A hook that times passes (profiler.ts): while one is set every dispatch gets its own compute pass
@@ -93,7 +88,12 @@ function endPass(r: Recorder): void {
  * Records one compute dispatch into the step's encoder. Binding 0 is the parameter block; the
  * buffers take bindings 1, 2, … in order. Nothing is submitted until a readback or flush().
  */
-export function dispatch(pipe: GPUComputePipeline, buffers: ReadonlyArray<Binding>, params: Params, groups: readonly [number, number?, number?]): void {
+export function dispatch<K extends KernelFile>(
+  kernel: Kernel<K>,
+  buffers: ReadonlyArray<Binding>,
+  params: ParamValues<K>,
+  groups: readonly [number, number?, number?],
+): void {
   throwPending();
   let r = current();
   if (r.slots >= ARENA_SLOTS || timer?.full()) {
@@ -101,13 +101,10 @@ export function dispatch(pipe: GPUComputePipeline, buffers: ReadonlyArray<Bindin
     r = current();
   }
   const enc = ensureEncoder(r);
-  const slot = r.slots++;
-  const base = (slot * PARAM_SLOT) / 4;
-  const u = params.u ?? [];
-  const f = params.f ?? [];
-  if (u.length > 48 || f.length > 16) throw new WgslgradError('dispatch', `too many parameters (${u.length} u32, ${f.length} f32; at most 48 and 16)`);
-  for (let i = 0; i < u.length; i++) r.arenaU32[base + i] = u[i]!;
-  for (let i = 0; i < f.length; i++) r.arenaF32[base + 48 + i] = f[i]!;
+  const slot = r.slots;
+  writeParams(r, (slot * PARAM_SLOT) / 4, kernel.file, params); // throws on a name the kernel lacks, before the slot is taken
+  r.slots++;
+  const pipe = kernel.gpu;
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
   for (let i = 0; i < buffers.length; i++) {
     const b = buffers[i]!;
@@ -124,6 +121,27 @@ export function dispatch(pipe: GPUComputePipeline, buffers: ReadonlyArray<Bindin
   const [x, y = 1, z = 1] = groups;
   if (x > 0 && y > 0 && z > 0) r.pass.dispatchWorkgroups(x, y, z);
   r.dispatches++;
+}
+
+/** Writes a dispatch's named parameters into its arena slot at the places src/gpu/layouts.ts gives them. */
+function writeParams(r: Recorder, base: number, file: KernelFile, params: Readonly<Record<string, number | ArrayLike<number> | undefined>>): void {
+  const slots = slotsOf(file);
+  r.arenaU32.fill(0, base, base + PARAM_SLOT / 4);
+  for (const name in params) {
+    const v = params[name];
+    if (v === undefined) continue;
+    const slot = slots.get(name);
+    if (!slot) throw new WgslgradError('dispatch', `${file}.wgsl has no parameter ${name} (src/gpu/layouts.ts)`);
+    const arr = slot.f32 ? r.arenaF32 : r.arenaU32;
+    const at = base + (slot.f32 ? U32_SLOTS : 0) + slot.at;
+    if (typeof v === 'number') {
+      if (slot.length !== 1) throw new WgslgradError('dispatch', `${file}.wgsl: ${name} holds ${slot.length} values, got one number`);
+      arr[at] = v;
+    } else {
+      if (v.length > slot.length) throw new WgslgradError('dispatch', `${file}.wgsl: ${name} holds ${slot.length} values, got ${v.length}`);
+      for (let i = 0; i < v.length; i++) arr[at + i] = v[i]!;
+    }
+  }
 }
 
 const MAX_GROUPS = 65535;

@@ -13,18 +13,13 @@ type ActName = keyof typeof ACT_KERNEL;
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {
   assertTensor(name, 'input', x);
   const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT_KERNEL[name] }), [x.binding, y.binding], { u: [y.size], f: [slope] }, groups1d(y.size));
+  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT_KERNEL[name] }), [x.binding, y.binding], { n: y.size, slope }, groups1d(y.size));
   // relu family differentiates from the input, tanh/sigmoid from the output
   const saved = name === 'relu' || name === 'leakyRelu' ? x : y;
   return record(y, name, [x], (g) => {
     const gx = Tensor.empty(x.shape);
     if (gx.size)
-      dispatch(
-        pipeline('activation', 'act_grad', { ACT: ACT_KERNEL[name] }),
-        [g.binding, saved.binding, gx.binding],
-        { u: [gx.size], f: [slope] },
-        groups1d(gx.size),
-      );
+      dispatch(pipeline('activation', 'act_grad', { ACT: ACT_KERNEL[name] }), [g.binding, saved.binding, gx.binding], { n: gx.size, slope }, groups1d(gx.size));
     return [gx];
   });
 }

@@ -53,7 +53,7 @@ export function batchNorm(
   const FUSED_ACT = opts.activation === 'relu' ? 1 : opts.activation === 'leakyRelu' ? 2 : 0;
   const slope = opts.slope ?? 0.01;
   const consts = { ACT: FUSED_ACT };
-  const params = { u: [N, C, S], f: [momentum, eps, slope] };
+  const params = { N, C, S, momentum, eps, slope };
   const gamma = weight ?? full([C], 1);
   const beta = bias ?? full([C], 0);
   if (!training && isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad)) {

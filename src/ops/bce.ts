@@ -15,12 +15,12 @@ function bceOp(op: 'bceWithLogits' | 'bce', x: Tensor, y: Tensor): Tensor {
   const LOGITS = op === 'bceWithLogits';
   const loss = Tensor.empty([]);
   loss._lossOp = op;
-  dispatch(pipeline('bce', 'forward', { LOGITS, WANT_DY: false }), [x.binding, y.binding, loss.binding], { u: [x.size] }, [1]);
+  dispatch(pipeline('bce', 'forward', { LOGITS, WANT_DY: false }), [x.binding, y.binding, loss.binding], { n: x.size }, [1]);
   return record(loss, op, [x, y], (g, [wantDx, wantDy]) => {
     const dx = Tensor.empty(x.shape);
     const dy = wantDy ? Tensor.empty(y.shape) : null;
     const bufs = [x.binding, y.binding, g.binding, dx.binding, dy ? dy.binding : placeholder()];
-    dispatch(pipeline('bce', 'backward', { LOGITS, WANT_DY: wantDy }), bufs, { u: [x.size] }, groups1d(x.size));
+    dispatch(pipeline('bce', 'backward', { LOGITS, WANT_DY: wantDy }), bufs, { n: x.size }, groups1d(x.size));
     return [wantDx ? dx : null, dy];
   });
 }

@@ -36,7 +36,21 @@ interface Geo {
   p: [number, number];
 }
 /** The kernels' parameter block for a geometry. */
-const geoParams = (g: Geo) => [g.N, g.CI, g.H, g.W, g.CO, g.OH, g.OW, g.KH, g.KW, g.s[0], g.s[1], g.p[0], g.p[1]];
+const geoParams = (g: Geo) => ({
+  N: g.N,
+  CI: g.CI,
+  H: g.H,
+  W: g.W,
+  CO: g.CO,
+  OH: g.OH,
+  OW: g.OW,
+  KH: g.KH,
+  KW: g.KW,
+  SH: g.s[0],
+  SW: g.s[1],
+  PH: g.p[0],
+  PW: g.p[1],
+});
 
 /** Y[N,CO,OH,OW] = conv(X[N,CI,H,W], W[CO,CI,KH,KW]) (+ bias). */
 function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
@@ -44,12 +58,10 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tens
   if (y.size === 0) return y;
   const t = convBlock(deviceFacts(), g.CO);
   const P = g.N * g.OH * g.OW;
-  dispatch(
-    pipeline('conv', 'forward', { ...t, BIAS: bias !== null }),
-    [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
-    { u: geoParams(g) },
-    [...blockGroups(t, P, g.CO), 1],
-  );
+  dispatch(pipeline('conv', 'forward', { ...t, BIAS: bias !== null }), [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()], geoParams(g), [
+    ...blockGroups(t, P, g.CO),
+    1,
+  ]);
   return y;
 }
 
@@ -63,7 +75,7 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Te
   dispatch(
     pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
-    { u: geoParams(g) },
+    geoParams(g),
     [...blockGroups(t, classP, g.CO), g.s[0] * g.s[1]],
   );
   return y;
@@ -82,7 +94,7 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
   dispatch(
     pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false }),
     [gT.binding, xT.binding, d.binding],
-    { u: [N, A, GH, GW, B, XH, XW, KH, KW, s[0], s[1], p[0], p[1], chunk] },
+    { N, A, GH, GW, B, XH, XW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1], chunk },
     plan.groups,
   );
   if (chunks === 1) return d;

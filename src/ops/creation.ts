@@ -53,7 +53,7 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, op
 
 /** Writes `value` into every element of t, in place (the `fill` kernel). */
 export function fillInto(t: Tensor, value: number): Tensor {
-  if (t.size) dispatch(pipeline('creation', 'fill'), [t.binding], { u: [t.size], f: [value] }, groups1d(t.size));
+  if (t.size) dispatch(pipeline('creation', 'fill'), [t.binding], { n: t.size, a: value }, groups1d(t.size));
   return t;
 }
 
@@ -61,7 +61,7 @@ export function fillInto(t: Tensor, value: number): Tensor {
 export function randomInto(t: Tensor, kind: 'rand' | 'randn', a: number, b: number, key: [number, number]): Tensor {
   if (t.size) {
     if (kind === 'randn' && t.size > 2 ** 31) throw new WgslgradError(kind, `at most 2^31 values per call, got ${t.size}`);
-    dispatch(pipeline('creation', kind), [t.binding], { u: [t.size, key[0], key[1]], f: [a, b] }, groups1d(t.size));
+    dispatch(pipeline('creation', kind), [t.binding], { n: t.size, k0: key[0], k1: key[1], a, b }, groups1d(t.size));
   }
   return t;
 }

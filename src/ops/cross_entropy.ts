@@ -19,10 +19,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
   if (targets.requiresGrad) throw new WgslgradError(op, 'targets are class indices and cannot require grad');
   const loss = Tensor.empty([]);
   loss._lossOp = op;
-  dispatch(pipeline('cross_entropy', 'forward'), [logits.binding, targets.binding, loss.binding], { u: [N, C] }, [1]);
+  dispatch(pipeline('cross_entropy', 'forward'), [logits.binding, targets.binding, loss.binding], { N, C }, [1]);
   return record(loss, op, [logits, targets], (g) => {
     const dx = Tensor.empty(logits.shape);
-    dispatch(pipeline('cross_entropy', 'backward'), [logits.binding, targets.binding, g.binding, dx.binding], { u: [N, C] }, groups1d(N));
+    dispatch(pipeline('cross_entropy', 'backward'), [logits.binding, targets.binding, g.binding, dx.binding], { N, C }, groups1d(N));
     return [dx, null];
   });
 }

@@ -16,7 +16,7 @@ export interface DropoutOptions {
 
 function apply(x: Tensor, p: number, key: [number, number]): Tensor {
   const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('dropout', 'main'), [x.binding, y.binding], { u: [y.size, key[0], key[1]], f: [p] }, groups1d(y.size));
+  if (y.size) dispatch(pipeline('dropout', 'main'), [x.binding, y.binding], { n: y.size, k0: key[0], k1: key[1], p }, groups1d(y.size));
   return y;
 }
 

@@ -5,7 +5,7 @@ import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { sumTo } from './reduce.js';
-import { assertTensor, broadcastShapes, broadcastStrides, MAX_DIMS, pad, sameShape } from './util.js';
+import { assertTensor, broadcastShapes, broadcastStrides, MAX_DIMS, sameShape } from './util.js';
 
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 export const UNARY = { neg: 0, exp: 1, log: 2, sqrt: 3, square: 4 } as const;
@@ -18,7 +18,7 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const n = out.size;
   if (n === 0) return out;
   if (sameShape(a.shape, b.shape)) {
-    dispatch(pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: false }), [a.binding, b.binding, out.binding], { u: [n] }, groups1d(n));
+    dispatch(pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: false }), [a.binding, b.binding, out.binding], { n }, groups1d(n));
     return out;
   }
   // Merge dims where both operands are contiguous in the same way.
@@ -48,7 +48,7 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   dispatch(
     pipeline('elementwise', 'binary', { OP: BINARY[name], BCAST: true }),
     [a.binding, b.binding, out.binding],
-    { u: [n, dims.length, ...pad(dims), ...pad(ta), ...pad(tb)] },
+    { n, nd: dims.length, dims, sa: ta, sb: tb },
     groups1d(n),
   );
   return out;
@@ -60,7 +60,7 @@ export function rawScalar(name: BinaryName, a: Tensor, s: number, scalarFirst: b
   dispatch(
     pipeline('elementwise', 'binary_scalar', { OP: BINARY[name], BCAST: false }),
     [a.binding, out.binding],
-    { u: [out.size, scalarFirst ? 1 : 0], f: [s] },
+    { n: out.size, scalarFirst: scalarFirst ? 1 : 0, s },
     groups1d(out.size),
   );
   return out;
@@ -116,7 +116,7 @@ function scalarOp(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean):
 
 export function rawUnary(name: UnaryName, x: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
-  if (out.size) dispatch(pipeline('elementwise', 'unary', { OP: UNARY[name], BCAST: false }), [x.binding, out.binding], { u: [out.size] }, groups1d(out.size));
+  if (out.size) dispatch(pipeline('elementwise', 'unary', { OP: UNARY[name], BCAST: false }), [x.binding, out.binding], { n: out.size }, groups1d(out.size));
   return out;
 }
 
@@ -127,7 +127,7 @@ function unaryGrad(name: UnaryName, g: Tensor, x: Tensor, y: Tensor): Tensor {
     dispatch(
       pipeline('elementwise', 'unary_grad', { OP: UNARY[name], BCAST: false }),
       [g.binding, x.binding, y.binding, out.binding],
-      { u: [out.size] },
+      { n: out.size },
       groups1d(out.size),
     );
   return out;

@@ -16,10 +16,10 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   if (V > 1 << 24) throw new WgslgradError('embedding', `table has ${V} rows; float32 indices are exact only up to 2^24`);
   const B = indices.size;
   const y = Tensor.empty([...indices.shape, D]);
-  if (y.size) dispatch(pipeline('embedding', 'forward'), [indices.binding, table.binding, y.binding], { u: [B, V, D] }, groups1d(y.size));
+  if (y.size) dispatch(pipeline('embedding', 'forward'), [indices.binding, table.binding, y.binding], { B, V, D }, groups1d(y.size));
   return record(y, 'embedding', [indices, table], (g) => {
     const dt = Tensor.empty([V, D]);
-    if (dt.size) dispatch(pipeline('embedding', 'grad'), [indices.binding, g.binding, dt.binding], { u: [B, V, D] }, groups1d(dt.size));
+    if (dt.size) dispatch(pipeline('embedding', 'grad'), [indices.binding, g.binding, dt.binding], { B, V, D }, groups1d(dt.size));
     return [null, dt];
   });
 }

@@ -42,7 +42,12 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   if (plan.kernel === 'tiled') {
     const out = Tensor.empty(shape);
     const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false });
-    dispatch(pipeT, [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()], { u: [M, N, p.K, p.sa, p.sb, M * N, p.K, 0] }, plan.groups);
+    dispatch(
+      pipeT,
+      [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()],
+      { M, N, K: p.K, strideA: p.sa, strideB: p.sb, strideC: M * N, LD: p.K, chunkK: 0 },
+      plan.groups,
+    );
     return out;
   }
   const { swap, chunks, kc } = plan;
@@ -55,7 +60,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
   const strideA = chunks > 1 ? (TA ? kc * R : kc) : swap ? p.sb : p.sa;
   const strideB = chunks > 1 ? (TB ? kc : kc * Q) : swap ? p.sa : p.sb;
-  dispatch(pipe, bufs, { u: [R, Q, kc, strideA, strideB, M * N, p.K, chunks > 1 ? kc : 0] }, plan.groups);
+  dispatch(pipe, bufs, { M: R, N: Q, K: kc, strideA, strideB, strideC: M * N, LD: p.K, chunkK: chunks > 1 ? kc : 0 }, plan.groups);
   if (chunks === 1) return target;
   // split-K (batch 1): add the chunks up, then the bias
   const summed = sum(target, 0);

@@ -6,7 +6,7 @@ import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { planSum } from '../gpu/planner.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
-import { assertTensor, compactDims, MAX_DIMS, normDims, pad, stridesOf } from './util.js';
+import { assertTensor, compactDims, MAX_DIMS, normDims, stridesOf } from './util.js';
 
 const WG = 64;
 
@@ -34,7 +34,17 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   const r = compactDims(redSizes, redStrides);
   if (k.sizes.length > MAX_DIMS || r.sizes.length > MAX_DIMS)
     throw new WgslgradError(op, `input ${fmtShape(x.shape)} needs more than ${MAX_DIMS} dims after merging`);
-  const params = { u: [nOut, R, k.sizes.length, r.sizes.length, ...pad(k.sizes), ...pad(k.strides), ...pad(r.sizes), ...pad(r.strides)], f: [scale] };
+  const params = {
+    nOut,
+    R,
+    keptNd: k.sizes.length,
+    redNd: r.sizes.length,
+    keptSizes: k.sizes,
+    keptStrides: k.strides,
+    redSizes: r.sizes,
+    redStrides: r.strides,
+    scale,
+  };
   const plan = planSum(deviceFacts(), { nOut, R });
   if (plan.kernel === 'thread') {
     const out = Tensor.empty(outShape);
@@ -44,9 +54,8 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   // one workgroup per (output, chunk); with several chunks their sums are added up after
   const n = plan.chunks;
   const target = Tensor.empty(n > 1 ? [n, nOut] : outShape);
-  params.u.push(n > 1 ? plan.chunkLen : 0);
   const [gx, gy] = groups1d(nOut, 1);
-  dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], params, [gx, gy, n]);
+  dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], { ...params, chunkLen: n > 1 ? plan.chunkLen : 0 }, [gx, gy, n]);
   if (n === 1) return target;
   const total = rawSum(op, target, [0], 1);
   target.dispose();

@@ -4,7 +4,7 @@ import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { checkShape, type Shape, sizeOf, Tensor } from '../tensor.js';
-import { assertTensor, broadcastStrides, compactDims, MAX_DIMS, normDim, pad, stridesOf } from './util.js';
+import { assertTensor, broadcastStrides, compactDims, MAX_DIMS, normDim, stridesOf } from './util.js';
 
 /** Same data, new shape (one dim may be -1). Shares the buffer. */
 export function reshape(x: Tensor, shapeArg: Shape): Tensor {
@@ -36,7 +36,7 @@ function gather(x: Tensor, outShape: Shape, strides: readonly number[], op: stri
   dispatch(
     pipeline('shape', 'permute'),
     [x.binding, out.binding],
-    { u: [out.size, c.sizes.length, ...pad(c.sizes), ...pad(c.strides)], f: [scale] },
+    { n: out.size, nd: c.sizes.length, sizes: c.sizes, strides: c.strides, scale },
     groups1d(out.size),
   );
   return out;
@@ -71,7 +71,7 @@ export function expandTo(x: Tensor, shape: Shape, scale = 1): Tensor {
 /** Copies `outer` rows of `len` floats from src (row stride srcRow, offset srcOff) to dst likewise. */
 export function copySlice(src: Tensor, dst: Tensor, outer: number, len: number, srcRow: number, srcOff: number, dstRow: number, dstOff: number): void {
   if (outer * len === 0) return;
-  dispatch(pipeline('shape', 'copy_slice'), [src.binding, dst.binding], { u: [outer, len, srcRow, srcOff, dstRow, dstOff] }, groups1d(outer * len));
+  dispatch(pipeline('shape', 'copy_slice'), [src.binding, dst.binding], { outer, len, srcRow, srcOff, dstRow, dstOff }, groups1d(outer * len));
 }
 
 export function clone(x: Tensor): Tensor {

@@ -5,7 +5,7 @@ export function assertTensor(op: string, name: string, t: unknown): asserts t is
   if (!(t instanceof Tensor)) throw new WgslgradError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
 }
 
-export const MAX_DIMS = 6;
+export { MAX_DIMS } from '../gpu/layouts.js';
 
 export function stridesOf(shape: Shape): number[] {
   const s = new Array<number>(shape.length);
@@ -78,12 +78,6 @@ export function compactDims(sizes: readonly number[], strides: readonly number[]
   }
   if (s.length === 0) return { sizes: [1], strides: [0] };
   return { sizes: s, strides: t };
-}
-
-export function pad(list: readonly number[], n = MAX_DIMS): number[] {
-  const out = [...list];
-  while (out.length < n) out.push(0);
-  return out;
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

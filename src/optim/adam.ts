@@ -44,8 +44,7 @@ export class Adam extends Optimizer {
       this.run(
         'adam',
         [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(m, start, end), this.range(v, start, end)],
-        [],
-        [this.lr, b1, b2, this.eps, this.weightDecay, 1 - b1 ** t, Math.sqrt(1 - b2 ** t)],
+        { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, bc1: 1 - b1 ** t, bc2sqrt: Math.sqrt(1 - b2 ** t) },
         end - start,
       );
     });

@@ -3,6 +3,7 @@
 // kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
 import { fmtShape, WgslgradError } from '../errors.js';
 import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, pipeline, type Storage } from '../gpu/engine.js';
+import type { ParamValues } from '../gpu/layouts.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -92,8 +93,8 @@ export abstract class Optimizer {
     close(this.params.length);
   }
 
-  protected run(file: string, bindings: Binding[], u: number[], f: number[], n: number): void {
-    dispatch(pipeline(file, 'main'), bindings, { u: [n, ...u], f }, groups1d(n));
+  protected run<K extends 'adam' | 'sgd'>(file: K, bindings: Binding[], params: ParamValues<K>, n: number): void {
+    dispatch(pipeline(file, 'main'), bindings, { ...params, n } as ParamValues<K>, groups1d(n));
   }
 
   abstract step(): void;

@@ -39,8 +39,7 @@ export class SGD extends Optimizer {
       this.run(
         'sgd',
         [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(this.stateFlat[0]!, start, end)],
-        [first],
-        [this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0],
+        { firstStep: first, lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov ? 1 : 0 },
         end - start,
       );
     });

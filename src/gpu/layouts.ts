@@ -1,0 +1,108 @@
+// Every kernel file's parameter block, declared once. Binding 0 of a kernel is a block of 48 u32
+// and 16 f32 (shaders/common.wgsl); a field takes the next slot of its kind, an array field the
+// next `length` slots. From this table the WGSL gets accessors (p_name(), p_name(d) for an array
+// and P_name, its first slot) and dispatches give values by name ({ name: value }), so the two
+// sides cannot disagree on an order. Entries of one file share its block; each uses its fields.
+import { WgslgradError } from '../errors.js';
+
+type Field = string | readonly [name: string, length: number];
+interface Layout {
+  readonly u: readonly Field[];
+  readonly f: readonly Field[];
+}
+
+/** Dims of a strided view (broadcasting, reductions, gathers), innermost last. */
+export const MAX_DIMS = 6;
+
+/** A convolution's geometry: input N×CI×H×W, output CO×OH×OW, kernel KH×KW, stride, padding. */
+const GEO = ['N', 'CI', 'H', 'W', 'CO', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW'] as const;
+/**
+ * C[b] = op(A[b])·op(B[b]): M×N outputs, inner size K; batch strides of A, B and C (0 = broadcast);
+ * LD the row stride of an operand stored along K; chunkK the split-K chunk length (0 = none).
+ */
+const MATMUL = { u: ['M', 'N', 'K', 'strideA', 'strideB', 'strideC', 'LD', 'chunkK'], f: [] } as const;
+
+export const LAYOUTS = {
+  activation: { u: ['n'], f: ['slope'] },
+  // bc1 = 1 − β1^t, bc2sqrt = sqrt(1 − β2^t)
+  adam: { u: ['n'], f: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'bc1', 'bc2sqrt'] },
+  batchnorm: { u: ['N', 'C', 'S'], f: ['momentum', 'eps', 'slope'] },
+  bce: { u: ['n'], f: [] },
+  // forward: GEO; weight_grad: D[A, B, KH, KW] from G [N, A, GH, GW] and X [N, B, XH, XW], the batch
+  // sum in chunks of `chunk` images
+  conv: { u: [...GEO, 'A', 'GH', 'GW', 'B', 'XH', 'XW', 'chunk'], f: [] },
+  conv_transpose: { u: GEO, f: [] },
+  // fill: value a; rand: [a, b); randn: mean a, std b; the stream's key (k0, k1)
+  creation: { u: ['n', 'k0', 'k1'], f: ['a', 'b'] },
+  cross_entropy: { u: ['N', 'C'], f: [] },
+  dropout: { u: ['n', 'k0', 'k1'], f: ['p'] },
+  // binary with broadcasting: the output's nd dims and each operand's strides (0 on broadcast dims)
+  elementwise: { u: ['n', 'nd', ['dims', MAX_DIMS], ['sa', MAX_DIMS], ['sb', MAX_DIMS], 'scalarFirst'], f: ['s'] },
+  embedding: { u: ['B', 'V', 'D'], f: [] },
+  matmul: MATMUL,
+  matmul_tiled: MATMUL,
+  // nOut sums of R terms; kept and reduced dims with their input strides; chunkLen for split sums
+  reduce: {
+    u: ['nOut', 'R', 'keptNd', 'redNd', ['keptSizes', MAX_DIMS], ['keptStrides', MAX_DIMS], ['redSizes', MAX_DIMS], ['redStrides', MAX_DIMS], 'chunkLen'],
+    f: ['scale'],
+  },
+  sgd: { u: ['n', 'firstStep'], f: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'] },
+  // permute: a strided gather of n elements (nd dims, sizes, strides) times scale;
+  // copy_slice: outer rows of len floats from src (row stride, offset) to dst
+  shape: { u: ['n', 'nd', ['sizes', MAX_DIMS], ['strides', MAX_DIMS], 'outer', 'len', 'srcRow', 'srcOff', 'dstRow', 'dstOff'], f: ['scale'] },
+} as const satisfies Record<string, Layout>;
+
+export type KernelFile = keyof typeof LAYOUTS;
+
+type NameOf<F> = F extends string ? F : F extends readonly [infer N, number] ? N : never;
+/** The parameter names of a kernel file. */
+export type ParamName<K extends KernelFile> = NameOf<(typeof LAYOUTS)[K]['u'][number] | (typeof LAYOUTS)[K]['f'][number]>;
+/** A dispatch's parameters by name: a number, or the values of an array field. Unnamed fields are 0. */
+export type ParamValues<K extends KernelFile> = { readonly [P in ParamName<K>]?: number | ArrayLike<number> };
+
+/** Where a field lives: u32 or f32 slots, the first slot, how many. */
+export interface Slot {
+  f32: boolean;
+  at: number;
+  length: number;
+}
+
+export const U32_SLOTS = 48;
+export const F32_SLOTS = 16;
+
+function slots(file: string, layout: Layout): Map<string, Slot> {
+  const out = new Map<string, Slot>();
+  for (const f32 of [false, true]) {
+    let at = 0;
+    for (const field of f32 ? layout.f : layout.u) {
+      const [name, length] = typeof field === 'string' ? [field, 1] : field;
+      if (out.has(name)) throw new WgslgradError('layouts', `${file}: parameter ${name} declared twice`);
+      out.set(name, { f32, at, length });
+      at += length;
+    }
+    if (at > (f32 ? F32_SLOTS : U32_SLOTS))
+      throw new WgslgradError('layouts', `${file}: ${at} ${f32 ? 'f32' : 'u32'} parameters, at most ${f32 ? F32_SLOTS : U32_SLOTS}`);
+  }
+  return out;
+}
+
+const SLOTS = new Map<string, Map<string, Slot>>(Object.entries(LAYOUTS).map(([file, l]) => [file, slots(file, l)]));
+
+/** The slots of a kernel file's parameters. */
+export function slotsOf(file: string): Map<string, Slot> {
+  const s = SLOTS.get(file);
+  if (!s) throw new WgslgradError('layouts', `no parameter layout for ${file}.wgsl in src/gpu/layouts.ts`);
+  return s;
+}
+
+/** The WGSL accessors of a kernel file's parameters, prepended to its source. */
+export function wgslAccessors(file: string): string {
+  let s = '';
+  for (const [name, { f32, at, length }] of slotsOf(file)) {
+    const read = f32 ? 'pf' : 'pu';
+    const type = f32 ? 'f32' : 'u32';
+    if (length === 1) s += `fn p_${name}() -> ${type} { return ${read}(${at}u); }\n`;
+    else s += `const P_${name}: u32 = ${at}u;\nfn p_${name}(d: u32) -> ${type} { return ${read}(${at}u + d); }\n`;
+  }
+  return s;
+}

@@ -1,0 +1,50 @@
+// Kernel parameters are declared once (src/gpu/layouts.ts); the WGSL reads them by the names made
+// from that table and dispatches write them by name.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { LAYOUTS, slotsOf, wgslAccessors } from '../src/gpu/layouts.js';
+import { pipeline } from '../src/gpu/pipelines.js';
+import { dispatch } from '../src/gpu/recorder.js';
+import * as wg from '../src/index.js';
+
+const dir = join(import.meta.dirname, '..', 'shaders');
+const kernels = readdirSync(dir)
+  .filter((f) => f.endsWith('.wgsl') && f !== 'common.wgsl')
+  .map((f) => f.slice(0, -5));
+
+describe('kernel parameter layouts', () => {
+  test('every kernel file has a layout and reads only parameters it declares, by name', () => {
+    expect(kernels.sort()).toEqual(Object.keys(LAYOUTS).sort());
+    for (const k of kernels) {
+      const src = readFileSync(join(dir, `${k}.wgsl`), 'utf8').replace(/\/\/.*$/gm, '');
+      expect(src, `${k}.wgsl reads a positional parameter`).not.toMatch(/\bp[uf]\(/);
+      const slots = slotsOf(k);
+      const used = new Set([...src.matchAll(/\bp_(\w+)\(/g), ...src.matchAll(/\bP_(\w+)\b/g)].map((m) => m[1]!));
+      for (const name of used) expect(slots.has(name), `${k}.wgsl uses ${name}, which src/gpu/layouts.ts does not declare`).toBe(true);
+      expect(used.size, `${k}.wgsl uses its parameters`).toBeGreaterThan(0);
+    }
+  });
+  test('slots follow the declaration: u32 and f32 fields in order, arrays take their length', () => {
+    const s = slotsOf('reduce');
+    expect(s.get('nOut')).toEqual({ f32: false, at: 0, length: 1 });
+    expect(s.get('keptSizes')).toEqual({ f32: false, at: 4, length: 6 });
+    expect(s.get('redStrides')).toEqual({ f32: false, at: 22, length: 6 });
+    expect(s.get('chunkLen')).toEqual({ f32: false, at: 28, length: 1 });
+    expect(s.get('scale')).toEqual({ f32: true, at: 0, length: 1 });
+    const acc = wgslAccessors('reduce');
+    expect(acc).toContain('fn p_chunkLen() -> u32 { return pu(28u); }');
+    expect(acc).toContain('const P_keptSizes: u32 = 4u;');
+    expect(acc).toContain('fn p_scale() -> f32 { return pf(0u); }');
+  });
+  test('a dispatch naming a parameter its kernel does not have is refused, and the library keeps working', async () => {
+    await wg.init();
+    const x = wg.ones([4]);
+    const k = pipeline('bce', 'forward', { LOGITS: true, WANT_DY: false });
+    expect(() => dispatch(k, [x.binding, x.binding, x.binding], { bogus: 1 } as never, [1])).toThrow(/dispatch: bce.wgsl has no parameter bogus/);
+    expect(() => dispatch(pipeline('reduce', 'sum_thread', { WG: 64 }), [x.binding, x.binding], { keptSizes: 3 }, [1])).toThrow(
+      /keptSizes holds 6 values, got one number/,
+    );
+    expect(Array.from(await wg.sum(x).toArray())).toEqual([4]);
+  });
+});
