@@ -7,7 +7,7 @@ import * as wg from '../../src/index.js';
 import { Classifier, WEIGHTS } from '../mnist-classifier/model.js';
 import type { Split } from './data.js';
 import type { GanModule } from './presets.js';
-import { oneHot } from './train.js';
+import { oneHot } from './step.js';
 
 export interface Scores {
   count: number;

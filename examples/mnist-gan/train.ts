@@ -1,12 +1,13 @@
-// The GAN training loop: one D step on real + fake, one G step, Adam for both; metrics accumulated
-// on the GPU and read once per logging interval; samples, plots, checkpoints, exact resume.
+// The GAN training loop around step.ts's step: metrics accumulated on the GPU and read once per
+// logging interval; samples, plots, checkpoints, exact resume.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as wg from '../../src/index.js';
 import { gatherBatch, type Mnist, Rng } from './data.js';
 import { composite, linePlot } from './plot.js';
-import { type GanModule, PRESETS, type PresetName } from './presets.js';
+import type { GanModule, PRESETS, PresetName } from './presets.js';
+import { GanTrainer, oneHot } from './step.js';
 
 export interface RunConfig {
   preset: PresetName;
@@ -84,8 +85,8 @@ export class GanRun {
   private norms: [wg.Tensor, wg.Tensor] | null = null;
   private lastLog = { time: performance.now(), step: 0 };
   private readonly fixedZ: wg.Tensor;
-  /** BCE targets of a batch (all ones, all zeros), made once */
-  private readonly targets: { ones: wg.Tensor; zeros: wg.Tensor };
+  /** the models, optimisers and the step (step.ts) */
+  readonly trainer: GanTrainer;
   private readonly fixedOneHot: wg.Tensor | null;
   private readonly fixedIdx: wg.Tensor | null;
   readonly sampleCount: number;
@@ -96,21 +97,25 @@ export class GanRun {
     readonly data: Mnist,
     onProgress?: (line: string, final: boolean) => void,
   ) {
-    this.preset = PRESETS[cfg.preset];
-    wg.manualSeed(cfg.seed);
-    const { G, D } = this.preset.build(cfg.width);
+    this.trainer = new GanTrainer({
+      preset: cfg.preset,
+      width: cfg.width,
+      batch: cfg.batch,
+      lrG: cfg.lrG,
+      lrD: cfg.lrD,
+      beta1: cfg.beta1,
+      beta2: cfg.beta2,
+      z: cfg.z,
+      seed: cfg.seed,
+    });
+    const { preset, G, D, optG, optD } = this.trainer;
+    this.preset = preset;
     this.G = G;
     this.D = D;
-    if (this.preset.xavier) {
-      for (const m of [G, D])
-        for (const [name, p] of m.namedParameters()) if (name.endsWith('weight') && p.ndim === 2 && !name.includes('embed')) wg.nn.init.xavierUniform(p);
-      for (const m of [G, D]) for (const [name, p] of m.namedParameters()) if (name.endsWith('bias')) wg.nn.init.zeros(p);
-    }
-    this.optG = new wg.optim.Adam(G.parameters(), { lr: cfg.lrG, betas: [cfg.beta1, cfg.beta2] });
-    this.optD = new wg.optim.Adam(D.parameters(), { lr: cfg.lrD, betas: [cfg.beta1, cfg.beta2] });
+    this.optG = optG;
+    this.optD = optD;
     this.state = { epoch: 0, step: 0, pos: 0, rngEpochStart: cfg.seed >>> 0, lrG: cfg.lrG, lrD: cfg.lrD };
     // fixed noise for the progress grids: 64 samples, or 10 per digit (a row per digit) when conditional
-    this.targets = { ones: wg.keep(wg.ones([cfg.batch, 1])), zeros: wg.keep(wg.zeros([cfg.batch, 1])) };
     this.sampleCount = this.preset.conditional ? 100 : 64;
     this.fixedZ = wg.keep(wg.randn([this.sampleCount, cfg.z], { seed: cfg.seed + 777 }));
     if (this.preset.conditional) {
@@ -132,47 +137,18 @@ export class GanRun {
     return this.cfg.steps ? Math.min(this.cfg.steps, byEpochs || this.cfg.steps) : byEpochs;
   }
 
-  /** One training step on the given batch; records only, submits once at the end of the scope. */
+  /** One training step on the given batch, its metrics accumulated on the GPU; submits once at the end of the scope. */
   private trainStep(x: Float32Array, labels: Float32Array, logNow: boolean): void {
-    const { cfg, G, D, preset } = this;
-    const B = cfg.batch;
-    const lossFn = preset.logits ? wg.bceWithLogits : wg.bce;
     wg.scope(() => {
-      wg.manualSeed(stepSeed(cfg.seed, this.state.step));
-      const real = wg.tensor(x, [B, 784]);
-      const idx = preset.conditional ? wg.tensor(labels, [B]) : undefined;
-      const onehot = preset.conditional ? wg.tensor(oneHot(labels), [B, 10]) : undefined;
-      const z = wg.randn([B, cfg.z]);
-      const { ones, zeros } = this.targets;
-      const fake = G.forward(z, onehot);
-      // D step: real → 1, fake → 0
-      this.optD.zeroGrad();
-      const dReal = D.forward(real, onehot, idx);
-      const dFake = D.forward(fake.detach(), onehot, idx);
-      const lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
-      lossD.backward();
-      const dNorm = logNow ? wg.nn.utils.gradNorm(D.parameters()) : null;
-      this.optD.step();
-      // G step: make D call the fakes real. D's weights are frozen for it: their gradients would be
-      // computed only to be zeroed before the next D step.
-      this.optG.zeroGrad();
-      const dParams = D.parameters();
-      for (const p of dParams) p.requiresGrad = false;
-      const lossG = lossFn(D.forward(fake, onehot, idx), ones);
-      for (const p of dParams) p.requiresGrad = true;
-      lossG.backward();
-      const gNorm = logNow ? wg.nn.utils.gradNorm(G.parameters()) : null;
-      this.optG.step();
+      const r = this.trainer.step(x, this.preset.conditional ? labels : null, { seed: stepSeed(this.cfg.seed, this.state.step), norms: logNow });
       wg.noGrad(() => {
-        const px = preset.logits ? wg.sigmoid(dReal) : dReal;
-        const pf = preset.logits ? wg.sigmoid(dFake) : dFake;
-        const m = wg.concat([lossD.reshape([1]), lossG.reshape([1]), px.mean().reshape([1]), pf.mean().reshape([1])], 0);
+        const m = wg.concat([r.lossD.reshape([1]), r.lossG.reshape([1]), r.pReal.mean().reshape([1]), r.pFake.mean().reshape([1])], 0);
         const next = wg.keep(this.acc ? this.acc.add(m) : m);
         this.acc?.dispose();
         this.acc = next;
       });
       this.accSteps++;
-      if (dNorm && gNorm) this.norms = [wg.keep(gNorm), wg.keep(dNorm)];
+      if (r.dNorm && r.gNorm) this.norms = [wg.keep(r.gNorm), wg.keep(r.dNorm)];
     });
   }
 
@@ -421,12 +397,6 @@ export class GanRun {
     }
     return lines.join('\n');
   }
-}
-
-export function oneHot(labels: Float32Array): Float32Array {
-  const out = new Float32Array(labels.length * 10);
-  labels.forEach((l, i) => (out[i * 10 + l] = 1));
-  return out;
 }
 
 export function fmtTime(s: number): string {

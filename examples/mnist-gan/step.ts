@@ -1,0 +1,116 @@
+// The GAN training step, written once: the models and optimisers of a preset, and one D step on
+// real + fake followed by one G step with D frozen. The CLI (train.ts), the benchmark and the
+// browser page all train through it; it touches no files, so it runs wherever the library does.
+import * as wg from '../../src/index.js';
+import { type GanModule, PRESETS, type Preset, type PresetName } from './presets.js';
+
+export interface GanSetup {
+  preset: PresetName;
+  /** channel multiplier of the convolutional presets (1: full size) */
+  width: number;
+  batch: number;
+  lrG: number;
+  lrD: number;
+  beta1: number;
+  beta2: number;
+  /** noise size */
+  z: number;
+  /** seeds the weights (through wg.manualSeed) */
+  seed: number;
+}
+
+/** What a step leaves for metrics: tensors of the caller's scope, freed when it ends unless kept. */
+export interface StepResult {
+  lossD: wg.Tensor;
+  lossG: wg.Tensor;
+  /** D's probabilities on the real and the fake batch, [B, 1] */
+  pReal: wg.Tensor;
+  pFake: wg.Tensor;
+  /** global gradient norms of G and D, when asked for */
+  gNorm: wg.Tensor | null;
+  dNorm: wg.Tensor | null;
+}
+
+export interface StepOptions {
+  /** wg.manualSeed before the step draws its noise and dropout masks (a resumed run repeats them) */
+  seed?: number;
+  /** compute the gradient norms (a reduction over every parameter: only when they are logged) */
+  norms?: boolean;
+}
+
+/** One-hot rows of 10 for digit labels. */
+export function oneHot(labels: Float32Array): Float32Array {
+  const out = new Float32Array(labels.length * 10);
+  labels.forEach((l, i) => (out[i * 10 + l] = 1));
+  return out;
+}
+
+export class GanTrainer {
+  readonly preset: Preset;
+  readonly G: GanModule;
+  readonly D: GanModule;
+  readonly optG: wg.optim.Adam;
+  readonly optD: wg.optim.Adam;
+  /** BCE targets of a batch (all ones, all zeros), made once */
+  private readonly targets: { ones: wg.Tensor; zeros: wg.Tensor };
+
+  constructor(readonly setup: GanSetup) {
+    const preset = PRESETS[setup.preset];
+    if (!preset) throw new wg.WgslgradError('GanTrainer', `preset ${setup.preset} is not one of ${Object.keys(PRESETS).join(', ')}`);
+    this.preset = preset;
+    wg.manualSeed(setup.seed);
+    const { G, D } = preset.build(setup.width);
+    this.G = G;
+    this.D = D;
+    if (preset.xavier) {
+      for (const m of [G, D])
+        for (const [name, p] of m.namedParameters()) if (name.endsWith('weight') && p.ndim === 2 && !name.includes('embed')) wg.nn.init.xavierUniform(p);
+      for (const m of [G, D]) for (const [name, p] of m.namedParameters()) if (name.endsWith('bias')) wg.nn.init.zeros(p);
+    }
+    this.optG = new wg.optim.Adam(G.parameters(), { lr: setup.lrG, betas: [setup.beta1, setup.beta2] });
+    this.optD = new wg.optim.Adam(D.parameters(), { lr: setup.lrD, betas: [setup.beta1, setup.beta2] });
+    this.targets = { ones: wg.keep(wg.ones([setup.batch, 1])), zeros: wg.keep(wg.zeros([setup.batch, 1])) };
+  }
+
+  /**
+   * One training step on a batch of images ([B·784] in [-1, 1]) and, for conditional presets, their
+   * labels: D learns real → 1, fake → 0, then G learns to make D call its fakes real. Records work
+   * only; call it inside wg.scope, whose end submits the step.
+   */
+  step(images: Float32Array, labels: Float32Array | null, opts: StepOptions = {}): StepResult {
+    const { G, D, preset, setup } = this;
+    const B = setup.batch;
+    if (images.length !== B * 784) throw new wg.WgslgradError('GanTrainer.step', `images hold ${images.length} values, expected ${B}·784 for batch ${B}`);
+    if (preset.conditional && (!labels || labels.length !== B)) {
+      throw new wg.WgslgradError('GanTrainer.step', `${preset.name} is conditional: expected ${B} labels, got ${labels ? labels.length : 'none'}`);
+    }
+    const lossFn = preset.logits ? wg.bceWithLogits : wg.bce;
+    if (opts.seed !== undefined) wg.manualSeed(opts.seed);
+    const real = wg.tensor(images, [B, 784]);
+    const idx = preset.conditional && labels ? wg.tensor(labels, [B]) : undefined;
+    const onehot = preset.conditional && labels ? wg.tensor(oneHot(labels), [B, 10]) : undefined;
+    const z = wg.randn([B, setup.z]);
+    const { ones, zeros } = this.targets;
+    const fake = G.forward(z, onehot);
+    // D step: real → 1, fake → 0
+    this.optD.zeroGrad();
+    const dReal = D.forward(real, onehot, idx);
+    const dFake = D.forward(fake.detach(), onehot, idx);
+    const lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
+    lossD.backward();
+    const dNorm = opts.norms ? wg.nn.utils.gradNorm(D.parameters()) : null;
+    this.optD.step();
+    // G step: make D call the fakes real. D's weights are frozen for it: their gradients would be
+    // computed only to be zeroed before the next D step.
+    this.optG.zeroGrad();
+    const dParams = D.parameters();
+    for (const p of dParams) p.requiresGrad = false;
+    const lossG = lossFn(D.forward(fake, onehot, idx), ones);
+    for (const p of dParams) p.requiresGrad = true;
+    lossG.backward();
+    const gNorm = opts.norms ? wg.nn.utils.gradNorm(G.parameters()) : null;
+    this.optG.step();
+    const [pReal, pFake] = wg.noGrad(() => (preset.logits ? [wg.sigmoid(dReal), wg.sigmoid(dFake)] : [dReal, dFake]));
+    return { lossD, lossG, pReal: pReal!, pFake: pFake!, gNorm, dNorm };
+  }
+}
