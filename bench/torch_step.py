@@ -1,4 +1,4 @@
-# The same workloads as bench/run.mjs in PyTorch eager on CUDA, for the ratio on a real GPU:
+# The same workloads as npm run bench (bench/steps.ts, bench/workloads.ts) in PyTorch eager on CUDA, for the ratio on a real GPU:
 #   python3 bench/torch_step.py [--json FILE] [--tf32]
 # R1 DCGAN step at batch 128 and R3 MLP GAN step at batch 100 (D step on real + fake, then G step
 # with D frozen, BCE, Adam(2e-4, beta1, 0.999)), matmul 1024/4096 in float32 and the conv-transpose

@@ -1,0 +1,122 @@
+// npm run bench [-- --quick] [--only NAME[,NAME]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu]
+//
+// Every kernel against its CPU reference (src/cpu, float64) on the same inputs, whole GAN training
+// steps, and the same workloads in TF.js 4.22 (webgpu backend on the same Dawn adapter, and wasm),
+// all in one invocation so that ratios are measured side by side. Writes
+// bench/results/<adapter>-<date>[-quick].json (or --json FILE) and prints a table.
+//
+// Timing: wall time from recording to the end of the GPU work (wg.sync()), median and min–max of
+// --reps runs after warm-up (one run; on a hardware adapter at least 300 ms of runs, as clocks idle
+// down); GPU time per kernel from timestamp queries where the adapter has them (`kernels_gpu_ms`).
+// TF.js rows wait on `await tensor.data()` of each result.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as wg from '../src/index.js';
+import { type Ctx, kernelTables, printSummary, results, runKernel, TOL, type Workload, writeJson } from './harness.js';
+import { ganStepBench } from './steps.js';
+import { loadTfjs } from './tfjs.js';
+import { adamWorkload, batchnormWorkload, bceWorkload, convWorkload, leakyWorkload, matmulWorkload } from './workloads.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    reps: { type: 'string' },
+    'no-tfjs': { type: 'boolean', default: false },
+    'no-cpu': { type: 'boolean', default: false },
+    subgroups: { type: 'string', default: 'auto' },
+    large: { type: 'boolean' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opt.help) {
+  console.log(
+    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--subgroups auto|off] [--large]\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations',
+  );
+  process.exit(0);
+}
+const quick = opt.quick ?? false;
+const only = opt.only ? opt.only.split(',') : null;
+const info = await wg.init({ subgroups: opt.subgroups !== 'off' });
+const large = opt.large ?? !info.software;
+const { tf, note: tfNote } = opt['no-tfjs'] ? { tf: null, note: '' } : await loadTfjs();
+const ctx: Ctx = {
+  info,
+  quick,
+  reps: opt.reps ? Number(opt.reps) : quick ? 3 : 5,
+  // a GPU idles down its clocks while the CPU reference runs (an H100 read 345 MHz idle, 1980 MHz busy)
+  warmMs: info.software ? 0 : 300,
+  tf,
+  wanted: (name) => !only || only.some((o) => name.includes(o)),
+};
+
+const t0 = performance.now();
+console.log(
+  `wgslgrad benchmark${quick ? ' (--quick)' : ''} on ${info.adapter.description || info.adapter.device} [${info.backend}${info.software ? ', software' : ''}${info.subgroups ? ', subgroups' : ''}], node ${process.version}${tf ? `, TF.js ${tf.version.tfjs}` : ''}`,
+);
+const S = quick
+  ? { mm: [256, 512], b: 8, gan: 16, mlp: 100, n: 1 << 18, adam: 1 << 18 }
+  : { mm: [256, 512, 1024], b: 64, gan: 128, mlp: 100, n: 1 << 20, adam: 1 << 20 };
+if (large && !quick) S.mm.push(2048, 4096);
+const b = S.b;
+const W: Workload[] = [
+  ...S.mm.map((n) => matmulWorkload(ctx, `matmul-${n}`, n, n, n, n >= 1024 ? 1 : 3)),
+  matmulWorkload(ctx, 'matmul-skinny', S.gan, 6272, 1, 3),
+  convWorkload(ctx, 'conv1-fwd', { transposed: false, N: b, CI: 1, CO: 64, H: 28, grads: false }),
+  convWorkload(ctx, 'conv1-fwd-bwd', { transposed: false, N: b, CI: 1, CO: 64, H: 28, grads: true }),
+  convWorkload(ctx, 'conv2-fwd', { transposed: false, N: b, CI: 64, CO: 128, H: 14, grads: false }),
+  convWorkload(ctx, 'conv2-fwd-bwd', { transposed: false, N: b, CI: 64, CO: 128, H: 14, grads: true }),
+  convWorkload(ctx, 'convT-fwd', { transposed: true, N: b, CI: 128, CO: 64, H: 7, grads: false }),
+  convWorkload(ctx, 'convT-fwd-bwd', { transposed: true, N: b, CI: 128, CO: 64, H: 7, grads: true }),
+  convWorkload(ctx, 'convT2-fwd', { transposed: true, N: b, CI: 64, CO: 1, H: 14, grads: false }),
+  convWorkload(ctx, 'convT2-fwd-bwd', { transposed: true, N: b, CI: 64, CO: 1, H: 14, grads: true }),
+  batchnormWorkload(ctx, 'batchnorm2d-fwd-bwd', [b, 64, 14, 14]),
+  leakyWorkload(ctx, 'leakyrelu', S.n),
+  bceWorkload(ctx, 'bce-with-logits', S.n),
+  adamWorkload(ctx, `adam-${S.adam >= 1 << 20 ? '1M' : '256k'}`, S.adam),
+];
+const steps: Array<[string, 'dcgan' | 'mlp', number]> = [
+  [`dcgan-step-b${S.gan}`, 'dcgan', S.gan],
+  [`mlp-step-b${S.mlp}`, 'mlp', S.mlp],
+];
+// Two phases in one invocation: the CPU reference and wgslgrad rows first, then TF.js's. On an
+// H100, once TF.js's WebGPU device had run work, our device's timings doubled (the DCGAN step
+// 14.9 → 34.8 ms): two devices on one GPU interfere, so neither measures while the other has run.
+for (const phase of ['own', 'tfjs'] as const) {
+  if (phase === 'tfjs') {
+    if (!tf) break;
+    console.log('\n---- TF.js on the same adapter (webgpu) and wasm, same inputs ----');
+  }
+  for (const w of W) await runKernel(ctx, w, phase, opt['no-cpu'] ?? false);
+  for (const [name, preset, B] of steps) await ganStepBench(ctx, name, preset, B, phase);
+}
+printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0])]);
+
+const date = new Date().toISOString();
+const slug = (info.adapter.device || info.adapter.description || 'adapter')
+  .toLowerCase()
+  .replace(/[^a-z0-9]+/g, '-')
+  .replace(/^-|-$/g, '')
+  .slice(0, 40);
+// build/bench/main.js → the checkout's bench/results/
+const file = opt.json ?? join(fileURLToPath(new URL('../../bench/results/', import.meta.url)), `${slug}-${date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+writeJson(file, {
+  adapter: { ...info.adapter, backend: info.backend, software: info.software, subgroups: info.subgroups },
+  options: { subgroups: opt.subgroups, large, reps: ctx.reps },
+  node: process.version,
+  date,
+  quick,
+  tfjs: tf ? tf.version.tfjs : tfNote || 'not run (--no-tfjs)',
+  timing:
+    "wall ms from recording to GPU completion (wgslgrad: wg.sync(); TF.js: await data() of each result); median and min–max after warm-up (one run; on a hardware adapter ≥ 300 ms of runs); gpu_ms: sum of the kernels' timestamp-query times in one further run; CPU and wgslgrad rows are measured first, TF.js rows after them in the same process",
+  max_rel_err: `max |result − CPU float64 reference| / max |reference| over all outputs; rows above ${TOL} are marked failed`,
+  results,
+  kernels_gpu_ms: kernelTables,
+});
+const failed = results.filter((r) => r.failed);
+console.log(
+  `\n${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s; written ${file}${failed.length ? `; FAILED (error over tolerance): ${failed.map((r) => `${r.workload}/${r.impl}`).join(', ')}` : ''}`,
+);
+process.exit(failed.some((r) => r.impl === 'wgslgrad') ? 1 : 0);

@@ -1,0 +1,92 @@
+// Whole GAN training steps: the step the example trains with (examples/mnist-gan/step.ts), timed
+// per step with a wait for the GPU, and the same step in TF.js.
+import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
+import { GanTrainer } from '../examples/mnist-gan/step.js';
+import * as wg from '../src/index.js';
+import { type Ctx, errLine, gpuTime, type Phase, type Row, randData, report, stats, tfRun, timeRuns, warm } from './harness.js';
+import { tfBackend, tfDcgan, tfMlp } from './tfjs.js';
+
+/** R1 DCGAN or R3 MLP GAN at batch B: D step on real + fake, then G step (D frozen), BCE, Adam. */
+export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<PresetName, 'dcgan' | 'mlp'>, B: number, phase: Phase): Promise<void> {
+  if (!ctx.wanted(name)) return;
+  const preset = PRESETS[presetName];
+  const desc = `${preset.report}; batch ${B}: D step on real + fake, then G step, Adam(${preset.lrG}, ${preset.beta1}, ${preset.beta2})`;
+  console.log(`\n${name}: ${desc}`);
+  const steps = ctx.quick ? 3 : presetName === 'dcgan' ? 5 : 10;
+  const realData = randData(B * 784, 21);
+  const rows: Row[] = [];
+  if (phase === 'own') {
+    const trainer = new GanTrainer({
+      preset: presetName,
+      width: 1,
+      batch: B,
+      lrG: preset.lrG,
+      lrD: preset.lrD,
+      beta1: preset.beta1,
+      beta2: preset.beta2,
+      z: preset.z,
+      seed: 1,
+    });
+    const step = () => {
+      wg.scope(() => {
+        trainer.step(realData, null);
+      });
+    };
+    // two warm-up steps: the first makes the Adam states and the gradients, the second may still
+    // grow the pool once, since those now stay alive across the whole step
+    for (let i = 0; i < 2; i++) {
+      step();
+      await wg.sync();
+    }
+    await warm(ctx, async () => {
+      step();
+      await wg.sync();
+    });
+    const before = wg.engineStats();
+    const ts: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      step();
+      await wg.sync();
+      ts.push(performance.now() - t0);
+    }
+    const after = wg.engineStats();
+    const st = stats(ts);
+    const r: Row = {
+      workload: name,
+      impl: 'wgslgrad',
+      ...st,
+      images_per_s: (B * 1000) / st.median_ms,
+      submits_per_step: (after.submits - before.submits) / steps,
+      new_buffers_per_step: (after.created - before.created) / steps,
+    };
+    const gpu = await gpuTime(name, step);
+    if (gpu !== null) r.gpu_ms = gpu;
+    rows.push(r);
+  }
+  const tf = ctx.tf;
+  for (const backend of ['webgpu', 'wasm']) {
+    if (phase !== 'tfjs' || !tf) continue;
+    if (!(await tfBackend(tf, backend))) {
+      rows.push({ workload: name, impl: `tfjs-${backend}`, unsupported: `backend ${backend} did not start` });
+      continue;
+    }
+    if (presetName === 'dcgan' && backend === 'wasm') {
+      rows.push({ workload: name, impl: 'tfjs-wasm', unsupported: 'TF.js wasm has no Conv2DBackpropFilter kernel' });
+      continue;
+    }
+    const m = presetName === 'dcgan' ? tfDcgan(tf, B) : tfMlp(tf, B);
+    try {
+      const st = await timeRuns(
+        ctx,
+        tfRun(tf, () => m.step(realData)),
+        Math.min(steps, 3),
+      );
+      rows.push({ workload: name, impl: `tfjs-${backend}`, ...st, images_per_s: (B * 1000) / st.median_ms });
+    } catch (ex) {
+      rows.push({ workload: name, impl: `tfjs-${backend}`, unsupported: errLine(ex) });
+    }
+    m.dispose();
+  }
+  report(rows, desc);
+}
