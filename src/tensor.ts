@@ -1,7 +1,7 @@
 // The tensor: shape, pooled GPU storage, gradient and the autograd node that made it. This module
 // imports no op: the op methods (x.add(y), x.backward(), …) are attached by methods.ts.
 import { fmtShape, WgslgradError } from './errors.js';
-import { allocStorage, type Binding, copyBuffer, readBuffer, type Storage } from './gpu/engine.js';
+import { allocStorage, type Binding, copyBuffer, maxTensorBytes, readBuffer, type Storage } from './gpu/engine.js';
 import { track } from './scope.js';
 
 export type Shape = readonly number[];
@@ -62,9 +62,20 @@ export class Tensor {
     track(this);
   }
 
-  /** @internal a new tensor with a fresh buffer for `shape` (`forUpload`: the host writes it next) */
-  static empty(shape: Shape, forUpload = false): Tensor {
-    return new Tensor(shape, allocStorage(Math.max(4, sizeOf(shape) * 4), forUpload));
+  /**
+   * @internal a new tensor with a fresh buffer for `shape` (`forUpload`: the host writes it next);
+   * a shape too large for the device is refused naming `op`, before Dawn is asked for anything
+   */
+  static empty(shape: Shape, forUpload = false, op = 'tensor'): Tensor {
+    const bytes = Math.max(4, sizeOf(shape) * 4);
+    const limit = maxTensorBytes();
+    if (bytes > limit) {
+      throw new WgslgradError(
+        op,
+        `a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes (${(bytes / 2 ** 20).toFixed(1)} MiB), more than this device's limit of ${limit} bytes (${(limit / 2 ** 20).toFixed(1)} MiB; maxStorageBufferBindingSize / maxBufferSize) for one tensor`,
+      );
+    }
+    return new Tensor(shape, allocStorage(bytes, forUpload));
   }
 
   /**
@@ -93,6 +104,11 @@ export class Tensor {
   get storage(): Storage {
     if (!this._storage)
       throw new WgslgradError('tensor', `tensor ${fmtShape(this.shape)} was disposed (by dispose() or at the end of its scope) and is used again`);
+    if (this._storage.stale)
+      throw new WgslgradError(
+        'tensor',
+        `tensor ${fmtShape(this.shape)} lives on a GPU device that is gone (lost, or replaced by wg.init()); make it again on the new device or load it from a checkpoint`,
+      );
     return this._storage;
   }
 

@@ -19,7 +19,7 @@ describe('bad input raises WgslgradError naming the op, what it got and what it 
     expectError(() => a().sum(2), 'sum', 'dim 2 out of range', 'rank 2');
     expectError(() => a().mean([0, -2]), 'mean', 'dim -2 given twice');
     expectError(() => a().transpose(0, 5), 'transpose', 'dim 5 out of range');
-    expectError(() => wg.zeros([2, -1]), 'full', 'shape must be an array of non-negative integers');
+    expectError(() => wg.zeros([2, -1]), 'zeros', 'shape must be an array of non-negative integers');
   });
   test('non-finite data in tensor() when asked to validate, and a wrong data length', () => {
     expectError(() => wg.tensor([1, NaN, 3], [3], { validate: true }), 'tensor', 'value 1 is NaN');

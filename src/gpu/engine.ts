@@ -5,7 +5,7 @@ import { destroyFree, poolStats, type Storage } from './pool.js';
 import { clearBuffer, flush, recorderStats } from './recorder.js';
 
 export { type Consts, type Kernel, pipeline } from './pipelines.js';
-export { allocStorage, memory, placeholder, Storage, sizeClass } from './pool.js';
+export { allocStorage, maxTensorBytes, memory, placeholder, Storage, sizeClass } from './pool.js';
 export { type KernelTime, profileKernels } from './profiler.js';
 export { type Binding, copyBuffer, dispatch, flush, groups1d } from './recorder.js';
 export { readBuffer, sync, upload } from './transfer.js';

@@ -21,6 +21,8 @@ export interface PoolStats {
 
 interface Pool {
   device: GPUDevice;
+  /** the largest buffer a kernel can bind: min(maxBufferSize, maxStorageBufferBindingSize) */
+  maxBytes: number;
   free: Map<number, GPUBuffer[]>;
   /**
    * Released while the open encoder may still use them. Kernel outputs may take them at once (the
@@ -40,7 +42,16 @@ let pool: Pool | null = null;
 function current(): Pool {
   const { device } = gpuState();
   if (!pool || pool.device !== device) {
-    pool = { device, free: new Map(), deferred: new Map(), recording: false, stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0 }, dummy: null };
+    const maxBytes = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+    pool = {
+      device,
+      maxBytes,
+      free: new Map(),
+      deferred: new Map(),
+      recording: false,
+      stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0 },
+      dummy: null,
+    };
   }
   return pool;
 }
@@ -60,6 +71,10 @@ export class Storage {
     public readonly offset = 0,
     public readonly parent: Storage | null = null,
   ) {}
+  /** Whether the buffer belongs to a device other than the current one (lost, or replaced by init()). */
+  get stale(): boolean {
+    return this.owner !== null && this.owner.device !== gpuState().device;
+  }
   retain(): this {
     this.refs++;
     return this;
@@ -77,10 +92,16 @@ export class Storage {
   }
 }
 
-/** A buffer of at least `bytes`; `forUpload` when the host will write it before the next submit. */
+/** The most bytes one tensor may hold on this device (checked before Dawn is asked for a buffer). */
+export function maxTensorBytes(): number {
+  return current().maxBytes;
+}
+
+/** A buffer of at least `bytes` (≤ maxTensorBytes()); `forUpload` when the host will write it before the next submit. */
 export function allocStorage(bytes: number, forUpload = false): Storage {
   const p = current();
-  const cls = sizeClass(bytes);
+  if (bytes > p.maxBytes) throw new WgslgradError('alloc', `${bytes} bytes is more than this device's limit of ${p.maxBytes} bytes for one buffer`);
+  const cls = Math.min(sizeClass(bytes), p.maxBytes);
   let buffer = forUpload ? undefined : p.deferred.get(cls)?.pop();
   buffer ??= p.free.get(cls)?.pop();
   if (buffer) {

@@ -69,6 +69,30 @@ export function recorderStats(): { submits: number; dispatches: number } {
   return { submits: r.submits, dispatches: r.dispatches };
 }
 
+/**
+ * Throws the device's pending asynchronous error, if any, and then drops the open encoder: its
+ * commands were recorded around the failure, and submitting them would fail again ("invalid
+ * command buffer"), so the next valid op starts afresh.
+ */
+function checkPending(): void {
+  try {
+    throwPending();
+  } catch (e) {
+    discard();
+    throw e;
+  }
+}
+
+/** Drops the open encoder without submitting it (after an error). */
+export function discard(): void {
+  const r = rec;
+  if (!r?.encoder) return;
+  r.encoder = null;
+  r.pass = null;
+  r.slots = 0;
+  poolSubmitted(); // nothing of it will run: the buffers it released are free at once
+}
+
 function ensureEncoder(r: Recorder): GPUCommandEncoder {
   if (!r.encoder) {
     r.encoder = r.device.createCommandEncoder();
@@ -94,7 +118,7 @@ export function dispatch<K extends KernelFile>(
   params: ParamValues<K>,
   groups: readonly [number, number?, number?],
 ): void {
-  throwPending();
+  checkPending();
   let r = current();
   if (r.slots >= ARENA_SLOTS || timer?.full()) {
     flush();
@@ -155,7 +179,7 @@ export function groups1d(n: number, wg = 256): [number, number] {
 }
 
 export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-  throwPending();
+  checkPending();
   const r = current();
   const enc = ensureEncoder(r);
   endPass(r);
@@ -164,7 +188,7 @@ export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, ds
 
 /** Zeroes `bytes` of a storage buffer range, recorded in the step's encoder. */
 export function clearBuffer(buffer: GPUBuffer, offset: number, bytes: number): void {
-  throwPending();
+  checkPending();
   const r = current();
   const enc = ensureEncoder(r);
   endPass(r);

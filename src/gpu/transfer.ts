@@ -1,6 +1,7 @@
 // Host ↔ GPU: uploads through the queue, readbacks through pooled staging buffers, and waiting for
 // submitted work. Asynchronous GPU errors caught at submit surface here.
 import { WgslgradError } from '../errors.js';
+import { raiseCheck, usedCheckBuffer } from './checks.js';
 import { gpuState, throwPending } from './device.js';
 import { type Storage, sizeClass } from './pool.js';
 import { copyBuffer, flush } from './recorder.js';
@@ -20,12 +21,17 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
   const s = gpuState();
   if (!staging || staging.device !== s.device) staging = { device: s.device, free: new Map() };
   const pool = staging.free;
-  const cls = sizeClass(bytes);
+  const aligned = Math.ceil(bytes / 4) * 4;
+  // the GPU-side checks (checks.ts) come back behind the data, when a kernel has used them
+  const chk = usedCheckBuffer();
+  const cls = sizeClass(aligned + (chk?.bytes ?? 0));
   const buf = pool.get(cls)?.pop() ?? s.device.createBuffer({ size: cls, usage: MAP_READ_USAGE });
-  copyBuffer(src, byteOffset, buf, 0, Math.ceil(bytes / 4) * 4);
+  copyBuffer(src, byteOffset, buf, 0, aligned);
+  if (chk) copyBuffer(chk.buffer, 0, buf, aligned, chk.bytes);
   flush();
   const checks = s.scopeChecks.splice(0);
   let out: ArrayBuffer;
+  let words: Uint32Array | null = null;
   try {
     await s.wait(
       Promise.race([
@@ -33,7 +39,9 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
         s.device.lost.then((l) => Promise.reject(new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`))),
       ]),
     );
-    out = buf.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    const mapped = buf.getMappedRange(0, aligned + (chk?.bytes ?? 0));
+    out = mapped.slice(0, bytes);
+    words = chk ? new Uint32Array(mapped.slice(aligned, aligned + chk.bytes)) : null;
     buf.unmap();
   } catch (e) {
     await Promise.all(checks);
@@ -46,6 +54,7 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
   const list = pool.get(cls) ?? [];
   pool.set(cls, list);
   list.push(buf);
+  if (words) raiseCheck(words);
   return out;
 }
 

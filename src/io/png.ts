@@ -1,7 +1,8 @@
-// PNG output (pngjs): image grids and raw RGBA canvases, written to a temp name and renamed.
+// PNG output (pngjs): image grids and raw RGBA canvases, written atomically.
 import { WgslgradError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 
-/** Writes an RGBA8 image as PNG to `path` (via `path.tmp` and a rename). */
+/** Writes an RGBA8 image as PNG to `path` (atomically, atomic.ts). */
 export async function writePng(path: string, rgba: Uint8Array, width: number, height: number): Promise<void> {
   if (rgba.length !== width * height * 4)
     throw new WgslgradError('writePng', `got ${rgba.length} bytes, a ${width}×${height} RGBA image needs ${width * height * 4}`);
@@ -9,9 +10,7 @@ export async function writePng(path: string, rgba: Uint8Array, width: number, he
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   const bytes = PNG.sync.write(png);
-  const fs = await import('node:fs/promises');
-  await fs.writeFile(`${path}.tmp`, bytes);
-  await fs.rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, bytes, 'writePng');
 }
 
 export interface GridOptions {

@@ -1,16 +1,27 @@
 // The safetensors format: 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}, raw
-// little-endian data. Written to `path.tmp`, then renamed, so a crash never leaves half a file.
+// little-endian data. Written to a unique temp file, flushed and renamed (atomic.ts), so a crash
+// never leaves half a file. Reading checks what the reference implementation checks: the header,
+// every tensor's dtype, shape and byte range, ranges that cover the data without gaps or overlaps,
+// and string metadata.
 import { fmtShape, WgslgradError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
+import { writeFileAtomic } from './atomic.js';
 
 const OP_SAVE = 'saveSafetensors';
 const OP_LOAD = 'loadSafetensors';
 
 /** Serialises float32 tensors (read back from the GPU) into safetensors bytes. */
 export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors) || tensors instanceof Tensor)
+    throw new WgslgradError(
+      OP_SAVE,
+      `tensors must be an object of named tensors, got ${tensors === null ? 'null' : Array.isArray(tensors) ? 'an array' : tensors instanceof Tensor ? 'one Tensor' : typeof tensors}`,
+    );
+  if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)))
+    throw new WgslgradError(OP_SAVE, `metadata must be an object of strings, got ${metadata === null ? 'null' : typeof metadata}`);
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) {
@@ -63,7 +74,28 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'data'): Safetensors
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WgslgradError(OP_LOAD, `${what}: the header is not a JSON object`);
   const dataLen = bytes.length - 8 - hlen;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const meta = header.__metadata__ ?? {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+    throw new WgslgradError(OP_LOAD, `${what}: __metadata__ is ${JSON.stringify(meta)}, expected an object of strings`);
+  for (const [k, v] of Object.entries(meta))
+    if (typeof v !== 'string') throw new WgslgradError(OP_LOAD, `${what}: __metadata__ value ${k} is ${JSON.stringify(v)}, expected a string`);
+  const metadata = meta as Record<string, string>;
+  // the tensors' byte ranges must tile the data: sorted by start, each begins where the last ended
+  const ranges = Object.entries(header)
+    .filter(([name]) => name !== '__metadata__')
+    .map(([name, info]) => ({ name, offs: ((info ?? {}) as { data_offsets?: unknown }).data_offsets }))
+    .filter(
+      (r): r is { name: string; offs: [number, number] } => Array.isArray(r.offs) && r.offs.length === 2 && r.offs.every((o) => Number.isInteger(o) && o >= 0),
+    )
+    .sort((a, b) => a.offs[0] - b.offs[0] || a.offs[1] - b.offs[1]);
+  let end = 0;
+  for (const r of ranges) {
+    if (r.offs[0] < end)
+      throw new WgslgradError(OP_LOAD, `${what}: tensor ${r.name}'s data_offsets [${r.offs}] overlap the tensor before it (which ends at ${end})`);
+    if (r.offs[0] > end) throw new WgslgradError(OP_LOAD, `${what}: tensor ${r.name}'s data_offsets [${r.offs}] leave a gap after byte ${end}`);
+    end = Math.max(end, r.offs[1]);
+  }
+  if (ranges.length && end < dataLen) throw new WgslgradError(OP_LOAD, `${what}: the tensors cover ${end} bytes of data, the file holds ${dataLen}`);
   const tensors: Record<string, Tensor> = {};
   const made: Tensor[] = [];
   try {
@@ -99,15 +131,13 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'data'): Safetensors
 
 /** Writes tensors (and string metadata) as a safetensors file: to `path.tmp`, then renamed. */
 export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
-  const bytes = await encodeSafetensors(tensors, metadata);
-  const fs = await import('node:fs/promises');
-  const tmp = `${path}.tmp`;
-  await fs.writeFile(tmp, bytes);
-  await fs.rename(tmp, path);
+  if (typeof path !== 'string' || path === '') throw new WgslgradError(OP_SAVE, `path must be a non-empty string, got ${JSON.stringify(path) ?? typeof path}`);
+  await writeFileAtomic(path, await encodeSafetensors(tensors, metadata), OP_SAVE);
 }
 
 /** Reads a safetensors file with its metadata. */
 export async function readSafetensors(path: string): Promise<SafetensorsContent> {
+  if (typeof path !== 'string' || path === '') throw new WgslgradError(OP_LOAD, `path must be a non-empty string, got ${JSON.stringify(path) ?? typeof path}`);
   const fs = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {

@@ -79,6 +79,11 @@ export abstract class Module {
 
   /** Copies tensors into this module's parameters and buffers. strict: every name must match. */
   loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || sd instanceof Tensor)
+      throw new WgslgradError(
+        'loadStateDict',
+        `expected an object of named tensors (a stateDict()), got ${sd === null ? 'null' : Array.isArray(sd) ? 'an array' : sd instanceof Tensor ? 'one Tensor' : typeof sd}`,
+      );
     const own = this.stateDict();
     const strict = opts.strict ?? true;
     const missing = Object.keys(own).filter((k) => !(k in sd));

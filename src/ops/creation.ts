@@ -46,7 +46,7 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: Shape, op
         throw new WgslgradError('tensor', `value ${i} is ${(data as ArrayLike<number>)[i]}, expected a finite number (validate: true)`);
     }
   }
-  const t = Tensor.empty(s, true);
+  const t = Tensor.empty(s, true, 'tensor');
   if (arr.length) upload(t.storage, arr);
   return finish(t, opts.requiresGrad);
 }
@@ -66,14 +66,15 @@ export function randomInto(t: Tensor, kind: 'rand' | 'randn', a: number, b: numb
   return t;
 }
 
-export function full(shape: Shape, value: number, opts: { requiresGrad?: boolean } = {}): Tensor {
-  checkShape('full', shape);
-  if (typeof value !== 'number') throw new WgslgradError('full', `value must be a number, got ${typeof value}`);
-  return finish(fillInto(Tensor.empty(shape), value), opts.requiresGrad);
+function filled(op: string, shape: Shape, value: number, opts: { requiresGrad?: boolean }): Tensor {
+  checkShape(op, shape);
+  if (typeof value !== 'number') throw new WgslgradError(op, `value must be a number, got ${typeof value}`);
+  return finish(fillInto(Tensor.empty(shape, false, op), value), opts?.requiresGrad);
 }
 
-export const zeros = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => full(shape, 1, opts);
+export const full = (shape: Shape, value: number, opts: { requiresGrad?: boolean } = {}): Tensor => filled('full', shape, value, opts);
+export const zeros = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => filled('zeros', shape, 0, opts);
+export const ones = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => filled('ones', shape, 1, opts);
 
 // ---------------------------------------------------------------- random numbers
 
@@ -96,7 +97,7 @@ export function streamKey(op: string, seed?: number): [number, number] {
 
 function random(op: 'rand' | 'randn', shape: Shape, a: number, b: number, opts: RandomOptions): Tensor {
   checkShape(op, shape);
-  return finish(randomInto(Tensor.empty(shape), op, a, b, streamKey(op, opts.seed)), opts.requiresGrad);
+  return finish(randomInto(Tensor.empty(shape, false, op), op, a, b, streamKey(op, opts.seed)), opts?.requiresGrad);
 }
 
 /** Uniform in [0, 1), or [low, high) with rand(shape, {seed}, low, high). */

@@ -14,7 +14,7 @@ type UnaryName = keyof typeof UNARY;
 
 function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, false, name);
   const n = out.size;
   if (n === 0) return out;
   if (sameShape(a.shape, b.shape)) {

@@ -3,6 +3,7 @@
 // CPU reference: src/cpu/embedding.ts.
 import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
+import { checkBuffer } from '../gpu/checks.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
@@ -16,7 +17,7 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   if (V > 1 << 24) throw new WgslgradError('embedding', `table has ${V} rows; float32 indices are exact only up to 2^24`);
   const B = indices.size;
   const y = Tensor.empty([...indices.shape, D]);
-  if (y.size) dispatch(pipeline('embedding', 'forward'), [indices.binding, table.binding, y.binding], { B, V, D }, groups1d(y.size));
+  if (y.size) dispatch(pipeline('embedding', 'forward'), [indices.binding, table.binding, y.binding, checkBuffer()], { B, V, D }, groups1d(y.size));
   return record(y, 'embedding', [indices, table], (g) => {
     const dt = Tensor.empty([V, D]);
     if (dt.size) dispatch(pipeline('embedding', 'grad'), [indices.binding, g.binding, dt.binding], { B, V, D }, groups1d(dt.size));

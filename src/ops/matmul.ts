@@ -37,10 +37,10 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const batch = Math.max(ba, bb);
   const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
   const shape = a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N];
-  if (M === 0 || N === 0 || batch === 0) return Tensor.empty(shape);
+  if (M === 0 || N === 0 || batch === 0) return Tensor.empty(shape, false, op);
   const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka });
   if (plan.kernel === 'tiled') {
-    const out = Tensor.empty(shape);
+    const out = Tensor.empty(shape, false, op);
     const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false });
     dispatch(
       pipeT,
@@ -54,7 +54,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const [R, Q] = swap ? [N, M] : [M, N];
   const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
   const [first, second] = swap ? [b, a] : [a, b];
-  const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape);
+  const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape, false, op);
   const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...plan.block });
   const bufs = [first.binding, second.binding, target.binding, bias && chunks === 1 ? bias.binding : placeholder()];
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise

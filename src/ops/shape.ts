@@ -100,7 +100,7 @@ export function concat(tensors: Tensor[], dim = 0): Tensor {
   const outer = first.shape.slice(0, d).reduce((a, b) => a * b, 1);
   const inner = first.shape.slice(d + 1).reduce((a, b) => a * b, 1);
   const total = outShape[d]! * inner;
-  const out = Tensor.empty(outShape);
+  const out = Tensor.empty(outShape, false, 'concat');
   let off = 0;
   const offsets: number[] = [];
   for (const t of tensors) {

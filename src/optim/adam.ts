@@ -11,6 +11,14 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+function checkAdam(o: { lr: number; betas: [number, number]; eps: number; weightDecay: number }): void {
+  if (typeof o.lr !== 'number' || !(o.lr >= 0)) throw new WgslgradError('Adam', `lr must be a number ≥ 0, got ${o.lr}`);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new WgslgradError('Adam', `betas must be a pair [β1, β2], got ${JSON.stringify(o.betas)}`);
+  const [b1, b2] = o.betas;
+  if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new WgslgradError('Adam', `betas must be in [0, 1), got ${JSON.stringify(o.betas)}`);
+  if (!(o.eps >= 0) || !(o.weightDecay >= 0)) throw new WgslgradError('Adam', `eps and weightDecay must be ≥ 0, got ${o.eps}, ${o.weightDecay}`);
+}
+
 export class Adam extends Optimizer {
   lr: number;
   betas: [number, number];
@@ -18,19 +26,23 @@ export class Adam extends Optimizer {
   weightDecay: number;
 
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+    if (opts === null || typeof opts !== 'object') throw new WgslgradError('Adam', `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+    const settings = {
+      lr: opts.lr ?? 1e-3,
+      betas: opts.betas ?? ([0.9, 0.999] as [number, number]),
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 0,
+    };
+    checkAdam(settings); // before anything is allocated
     super('Adam', params, ['exp_avg', 'exp_avg_sq']);
-    this.lr = opts.lr ?? 1e-3;
-    this.betas = opts.betas ?? [0.9, 0.999];
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay ?? 0;
-    this.check();
+    this.lr = settings.lr;
+    this.betas = [settings.betas[0], settings.betas[1]];
+    this.eps = settings.eps;
+    this.weightDecay = settings.weightDecay;
   }
 
   private check(): void {
-    const [b1, b2] = this.betas;
-    if (!(this.lr >= 0)) throw new WgslgradError('Adam', `lr must be ≥ 0, got ${this.lr}`);
-    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new WgslgradError('Adam', `betas must be in [0, 1), got ${JSON.stringify(this.betas)}`);
-    if (!(this.eps >= 0) || !(this.weightDecay >= 0)) throw new WgslgradError('Adam', `eps and weightDecay must be ≥ 0, got ${this.eps}, ${this.weightDecay}`);
+    checkAdam(this);
   }
 
   step(): void {

@@ -26,6 +26,7 @@ export abstract class Optimizer {
   /** per-parameter state (moments, momentum buffers), each a flat buffer like `flat` */
   protected readonly stateFlat: Storage[];
   protected stepCount = 0;
+  private disposed = false;
 
   constructor(
     protected readonly opName: string,
@@ -60,6 +61,20 @@ export abstract class Optimizer {
     });
   }
 
+  /**
+   * Releases the gradient and state buffers. The parameters stay usable (they keep their slots of
+   * the flat parameter buffer, which lives as long as any of them); stepping afterwards throws.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of [this.flat, this.gradFlat, ...this.stateFlat]) s.release();
+  }
+
+  private alive(what: string): void {
+    if (this.disposed) throw new WgslgradError(this.opName, `${what}() after dispose(): this optimiser was disposed`);
+  }
+
   protected range(s: Storage, start: number, end: number): Binding {
     return { buffer: s.buffer, offset: s.offset + start * 4, size: Math.max(4, (end - start) * 4) };
   }
@@ -78,6 +93,7 @@ export abstract class Optimizer {
    * without a gradient are left alone, as PyTorch does.
    */
   protected forEachRun(update: (start: number, end: number) => void): void {
+    this.alive('step');
     let runStart = -1;
     const close = (i: number) => {
       if (runStart >= 0) update(this.offsets[runStart]!, i < this.params.length ? this.offsets[i]! : this.total);
@@ -103,6 +119,7 @@ export abstract class Optimizer {
 
   /** Step count, hyperparameters and copies of the per-parameter state, for checkpoints. */
   stateDict(): OptimizerState {
+    this.alive('stateDict');
     const tensors: Record<string, Tensor> = {};
     this.stateNames.forEach((name, k) => {
       this.params.forEach((p, i) => {
@@ -115,6 +132,7 @@ export abstract class Optimizer {
   }
 
   loadStateDict(sd: OptimizerState): void {
+    this.alive('loadStateDict');
     if (!sd || typeof sd.step !== 'number' || !sd.tensors) throw new WgslgradError(`${this.opName}.loadStateDict`, 'expected {step, hyper, tensors}');
     this.stateNames.forEach((name, k) => {
       this.params.forEach((p, i) => {

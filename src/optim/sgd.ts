@@ -12,6 +12,12 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+function checkSgd(o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }): void {
+  if (!(o.lr >= 0) || !(o.momentum >= 0) || !(o.weightDecay >= 0) || !(o.dampening >= 0))
+    throw new WgslgradError('SGD', `lr, momentum, dampening and weightDecay must be numbers ≥ 0, got ${o.lr}, ${o.momentum}, ${o.dampening}, ${o.weightDecay}`);
+  if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new WgslgradError('SGD', 'nesterov needs momentum > 0 and dampening 0');
+}
+
 export class SGD extends Optimizer {
   lr: number;
   momentum: number;
@@ -20,18 +26,25 @@ export class SGD extends Optimizer {
   nesterov: boolean;
 
   constructor(params: Iterable<Tensor>, opts: SGDOptions = {}) {
+    if (opts === null || typeof opts !== 'object') throw new WgslgradError('SGD', `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+    const s = {
+      lr: opts.lr ?? 1e-3,
+      momentum: opts.momentum ?? 0,
+      dampening: opts.dampening ?? 0,
+      weightDecay: opts.weightDecay ?? 0,
+      nesterov: opts.nesterov ?? false,
+    };
+    checkSgd(s); // before anything is allocated
     super('SGD', params, ['momentum_buffer']);
-    this.lr = opts.lr ?? 1e-3;
-    this.momentum = opts.momentum ?? 0;
-    this.dampening = opts.dampening ?? 0;
-    this.weightDecay = opts.weightDecay ?? 0;
-    this.nesterov = opts.nesterov ?? false;
-    if (!(this.lr >= 0) || !(this.momentum >= 0) || !(this.weightDecay >= 0))
-      throw new WgslgradError('SGD', `lr, momentum and weightDecay must be ≥ 0, got ${this.lr}, ${this.momentum}, ${this.weightDecay}`);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new WgslgradError('SGD', 'nesterov needs momentum > 0 and dampening 0');
+    this.lr = s.lr;
+    this.momentum = s.momentum;
+    this.dampening = s.dampening;
+    this.weightDecay = s.weightDecay;
+    this.nesterov = s.nesterov;
   }
 
   step(): void {
+    checkSgd(this);
     const first = this.stepCount === 0 ? 1 : 0;
     let ran = false;
     this.forEachRun((start, end) => {
