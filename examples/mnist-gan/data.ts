@@ -34,6 +34,9 @@ export async function loadMnist(dir: string, val = 0): Promise<Mnist> {
   const test = await wg.io.loadIdxDataset(dir, 't10k');
   for (const d of [train, test]) {
     if (d.rows !== 28 || d.cols !== 28) throw new wg.WgslgradError('idx', `${dir}: images are ${d.rows}×${d.cols}, the models expect 28×28`);
+    // a label outside 0–9 would write its one-hot row into the next sample's (conditional models)
+    const bad = d.labels.findIndex((l) => l > 9);
+    if (bad >= 0) throw new wg.WgslgradError('idx', `${d.labelsPath}: label ${d.labels[bad]} at index ${bad} is not a digit 0–9`);
   }
   if (!Number.isInteger(val) || val < 0 || val >= train.count) throw new wg.WgslgradError('data', `--val ${val} must be an integer in [0, ${train.count})`);
   return {

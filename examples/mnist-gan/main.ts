@@ -1,14 +1,15 @@
 // npm run example:mnist-gan -- [flags]   (--help lists them)
+
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as wg from '../../src/index.js';
 import { FLAGS, num, resolveConfig, usage } from './config.js';
 import { loadMnist } from './data.js';
 import { evaluateGenerator, formatEval } from './evaluate.js';
 import { PRESETS } from './presets.js';
-import { fmtTime, GanRun, type RunConfig } from './train.js';
+import { findCheckpoint, fmtTime, GanRun, type RunConfig } from './train.js';
 
 async function evaluateAndReport(
   run: GanRun,
@@ -19,16 +20,22 @@ async function evaluateAndReport(
 ): Promise<void> {
   const result = await evaluateGenerator(run.G, cfg.z, conditional, test, count, cfg.seed);
   if (!result) return;
-  await writeFile(join(cfg.out, 'eval.json.tmp'), JSON.stringify(result, null, 1));
-  await rename(join(cfg.out, 'eval.json.tmp'), join(cfg.out, 'eval.json'));
+  await wg.io.writeFileAtomic(join(cfg.out, 'eval.json'), JSON.stringify(result, null, 1), 'eval');
   console.log(formatEval(result));
 }
 
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({
-    options: Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }])) as Record<string, { type: 'string' | 'boolean' }>,
-    allowPositionals: false,
-  });
+  let a: Record<string, string | boolean | undefined>;
+  try {
+    a = parseArgs({
+      options: Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }])) as Record<string, { type: 'string' | 'boolean' }>,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    // Node's messages name the flag (`Unknown option '--bogus'`, `Option '--steps <value>' argument
+    // is ambiguous`, `Unexpected argument 'x'`); one line, with where the flags are listed
+    throw new wg.WgslgradError('args', `${(e as Error).message.split('\n')[0]} (--help lists the flags and what each takes)`);
+  }
   const s = (k: string) => a[k] as string | undefined;
   if (a.help) {
     console.log(usage());
@@ -38,9 +45,7 @@ async function main(): Promise<void> {
   let saved: Partial<RunConfig> = {};
   if (s('resume')) {
     const r = s('resume')!;
-    resumeDir = existsSync(join(r, 'checkpoint', 'state.json')) ? join(r, 'checkpoint') : r;
-    if (!existsSync(join(resumeDir, 'state.json')))
-      throw new wg.WgslgradError('resume', `${r} holds no checkpoint (no state.json in it or in its checkpoint/)`);
+    resumeDir = await findCheckpoint(r);
     try {
       saved = JSON.parse(await readFile(join(resumeDir, 'state.json'), 'utf8')).config ?? {};
     } catch (e) {
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
     }
   }
   const cfg = resolveConfig(s, saved, resumeDir);
+  await checkWritable(cfg.out);
   const presetName = cfg.preset;
   const preset = PRESETS[presetName];
   const info = await wg.init();
@@ -71,8 +77,7 @@ async function main(): Promise<void> {
   }
   const evalCount = num('eval-count', s('eval-count'), 10000, true);
   if (a.eval) return evaluateAndReport(run, cfg, preset.conditional, data.test, evalCount);
-  await writeFile(join(cfg.out, 'config.json.tmp'), JSON.stringify(cfg, null, 1));
-  await rename(join(cfg.out, 'config.json.tmp'), join(cfg.out, 'config.json'));
+  await wg.io.writeFileAtomic(join(cfg.out, 'config.json'), JSON.stringify(cfg, null, 1), 'train');
   const t0 = performance.now();
   await run.run();
   const secs = (performance.now() - t0) / 1000;
@@ -83,10 +88,28 @@ async function main(): Promise<void> {
   if (!a['no-eval']) await evaluateAndReport(run, cfg, preset.conditional, data.test, evalCount);
 }
 
-main().catch((e: unknown) => {
-  if (e instanceof wg.WgslgradError) {
-    process.stderr.write(`\nerror: ${e.message}\n`);
-    process.exit(1);
+/** The output folder exists (made if need be) and takes a file, or the run stops before it starts. */
+async function checkWritable(dir: string): Promise<void> {
+  const probe = join(dir, `.write-test-${process.pid}`);
+  try {
+    // one level at a time: Node's recursive mkdir loops forever under /proc, where a missing
+    // folder reads as ENOENT even though its parent exists
+    const missing: string[] = [];
+    for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+    for (const d of missing) await mkdir(d).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (e) {
+    throw new wg.WgslgradError('args', `--out ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  throw e;
-});
+}
+
+main().then(
+  () => undefined,
+  (e: unknown) => {
+    // one line and exit 1, never a hang: Dawn's handles would keep a process with an uncaught error alive
+    if (e instanceof wg.WgslgradError) process.stderr.write(`\nerror: ${e.message}\n`);
+    else process.stderr.write(`\nerror: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

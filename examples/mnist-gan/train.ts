@@ -1,7 +1,7 @@
 // The GAN training loop around step.ts's step: metrics accumulated on the GPU and read once per
 // logging interval; samples, plots, checkpoints, exact resume.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as wg from '../../src/index.js';
 import { gatherBatch, type Mnist, Rng } from './data.js';
@@ -66,6 +66,42 @@ interface TrainState {
   rngEpochStart: number; // shuffling generator state at the start of the current epoch
   lrG: number;
   lrD: number;
+}
+
+const CHECKPOINT_FILES = ['state.json', 'generator.safetensors', 'discriminator.safetensors', 'optimizer_g.safetensors', 'optimizer_d.safetensors'];
+/** checkpoint<TMP_MARK><pid>: a checkpoint being written (complete once its state.json is there) */
+const TMP_MARK = '.tmp-';
+
+/** The step of a complete checkpoint folder (all files there, state.json readable), or null. */
+async function checkpointStep(dir: string): Promise<number | null> {
+  if (!CHECKPOINT_FILES.every((f) => existsSync(join(dir, f)))) return null;
+  try {
+    const st = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { step?: unknown };
+    return typeof st.step === 'number' ? st.step : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The checkpoint to resume from `path` (a run folder or a checkpoint folder): the newest complete
+ * one among the run's checkpoint/, checkpoint.old and checkpoint.tmp-* (left by a crash during a
+ * swap), or `path` itself.
+ */
+export async function findCheckpoint(path: string): Promise<string> {
+  if (!existsSync(path)) throw new wg.WgslgradError('resume', `${path} does not exist`);
+  const names = await readdir(path).catch(() => [] as string[]);
+  const candidates = [
+    path,
+    ...names.filter((n) => n === 'checkpoint' || n === 'checkpoint.old' || n.startsWith(`checkpoint${TMP_MARK}`)).map((n) => join(path, n)),
+  ];
+  let best: { dir: string; step: number } | null = null;
+  for (const dir of candidates) {
+    const step = await checkpointStep(dir);
+    if (step !== null && (!best || step > best.step)) best = { dir, step };
+  }
+  if (!best) throw new wg.WgslgradError('resume', `${path} holds no complete checkpoint (${CHECKPOINT_FILES.join(', ')} in it or in its checkpoint/)`);
+  return best.dir;
 }
 
 /** A per-step seed, so noise and dropout masks depend only on (seed, step): resumed runs repeat them. */
@@ -195,8 +231,7 @@ export class GanRun {
     const body = `${this.rows
       .map((r) => CSV_COLUMNS.map((k) => (k === 'epoch' ? r[k].toFixed(3) : k === 'step' ? String(r[k]) : Number(r[k].toPrecision(6)))).join(','))
       .join('\n')}\n`;
-    await writeFile(`${path}.tmp`, header + body);
-    await rename(`${path}.tmp`, path);
+    await wg.io.writeFileAtomic(path, header + body, 'train');
   }
 
   /** The fixed-noise grid at this point of training, saved as samples/<name>.png. */
@@ -248,10 +283,14 @@ export class GanRun {
     ).save(join(this.cfg.out, 'confidence.png'));
   }
 
-  /** Writes models, optimiser states and state.json into checkpoint/, atomically (a new folder swapped in). */
+  /**
+   * Writes models, optimiser states and state.json (last) into a new folder and swaps it in for
+   * checkpoint/. A crash at any point leaves a complete checkpoint behind: the old one, or the new
+   * one under its temp name (findCheckpoint picks the newest complete one).
+   */
   async checkpoint(): Promise<void> {
     const dir = join(this.cfg.out, 'checkpoint');
-    const tmp = `${dir}.tmp`;
+    const tmp = `${dir}${TMP_MARK}${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     await wg.io.saveSafetensors(join(tmp, 'generator.safetensors'), this.G.stateDict(), { preset: this.cfg.preset });
@@ -264,19 +303,25 @@ export class GanRun {
       await wg.io.saveSafetensors(join(tmp, `${name}.safetensors`), st.tensors, { step: String(st.step), hyper: JSON.stringify(st.hyper) });
       for (const t of Object.values(st.tensors)) t.dispose();
     }
-    await writeFile(
+    await wg.io.writeFileAtomic(
       join(tmp, 'state.json'),
       JSON.stringify({ ...this.state, config: this.cfg, rows: this.rows, samples: this.samples.map((s) => s.name) }, null, 1),
+      'checkpoint',
     );
-    if (existsSync(dir)) await rename(dir, `${dir}.old`);
+    // checkpoint/ is the newest complete one, so a checkpoint.old beside it is stale
+    if (existsSync(dir)) {
+      await rm(`${dir}.old`, { recursive: true, force: true });
+      await rename(dir, `${dir}.old`);
+    }
     await rename(tmp, dir);
     await rm(`${dir}.old`, { recursive: true, force: true });
+    // folders of writes that a crash interrupted (older than the one just swapped in)
+    for (const n of await readdir(this.cfg.out)) if (n.startsWith(`checkpoint${TMP_MARK}`)) await rm(join(this.cfg.out, n), { recursive: true, force: true });
   }
 
   /** Restores models, optimisers and the loop position from a checkpoint folder. */
   async restore(dir: string): Promise<void> {
-    const need = ['state.json', 'generator.safetensors', 'discriminator.safetensors', 'optimizer_g.safetensors', 'optimizer_d.safetensors'];
-    for (const f of need) if (!existsSync(join(dir, f))) throw new wg.WgslgradError('resume', `${dir} is not a checkpoint: ${f} is missing`);
+    for (const f of CHECKPOINT_FILES) if (!existsSync(join(dir, f))) throw new wg.WgslgradError('resume', `${dir} is not a checkpoint: ${f} is missing`);
     let st: TrainState & { rows?: MetricsRow[]; samples?: string[] };
     try {
       st = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));

@@ -38,6 +38,8 @@ export interface IdxDataset {
   count: number;
   rows: number;
   cols: number;
+  /** the label file read */
+  labelsPath: string;
 }
 
 async function readMaybeGz(dir: string, base: string): Promise<{ bytes: Uint8Array; path: string }> {
@@ -77,5 +79,5 @@ export async function loadIdxDataset(dir: string, split: 'train' | 't10k'): Prom
   if (labels.dims.length !== 1) throw new WgslgradError(OP, `${lb.path}: has ${labels.dims.length} dims, expected 1`);
   const [count, rows, cols] = images.dims as [number, number, number];
   if (labels.dims[0] !== count) throw new WgslgradError(OP, `${dir}: ${count} images but ${labels.dims[0]} labels`);
-  return { images: images.data, labels: labels.data, count, rows, cols };
+  return { images: images.data, labels: labels.data, count, rows, cols, labelsPath: lb.path };
 }
