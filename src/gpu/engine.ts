@@ -2,7 +2,7 @@
 // arena (recorder.ts), pipelines (pipelines.ts), uploads and readbacks (transfer.ts), the kernel
 // profiler (profiler.ts).
 import { destroyFree, poolStats, type Storage } from './pool.js';
-import { clearBuffer, flush, recorderStats } from './recorder.js';
+import { clearBuffer, dropBindGroups, flush, recorderStats } from './recorder.js';
 
 export { type Consts, type Kernel, pipeline } from './pipelines.js';
 export { allocStorage, maxTensorBytes, memory, placeholder, Storage, sizeClass } from './pool.js';
@@ -18,6 +18,7 @@ export function engineStats(): { liveBytes: number; pooledBytes: number; buffers
 /** Destroys every pooled (free) buffer. */
 export function emptyPool(): void {
   flush();
+  dropBindGroups();
   destroyFree();
 }
 

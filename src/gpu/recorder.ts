@@ -34,6 +34,7 @@ interface Recorder {
   slots: number;
   submits: number;
   dispatches: number;
+  bindGroups: Map<string, GPUBindGroup>;
 }
 
 let rec: Recorder | null = null;
@@ -54,6 +55,7 @@ function current(): Recorder {
       slots: 0,
       submits: 0,
       dispatches: 0,
+      bindGroups: new Map(),
     };
   }
   return rec;
@@ -129,12 +131,7 @@ export function dispatch<K extends KernelFile>(
   writeParams(r, (slot * PARAM_SLOT) / 4, kernel.file, params); // throws on a name the kernel lacks, before the slot is taken
   r.slots++;
   const pipe = kernel.gpu;
-  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
-  for (let i = 0; i < buffers.length; i++) {
-    const b = buffers[i]!;
-    entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
-  }
-  const bg = r.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+  const bg = bindGroup(r, kernel, slot, buffers);
   if (timer) {
     endPass(r);
     r.pass = enc.beginComputePass(timer.pass(pipe.label || 'kernel'));
@@ -145,6 +142,46 @@ export function dispatch<K extends KernelFile>(
   const [x, y = 1, z = 1] = groups;
   if (x > 0 && y > 0 && z > 0) r.pass.dispatchWorkgroups(x, y, z);
   r.dispatches++;
+}
+
+let nextId = 1;
+const ids = new WeakMap<object, number>();
+const idOf = (o: object): number => {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(o, id);
+  }
+  return id;
+};
+const BIND_GROUP_CACHE_MAX = 4096;
+
+/**
+ * The bind group of a dispatch: the arena slot and the buffer ranges. A training step binds the same
+ * pooled buffers in the same slots every iteration, so bind groups are cached by (pipeline, slot,
+ * ranges) instead of made per dispatch; the cache is dropped whole when it grows past its bound and
+ * whenever buffers are destroyed (dropBindGroups).
+ */
+function bindGroup(r: Recorder, kernel: Kernel, slot: number, buffers: ReadonlyArray<Binding>): GPUBindGroup {
+  let key = `${idOf(kernel)}|${slot}`;
+  for (const b of buffers) key += 'buffer' in b ? `|${idOf(b.buffer)}:${b.offset}:${b.size}` : `|${idOf(b)}`;
+  let bg = r.bindGroups.get(key);
+  if (!bg) {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
+    for (let i = 0; i < buffers.length; i++) {
+      const b = buffers[i]!;
+      entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
+    }
+    bg = r.device.createBindGroup({ layout: kernel.gpu.getBindGroupLayout(0), entries });
+    if (r.bindGroups.size >= BIND_GROUP_CACHE_MAX) r.bindGroups.clear();
+    r.bindGroups.set(key, bg);
+  }
+  return bg;
+}
+
+/** @internal Forgets every cached bind group (buffers are about to be destroyed). */
+export function dropBindGroups(): void {
+  rec?.bindGroups.clear();
 }
 
 /** Writes a dispatch's named parameters into its arena slot at the places src/gpu/layouts.ts gives them. */
