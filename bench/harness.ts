@@ -45,6 +45,10 @@ export interface Row extends Partial<Timing> {
   images_per_s?: number;
   submits_per_step?: number;
   new_buffers_per_step?: number;
+  dispatches_per_step?: number;
+  /** CPU time to record and submit one step (median) */
+  record_ms?: number;
+  record_us_per_dispatch?: number;
 }
 
 /** max relative error (max |Δ| / max |ref|) above which a row is marked failed */
@@ -177,7 +181,11 @@ export function printRow(r: Row): void {
           : '';
   const gpu = r.gpu_ms !== undefined ? `  [GPU ${fmt(r.gpu_ms, 2)} ms${r.gflops_gpu_time ? `, ${fmt(r.gflops_gpu_time, 1)} GFLOP/s` : ''}]` : '';
   const extra =
-    gpu + (r.submits_per_step !== undefined ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}` : '');
+    gpu +
+    (r.submits_per_step !== undefined ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}` : '') +
+    (r.record_ms !== undefined
+      ? `  ${fmt(r.dispatches_per_step, 0)} dispatches recorded in ${fmt(r.record_ms, 2)} ms (${fmt(r.record_us_per_dispatch, 1)} µs each)`
+      : '');
   const err = r.max_rel_err !== null && r.max_rel_err !== undefined ? `  err ${r.max_rel_err.toExponential(1)}${r.failed ? ' FAILED' : ''}` : '';
   console.log(
     `  ${r.impl.padEnd(14)} ${fmt(r.median_ms).padStart(9)} ms (${fmt(r.min_ms)}–${fmt(r.max_ms)})  ${rate.padEnd(16)} ${r.speedup_vs_cpu ? `×${fmt(r.speedup_vs_cpu, 1)} vs CPU` : ''}${err}${extra}`,

@@ -44,14 +44,18 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
     });
     const before = wg.engineStats();
     const ts: number[] = [];
+    const rec: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       step();
+      rec.push(performance.now() - t0); // recording the step and submitting it, on the CPU
       await wg.sync();
       ts.push(performance.now() - t0);
     }
     const after = wg.engineStats();
     const st = stats(ts);
+    const dispatches = (after.dispatches - before.dispatches) / steps;
+    const recordMs = stats(rec).median_ms;
     const r: Row = {
       workload: name,
       impl: 'wgslgrad',
@@ -59,6 +63,9 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
       images_per_s: (B * 1000) / st.median_ms,
       submits_per_step: (after.submits - before.submits) / steps,
       new_buffers_per_step: (after.created - before.created) / steps,
+      dispatches_per_step: dispatches,
+      record_ms: recordMs,
+      record_us_per_dispatch: (recordMs * 1000) / dispatches,
     };
     const gpu = await gpuTime(name, step);
     if (gpu !== null) r.gpu_ms = gpu;
