@@ -14,6 +14,7 @@
 @group(0) @binding(5) var<storage, read_write> SAVED: array<f32>;   // [2C]: mean, invstd
 @group(0) @binding(6) var<storage, read_write> RMEAN: array<f32>;
 @group(0) @binding(7) var<storage, read_write> RVAR: array<f32>;
+@group(0) @binding(8) var<storage, read_write> NBT: array<f32>;   // num_batches_tracked, + 1 per call
 
 fn act(v: f32) -> f32 {
   if (ACT == 1u) { return max(v, 0.0); }
@@ -54,6 +55,7 @@ fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let unbiased = select(varB, varB * f32(M) / f32(M - 1u), M > 1u);
     RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
     RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased;
+    if (c == 0u) { NBT[0] += 1.0; }
   }
 }
 
@@ -143,6 +145,7 @@ fn stats_apply_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let m = p_momentum();
   RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
   RVAR[c] = (1.0 - m) * RVAR[c] + m * select(varB, varB * f32(N) / f32(N - 1u), N > 1u);
+  if (c == 0u) { NBT[0] += 1.0; }
 }
 
 @compute @workgroup_size(64)

@@ -69,7 +69,7 @@ describe('bad files', () => {
       [{ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 12, 'the tensors cover 4 bytes of data, the file holds 12'],
       [{ __metadata__: { step: 3 }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4, '__metadata__ value step is 3, expected a string'],
       [{ __metadata__: ['x'], a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4, '__metadata__ is ["x"], expected an object of strings'],
-      [{ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8, 'tensor a has dtype "I64", expected F32'],
+      [{ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 1, 'tensor a has dtype "U8", expected one of F32, F16, BF16, I64, F64'],
       [{ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4, 'tensor a has shape [-1]'],
       [{ a: { dtype: 'F32', shape: [1], data_offsets: [0] } }, 4, 'tensor a has data_offsets [0]'],
     ];

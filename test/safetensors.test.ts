@@ -7,6 +7,47 @@ import * as wg from '../src/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'wgslgrad-st-'));
 
 describe('safetensors', () => {
+  test('F16, BF16, I64 and F64 tensors (as PyTorch writes them) are read as float32 and reported; marked tensors are written as I64', async () => {
+    const f16 = Buffer.alloc(8);
+    [0x3c00, 0xc000, 0x3555, 0x0001].forEach((h, i) => f16.writeUInt16LE(h, 2 * i)); // 1, -2, 0.33325…, 2^-24
+    const bf16 = Buffer.alloc(4);
+    [0x3f80, 0xc0a0].forEach((h, i) => bf16.writeUInt16LE(h, 2 * i)); // 1, -5
+    const i64 = Buffer.alloc(16);
+    i64.writeBigInt64LE(7n, 0);
+    i64.writeBigInt64LE(-3n, 8);
+    const f64 = Buffer.alloc(8);
+    f64.writeDoubleLE(0.1, 0);
+    const header = {
+      a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] },
+      b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] },
+      c: { dtype: 'I64', shape: [2], data_offsets: [12, 28] },
+      d: { dtype: 'F64', shape: [1], data_offsets: [28, 36] },
+    };
+    let json = JSON.stringify(header);
+    json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    const path = join(dir, 'dtypes.safetensors');
+    writeFileSync(path, Buffer.concat([len, Buffer.from(json), f16, bf16, i64, f64]));
+    const { tensors, converted } = await wg.io.readSafetensors(path);
+    expect(converted).toEqual({ a: 'F16', b: 'BF16', c: 'I64', d: 'F64' });
+    expect(Array.from(await tensors.a!.toArray())).toEqual([1, -2, Math.fround(0.333251953125), Math.fround(2 ** -24)]);
+    expect(Array.from(await tensors.b!.toArray())).toEqual([1, -5]);
+    expect(Array.from(await tensors.c!.toArray())).toEqual([7, -3]);
+    expect(Array.from(await tensors.d!.toArray())).toEqual([Math.fround(0.1)]);
+    // BatchNorm's num_batches_tracked goes out as I64, as PyTorch keeps it
+    const bn = new wg.nn.BatchNorm1d(3);
+    bn.forward(wg.randn([4, 3], { seed: 1 }));
+    bn.forward(wg.randn([4, 3], { seed: 2 }));
+    const p2 = join(dir, 'bn.safetensors');
+    await wg.io.saveSafetensors(p2, bn.stateDict());
+    const raw = readFileSync(p2);
+    const h = JSON.parse(raw.subarray(8, 8 + Number(raw.readBigUInt64LE(0))).toString());
+    expect(h.num_batches_tracked).toMatchObject({ dtype: 'I64', shape: [] });
+    const back = await wg.io.readSafetensors(p2);
+    expect(await back.tensors.num_batches_tracked!.item()).toBe(2);
+    expect(back.converted).toEqual({ num_batches_tracked: 'I64' });
+  });
   test('round trip with metadata; the file parsed by hand has the format PyTorch reads', async () => {
     const path = join(dir, 'a.safetensors');
     const w = wg.randn([3, 4], { seed: 1 });
@@ -55,8 +96,8 @@ describe('safetensors', () => {
     await expect(wg.io.loadSafetensors(bad)).rejects.toThrow(/the header says it is \d+ bytes but only \d+ follow/);
     const header = JSON.parse(good.subarray(8, 8 + hlen).toString());
     for (const [patch, msg] of [
-      [{ dtype: 'F16' }, /tensor x has dtype "F16", expected F32/],
-      [{ shape: [5] }, /tensor x of shape \[5\] needs 20 bytes, its data_offsets \[0, 16\] give 16/],
+      [{ dtype: 'I8' }, /tensor x has dtype "I8", expected one of F32, F16, BF16, I64, F64/],
+      [{ shape: [5] }, /tensor x of shape \[5\] \(F32\) needs 20 bytes, its data_offsets \[0, 16\] give 16/],
     ] as const) {
       const h = JSON.stringify({ x: { ...header.x, ...patch } }).padEnd(hlen, ' ');
       const f = Buffer.concat([good.subarray(0, 8), Buffer.from(h), good.subarray(8 + hlen)]);

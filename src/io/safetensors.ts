@@ -10,6 +10,41 @@ import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './atomic.js';
 
+/** Tensors stored as int64 (PyTorch's dtype for BatchNorm's num_batches_tracked); they hold whole numbers. */
+const int64 = new WeakSet<Tensor>();
+
+/** @internal Marks a tensor to be written as I64 (values rounded), as PyTorch stores it. */
+export function storeAsInt64(t: Tensor): Tensor {
+  int64.add(t);
+  return t;
+}
+
+/** Bytes per element of the dtypes read; all are converted to float32. */
+const DTYPES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, F64: 8 };
+
+/** Little-endian elements of `dtype` → float32. */
+function toF32(dtype: string, src: Uint8Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  if (dtype === 'F32') new Uint8Array(out.buffer).set(src.subarray(0, n * 4));
+  else if (dtype === 'F64') for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
+  else if (dtype === 'I64') for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(i * 8, true));
+  else if (dtype === 'BF16') {
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) u[i] = dv.getUint16(i * 2, true) << 16;
+  } else {
+    // F16: sign, 5-bit exponent, 10-bit fraction
+    for (let i = 0; i < n; i++) {
+      const h = dv.getUint16(i * 2, true);
+      const e = (h >> 10) & 0x1f;
+      const f = h & 0x3ff;
+      const v = e === 0 ? f * 2 ** -24 : e === 31 ? (f ? Number.NaN : Number.POSITIVE_INFINITY) : (1 + f / 1024) * 2 ** (e - 15);
+      out[i] = h & 0x8000 ? -v : v;
+    }
+  }
+  return out;
+}
+
 const OP_SAVE = 'saveSafetensors';
 const OP_LOAD = 'loadSafetensors';
 
@@ -30,13 +65,19 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
     header.__metadata__ = metadata;
   }
   let off = 0;
-  const datas: Float32Array[] = [];
+  const datas: Uint8Array[] = [];
   for (const name of names) {
     const t = tensors[name];
     if (!(t instanceof Tensor)) throw new WgslgradError(OP_SAVE, `${name} is not a Tensor`);
     if (name === '__metadata__') throw new WgslgradError(OP_SAVE, 'a tensor cannot be named __metadata__');
-    const data = await t.toArray();
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [off, off + data.byteLength] };
+    const f = await t.toArray();
+    let data: Uint8Array;
+    if (int64.has(t)) {
+      const b = new BigInt64Array(f.length);
+      for (let i = 0; i < f.length; i++) b[i] = BigInt(Math.round(f[i]!));
+      data = new Uint8Array(b.buffer);
+    } else data = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+    header[name] = { dtype: int64.has(t) ? 'I64' : 'F32', shape: [...t.shape], data_offsets: [off, off + data.byteLength] };
     off += data.byteLength;
     datas.push(data);
   }
@@ -48,7 +89,7 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
   out.set(hb, 8);
   let p = 8 + hb.length;
   for (const d of datas) {
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), p);
+    out.set(d, p);
     p += d.byteLength;
   }
   return out;
@@ -57,6 +98,8 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
 export interface SafetensorsContent {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
+  /** tensors stored in another dtype (F16, BF16, I64, F64), by name: converted to float32 on reading */
+  converted: Record<string, string>;
 }
 
 /** Parses safetensors bytes into tensors on the GPU; every inconsistency is a WgslgradError. */
@@ -97,27 +140,30 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'data'): Safetensors
   }
   if (ranges.length && end < dataLen) throw new WgslgradError(OP_LOAD, `${what}: the tensors cover ${end} bytes of data, the file holds ${dataLen}`);
   const tensors: Record<string, Tensor> = {};
+  const converted: Record<string, string> = {};
   const made: Tensor[] = [];
   try {
     for (const [name, info] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const { dtype, shape, data_offsets: offs } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (dtype !== 'F32') throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has dtype ${JSON.stringify(dtype)}, expected F32`);
+      if (typeof dtype !== 'string' || !(dtype in DTYPES))
+        throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has dtype ${JSON.stringify(dtype)}, expected one of ${Object.keys(DTYPES).join(', ')}`);
+      const size = DTYPES[dtype]!;
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
         throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has shape ${JSON.stringify(shape)}`);
       if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0))
         throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} has data_offsets ${JSON.stringify(offs)}`);
       const [b, e] = offs as [number, number];
       const n = (shape as number[]).reduce((a, c) => a * c, 1);
-      if (e < b || e - b !== n * 4)
+      if (e < b || e - b !== n * size)
         throw new WgslgradError(
           OP_LOAD,
-          `${what}: tensor ${name} of shape ${fmtShape(shape as number[])} needs ${n * 4} bytes, its data_offsets [${b}, ${e}] give ${e - b}`,
+          `${what}: tensor ${name} of shape ${fmtShape(shape as number[])} (${dtype}) needs ${n * size} bytes, its data_offsets [${b}, ${e}] give ${e - b}`,
         );
       if (e > dataLen) throw new WgslgradError(OP_LOAD, `${what}: tensor ${name} ends at byte ${e} of the data, which has only ${dataLen} (truncated file?)`);
       const start = bytes.byteOffset + 8 + hlen + b;
-      const copy = new Float32Array(n);
-      new Uint8Array(copy.buffer).set(new Uint8Array(bytes.buffer, start, n * 4));
+      const copy = toF32(dtype, new Uint8Array(bytes.buffer, start, n * size), n);
+      if (dtype !== 'F32') converted[name] = dtype;
       const t = keep(tensor(copy, shape as number[]));
       made.push(t);
       tensors[name] = t;
@@ -126,7 +172,7 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'data'): Safetensors
     for (const t of made) t.dispose();
     throw err;
   }
-  return { tensors, metadata };
+  return { tensors, metadata, converted };
 }
 
 /** Writes tensors (and string metadata) as a safetensors file: to `path.tmp`, then renamed. */

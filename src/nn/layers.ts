@@ -1,6 +1,7 @@
 // Layers with PyTorch's defaults (initialisation, weight layouts, names).
 import { type Pair, pair } from '../args.js';
 import { fmtShape, WgslgradError } from '../errors.js';
+import { storeAsInt64 } from '../io/safetensors.js';
 import { leakyRelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { batchNorm } from '../ops/batchnorm.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
@@ -99,6 +100,7 @@ class BatchNorm extends Module {
   readonly bias: Tensor | null;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  readonly numBatchesTracked: Tensor;
   readonly eps: number;
   readonly momentum: number;
   constructor(
@@ -115,6 +117,8 @@ class BatchNorm extends Module {
     this.bias = affine ? this.param('bias', zeros([numFeatures])) : null;
     this.runningMean = this.buffer('running_mean', zeros([numFeatures]));
     this.runningVar = this.buffer('running_var', ones([numFeatures]));
+    // PyTorch's counter of training calls: saved as int64, and files without it (older ones) still load
+    this.numBatchesTracked = this.buffer('num_batches_tracked', storeAsInt64(zeros([])), { optional: true });
   }
   /** The forward, optionally with an activation fused into the same kernel (used by Sequential). */
   forwardFused(x: Tensor, activation: 'relu' | 'leakyRelu' | null, slope = 0.01): Tensor {
@@ -127,6 +131,7 @@ class BatchNorm extends Module {
       eps: this.eps,
       activation,
       slope,
+      numBatchesTracked: this.numBatchesTracked,
     });
   }
   forward(x: Tensor): Tensor {

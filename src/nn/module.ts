@@ -8,6 +8,8 @@ export abstract class Module {
   training = true;
   private readonly _params = new Map<string, Tensor | null>();
   private readonly _buffers = new Map<string, Tensor>();
+  /** buffers a state dict may lack (filled in as they are), as PyTorch allows for num_batches_tracked */
+  private readonly _optional = new Set<string>();
   private readonly _modules = new Map<string, Module>();
 
   abstract forward(x: Tensor, ...rest: Tensor[]): Tensor;
@@ -20,9 +22,17 @@ export abstract class Module {
   }
 
   /** Registers a state tensor that is saved but not trained (batchnorm running statistics). */
-  protected buffer(name: string, t: Tensor): Tensor {
+  protected buffer(name: string, t: Tensor, opts: { optional?: boolean } = {}): Tensor {
     this._buffers.set(name, keep(t));
+    if (opts.optional) this._optional.add(name);
     return t;
+  }
+
+  /** Dotted names of the buffers, here and below, that a state dict may lack. */
+  private optionalNames(prefix = ''): string[] {
+    const out = [...this._optional].map((k) => prefix + k);
+    for (const [k, m] of this.children()) out.push(...m.optionalNames(`${prefix}${k}.`));
+    return out;
   }
 
   /** Registers a submodule under `name`. Module-valued fields are found without this, in field order. */
@@ -86,7 +96,8 @@ export abstract class Module {
       );
     const own = this.stateDict();
     const strict = opts.strict ?? true;
-    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const optional = new Set(this.optionalNames());
+    const missing = Object.keys(own).filter((k) => !(k in sd) && !optional.has(k));
     const unexpected = Object.keys(sd).filter((k) => !(k in own));
     if (strict && (missing.length || unexpected.length)) {
       throw new WgslgradError(

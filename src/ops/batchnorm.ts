@@ -4,7 +4,7 @@
 // Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
-import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
+import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { leakyRelu, relu } from './activation.js';
 import { full } from './creation.js';
@@ -19,6 +19,8 @@ export interface BatchNormOptions {
   /** Fuse an activation after the affine step: 'relu' or 'leakyRelu' (with `slope`). */
   activation?: 'relu' | 'leakyRelu' | null;
   slope?: number;
+  /** a one-element tensor counting training calls (PyTorch's num_batches_tracked), + 1 in the same kernel */
+  numBatchesTracked?: Tensor | null;
 }
 
 export function batchNorm(
@@ -47,6 +49,11 @@ export function batchNorm(
     if (t == null) continue;
     assertTensor(op, name, t);
     if (t.ndim !== 1 || t.shape[0] !== C) throw new WgslgradError(op, `${name} has shape ${fmtShape(t.shape)}, expected [${C}] for input ${fmtShape(x.shape)}`);
+  }
+  if (opts.numBatchesTracked != null) {
+    assertTensor(op, 'numBatchesTracked', opts.numBatchesTracked);
+    if (opts.numBatchesTracked.size !== 1)
+      throw new WgslgradError(op, `numBatchesTracked has shape ${fmtShape(opts.numBatchesTracked.shape)}, expected one element`);
   }
   if (!training && (!runningMean || !runningVar)) throw new WgslgradError(op, 'eval mode needs runningMean and runningVar');
   if (training && N * S < 2) throw new WgslgradError(op, `training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
@@ -80,7 +87,16 @@ export function batchNorm(
     const cols = S === 1;
     dispatch(
       pipeline('batchnorm', cols ? 'stats_apply_cols' : 'stats_apply', consts),
-      [x.binding, gamma.binding, beta.binding, y.binding, saved.binding, rm.binding, rv.binding],
+      [
+        x.binding,
+        gamma.binding,
+        beta.binding,
+        y.binding,
+        saved.binding,
+        rm.binding,
+        rv.binding,
+        opts.numBatchesTracked ? opts.numBatchesTracked.binding : placeholder(),
+      ],
       params,
       cols ? groups1d(C, 64) : [C],
     );
