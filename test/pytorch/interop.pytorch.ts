@@ -1,0 +1,168 @@
+// Interop with real PyTorch (Debian's python3-torch): every preset's G and D give the same outputs
+// and the same batchnorm running statistics in both libraries, on weights made by either one;
+// one Adam step from the same state gives the same parameters; mismatched files are refused.
+// Run by `npm run test:pytorch` (scripts/install-pytorch.sh installs PyTorch).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PRESETS, type PresetName } from '../../examples/mnist-gan/presets.js';
+import { oneHot } from '../../examples/mnist-gan/step.js';
+import * as wg from '../../src/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'wgslgrad-torch-'));
+const CHECK = 'examples/pytorch/check.py';
+
+/** The first Python that imports torch (Debian's python3 may sit behind another on PATH). */
+function findPython(): string {
+  for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean) as string[]) {
+    if (spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return py;
+  }
+  throw new Error('no Python with torch: run sudo bash scripts/install-pytorch.sh');
+}
+const PY = findPython();
+const py = (...args: string[]) => spawnSync(PY, [CHECK, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+const relErr = (got: Float32Array, want: Float32Array) => {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num = Math.max(num, Math.abs(got[i]! - want[i]!));
+    den = Math.max(den, Math.abs(want[i]!));
+  }
+  return den > 0 ? num / den : num;
+};
+
+const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** Our side of the sequence check.py runs: G and D in training mode, then in eval mode. */
+function run(preset: PresetName, G: wg.nn.Module, D: wg.nn.Module, inp: Record<string, wg.Tensor>): Record<string, wg.Tensor> {
+  const conditional = PRESETS[preset].conditional;
+  const idx = inp.idx;
+  const oh = conditional ? wg.tensor(oneHot(Float32Array.from([3, 0, 9, 3])), [4, 10]) : undefined;
+  return wg.noGrad(() => {
+    const out: Record<string, wg.Tensor> = {};
+    G.train();
+    D.train();
+    out.g_train = wg.keep(G.forward(inp.z!, oh as wg.Tensor));
+    if (preset !== 'mlp') out.d_train = wg.keep(D.forward(inp.x!, oh as wg.Tensor, idx as wg.Tensor));
+    G.eval();
+    D.eval();
+    out.g_eval = wg.keep(G.forward(inp.z!, oh as wg.Tensor));
+    out.d_eval = wg.keep(D.forward(inp.x!, oh as wg.Tensor, idx as wg.Tensor));
+    return out;
+  });
+}
+
+async function expectSame(what: string, ours: Record<string, wg.Tensor>, theirs: Record<string, wg.Tensor>, tol: number): Promise<void> {
+  for (const [k, t] of Object.entries(ours)) {
+    const ref = theirs[k];
+    expect(ref, `${what}: PyTorch has ${k}`).toBeDefined();
+    expect(t.shape, `${what} ${k}`).toEqual(ref!.shape);
+    const e = relErr(await t.toArray(), await ref!.toArray());
+    worst.set(what, Math.max(worst.get(what) ?? 0, e));
+    expect(e, `${what} ${k}: relative error ${e}`).toBeLessThanOrEqual(tol);
+  }
+}
+
+/** The largest relative error of each comparison, printed at the end (quoted in the README). */
+const worst = new Map<string, number>();
+
+beforeAll(async () => {
+  await wg.init();
+});
+afterAll(() => {
+  for (const [k, v] of worst) console.log(`${k.padEnd(28)} max relative error ${v.toExponential(2)}`);
+});
+
+describe('PyTorch interop', () => {
+  for (const preset of PRESET_NAMES) {
+    test(`${preset}: our weights in PyTorch and PyTorch's weights here give the same outputs and running statistics`, async () => {
+      const width = 1;
+      // ours → PyTorch
+      const dir = join(root, `ours-${preset}`);
+      mkdirSync(dir, { recursive: true });
+      wg.manualSeed(11);
+      const { G, D } = PRESETS[preset].build(width);
+      await wg.io.saveSafetensors(join(dir, 'g.safetensors'), G.stateDict());
+      await wg.io.saveSafetensors(join(dir, 'd.safetensors'), D.stateDict());
+      const inp: Record<string, wg.Tensor> = {
+        z: wg.keep(wg.randn([4, PRESETS[preset].z], { seed: 3 })),
+        x: wg.keep(wg.rand([4, 784], { seed: 4 }).mul(2).sub(1)),
+      };
+      if (PRESETS[preset].conditional) inp.idx = wg.keep(wg.tensor([3, 0, 9, 3]));
+      await wg.io.saveSafetensors(join(dir, 'inputs.safetensors'), inp);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ preset, width }));
+      const ours = run(preset, G, D, inp);
+      const r = py('forward', dir);
+      expect(r.status, r.stderr).toBe(0);
+      const theirs = (await wg.io.readSafetensors(join(dir, 'torch_out.safetensors'))).tensors;
+      await expectSame(`${preset} ours→torch`, ours, theirs, 1e-5);
+      // the running statistics after the training-mode calls, num_batches_tracked included
+      const state: Record<string, wg.Tensor> = {};
+      for (const [k, t] of Object.entries(G.stateDict())) if (!G.namedParameters().some(([n]) => n === k)) state[`g_state.${k}`] = t;
+      for (const [k, t] of Object.entries(D.stateDict())) if (!D.namedParameters().some(([n]) => n === k)) state[`d_state.${k}`] = t;
+      await expectSame(`${preset} running stats`, state, theirs, 1e-5);
+
+      // PyTorch → ours (strict load, int64 counters converted)
+      const dir2 = join(root, `torch-${preset}`);
+      mkdirSync(dir2, { recursive: true });
+      const e = py('export', preset, String(width), dir2);
+      expect(e.status, e.stderr).toBe(0);
+      const built = PRESETS[preset].build(width);
+      built.G.loadStateDict(await wg.io.loadSafetensors(join(dir2, 'g.safetensors')));
+      built.D.loadStateDict(await wg.io.loadSafetensors(join(dir2, 'd.safetensors')));
+      const inp2 = (await wg.io.readSafetensors(join(dir2, 'inputs.safetensors'))).tensors;
+      const ours2 = run(preset, built.G, built.D, inp2);
+      await expectSame(`${preset} torch→ours`, ours2, (await wg.io.readSafetensors(join(dir2, 'torch_out.safetensors'))).tensors, 1e-5);
+    }, 120_000);
+  }
+
+  test('one Adam step from the same state gives the same parameters (1e-6)', async () => {
+    const dir = join(root, 'adam');
+    mkdirSync(dir, { recursive: true });
+    const shapes = [[5, 3], [7], [2, 2, 3]];
+    const params = shapes.map((s, i) => wg.randn(s, { seed: 20 + i, requiresGrad: true }));
+    const opt = new wg.optim.Adam(params, { lr: 2e-4, betas: [0.5, 0.999], eps: 1e-8 });
+    const st = opt.stateDict();
+    const tensors: Record<string, wg.Tensor> = {};
+    params.forEach((p, i) => {
+      tensors[`param.${i}`] = p;
+      tensors[`grad.${i}`] = wg.keep(wg.randn(p.shape, { seed: 40 + i }));
+      tensors[`exp_avg.${i}`] = wg.keep(wg.randn(p.shape, { seed: 60 + i }).mul(0.01));
+      tensors[`exp_avg_sq.${i}`] = wg.keep(wg.rand(p.shape, { seed: 80 + i }).mul(0.001));
+    });
+    await wg.io.saveSafetensors(join(dir, 'adam_in.safetensors'), tensors, { count: '3', step: '3', hyper: JSON.stringify(st.hyper) });
+    opt.loadStateDict({ step: 3, hyper: st.hyper, tensors: Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith('exp_'))) });
+    params.forEach((p, i) => (p.grad = wg.keep(tensors[`grad.${i}`]!.clone())));
+    opt.step();
+    const r = py('adam', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const theirs = (await wg.io.readSafetensors(join(dir, 'adam_out.safetensors'))).tensors;
+    for (let i = 0; i < params.length; i++) {
+      const got = await params[i]!.toArray();
+      const want = await theirs[`param.${i}`]!.toArray();
+      for (let j = 0; j < got.length; j++) expect(Math.abs(got[j]! - want[j]!), `param ${i}[${j}]`).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  test('files whose tensor names or shapes do not match are refused naming the tensor, on both sides', async () => {
+    const dir = join(root, 'torch-dcgan');
+    // PyTorch's R1 discriminator into R4's conditional one (11 input planes, a BatchNorm)
+    const { D } = PRESETS.cdcgan.build(1);
+    const sd = await wg.io.loadSafetensors(join(dir, 'd.safetensors'));
+    expect(() => D.loadStateDict(sd)).toThrow(/loadStateDict: missing net\.3\.weight, net\.3\.bias.*; unexpected net\.5\.bias, net\.5\.weight/);
+    expect(() => D.loadStateDict(sd, { strict: false })).toThrow(/loadStateDict: net\.0\.weight has shape \[64,1,4,4\], expected \[64,11,4,4\]/);
+    // ours into the wrong PyTorch model: check.py with a config naming another preset
+    const bad = join(root, 'bad-config');
+    mkdirSync(bad, { recursive: true });
+    const { G: g2, D: d2 } = PRESETS.vanilla.build();
+    await wg.io.saveSafetensors(join(bad, 'g.safetensors'), g2.stateDict());
+    await wg.io.saveSafetensors(join(bad, 'd.safetensors'), d2.stateDict());
+    writeFileSync(join(bad, 'config.json'), JSON.stringify({ preset: 'mlp', width: 1 }));
+    const r = py('forward', bad);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/size mismatch for net\.0\.weight|Missing key\(s\) in state_dict: .*net\./);
+  });
+});
