@@ -295,6 +295,8 @@ export class GanRun {
     await mkdir(tmp, { recursive: true });
     await wg.io.saveSafetensors(join(tmp, 'generator.safetensors'), this.G.stateDict(), { preset: this.cfg.preset });
     await wg.io.saveSafetensors(join(tmp, 'discriminator.safetensors'), this.D.stateDict(), { preset: this.cfg.preset });
+    // the progress grids' noise (and labels), so another library (examples/pytorch) draws the same grid
+    await wg.io.saveSafetensors(join(tmp, 'fixed_noise.safetensors'), { z: this.fixedZ, ...(this.fixedIdx ? { labels: this.fixedIdx } : {}) });
     for (const [name, opt] of [
       ['optimizer_g', this.optG],
       ['optimizer_d', this.optD],

@@ -3,7 +3,7 @@
 // one Adam step from the same state gives the same parameters; mismatched files are refused.
 // Run by `npm run test:pytorch` (scripts/install-pytorch.sh installs PyTorch).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -165,4 +165,80 @@ describe('PyTorch interop', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/size mismatch for net\.0\.weight|Missing key\(s\) in state_dict: .*net\./);
   });
+});
+
+/** A small IDX folder (32 training images), plain files. */
+function dataDir(): string {
+  const dir = join(root, 'data');
+  mkdirSync(dir, { recursive: true });
+  const idx = (magic: number, dims: number[], data: Uint8Array) => {
+    const h = Buffer.alloc(4 + 4 * dims.length);
+    h.writeUInt32BE(magic, 0);
+    dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+    return Buffer.concat([h, Buffer.from(data)]);
+  };
+  for (const [split, n] of [
+    ['train', 32],
+    ['t10k', 20],
+  ] as const) {
+    const images = Uint8Array.from({ length: n * 784 }, (_, i) => ((i * 37) % 251) & 0xff);
+    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), idx(0x803, [n, 28, 28], images));
+    writeFileSync(
+      join(dir, `${split}-labels-idx1-ubyte`),
+      idx(
+        0x801,
+        [n],
+        Uint8Array.from({ length: n }, (_, i) => i % 10),
+      ),
+    );
+  }
+  return dir;
+}
+
+describe('continuing in PyTorch and coming back', () => {
+  const MAIN = 'build/examples/mnist-gan/main.js';
+  const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const torchTrain = (...args: string[]) => spawnSync(PY, ['examples/pytorch/train_torch.py', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  test('a run continues in PyTorch (same fixed-noise grid, both Adam states) and comes back with --resume', async () => {
+    const data = dataDir();
+    const ours = join(root, 'run-ours');
+    let r = cli('--preset', 'cdcgan', '--width', '0.5', '--batch', '8', '--steps', '3', '--data', data, '--out', ours, '--no-eval', '--sample-every', '0');
+    expect(r.status, r.stderr).toBe(0);
+    const inTorch = join(root, 'run-torch');
+    r = torchTrain('--resume', ours, '--steps', '2', '--data', data, '--out', inTorch);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/trained 2 steps in PyTorch/);
+    // PyTorch's grid at step 3 is ours: the checkpoint's G on the checkpoint's fixed noise
+    const { G } = PRESETS.cdcgan.build(0.5);
+    G.loadStateDict(await wg.io.loadSafetensors(join(ours, 'checkpoint', 'generator.safetensors')));
+    const noise = await wg.io.loadSafetensors(join(ours, 'checkpoint', 'fixed_noise.safetensors'));
+    G.eval();
+    const labels = await noise.labels!.toArray();
+    const mine = wg.noGrad(() => G.forward(noise.z!, wg.tensor(oneHot(labels), [100, 10])));
+    const theirs = (await wg.io.readSafetensors(join(inTorch, 'samples', 'torch-step-000003.safetensors'))).tensors.images!;
+    expect(relErr(await mine.toArray(), await theirs.toArray())).toBeLessThanOrEqual(1e-5);
+    expect(
+      readFileSync(join(inTorch, 'samples', 'torch-step-000005.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    // and back: our CLI resumes PyTorch's checkpoint at step 5 and trains to 7
+    r = cli('--resume', inTorch, '--steps', '7', '--data', data, '--no-eval');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resumed .*run-torch.* at step 5/);
+    const st = JSON.parse(readFileSync(join(inTorch, 'checkpoint', 'state.json'), 'utf8'));
+    expect(st.step).toBe(7);
+  }, 180_000);
+
+  test("PyTorch's own initialisation, saved by train_torch.py, is a checkpoint --resume accepts", () => {
+    const data = dataDir();
+    const fresh = join(root, 'torch-init');
+    let r = torchTrain('--preset', 'dcgan', '--width', '0.5', '--steps', '0', '--out', fresh);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(fresh, 'checkpoint', 'generator.safetensors'))).toBe(true);
+    r = cli('--resume', fresh, '--steps', '2', '--batch', '8', '--data', data, '--no-eval');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(fresh, 'checkpoint', 'state.json'), 'utf8')).step).toBe(2);
+  }, 120_000);
 });
