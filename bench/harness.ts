@@ -203,9 +203,10 @@ export function report(rows: Row[], shape: string): void {
 
 /** The summary table: median ms of each implementation, and TF.js webgpu ÷ wgslgrad. */
 export function printSummary(names: string[]): void {
-  console.log('\nsummary (median ms; ratio = TF.js ÷ wgslgrad, same run)');
+  const torchImpl = results.find((r) => r.impl.startsWith('pytorch'))?.impl ?? 'pytorch-cpu';
+  console.log('\nsummary (median ms; ratios = the peer ÷ wgslgrad, same run: above 1, wgslgrad is faster)');
   console.log(
-    `${'workload'.padEnd(22)}${'cpu-reference'.padStart(14)}${'wgslgrad'.padStart(11)}${'tfjs-webgpu'.padStart(13)}${'tfjs-wasm'.padStart(11)}${'ratio webgpu'.padStart(14)}`,
+    `${'workload'.padEnd(22)}${'cpu-reference'.padStart(14)}${'wgslgrad'.padStart(11)}${'tfjs-webgpu'.padStart(13)}${'tfjs-wasm'.padStart(11)}${torchImpl.padStart(15)}${'ratio webgpu'.padStart(14)}${'ratio torch'.padStart(13)}`,
   );
   for (const name of names) {
     const get = (impl: string) => results.find((r) => r.workload === name && r.impl === impl);
@@ -217,8 +218,10 @@ export function printSummary(names: string[]): void {
     const t = get('tfjs-webgpu');
     if (!w) continue;
     const ratio = w.median_ms && t?.median_ms ? `×${fmt(t.median_ms / w.median_ms, 1)}` : '—';
+    const pt = get(torchImpl);
+    const ratioTorch = w.median_ms && pt?.median_ms ? `×${fmt(pt.median_ms / w.median_ms, 2)}` : '—';
     console.log(
-      `${name.padEnd(22)}${ms('cpu-reference').padStart(14)}${ms('wgslgrad').padStart(11)}${ms('tfjs-webgpu').padStart(13)}${ms('tfjs-wasm').padStart(11)}${ratio.padStart(14)}`,
+      `${name.padEnd(22)}${ms('cpu-reference').padStart(14)}${ms('wgslgrad').padStart(11)}${ms('tfjs-webgpu').padStart(13)}${ms('tfjs-wasm').padStart(11)}${ms(torchImpl).padStart(15)}${ratio.padStart(14)}${ratioTorch.padStart(13)}`,
     );
   }
 }

@@ -9,11 +9,14 @@
 // --reps runs after warm-up (one run; on a hardware adapter at least 300 ms of runs, as clocks idle
 // down); GPU time per kernel from timestamp queries where the adapter has them (`kernels_gpu_ms`).
 // TF.js rows wait on `await tensor.data()` of each result.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
-import { type Ctx, kernelTables, printSummary, results, runKernel, TOL, type Workload, writeJson } from './harness.js';
+import { type Ctx, kernelTables, printRow, printSummary, type Row, results, runKernel, TOL, type Workload, writeJson } from './harness.js';
 import { ganStepBench } from './steps.js';
 import { loadTfjs } from './tfjs.js';
 import { adamWorkload, batchnormWorkload, bceWorkload, convWorkload, leakyWorkload, matmulWorkload } from './workloads.js';
@@ -26,6 +29,7 @@ const { values: opt } = parseArgs({
     reps: { type: 'string' },
     'no-tfjs': { type: 'boolean', default: false },
     'no-cpu': { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
     subgroups: { type: 'string', default: 'auto' },
     large: { type: 'boolean' },
     help: { type: 'boolean', default: false },
@@ -33,7 +37,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--subgroups auto|off] [--large]\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations',
+    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--no-torch] [--subgroups auto|off] [--large]\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations',
   );
   process.exit(0);
 }
@@ -92,6 +96,9 @@ for (const phase of ['own', 'tfjs'] as const) {
   for (const w of W) await runKernel(ctx, w, phase, opt['no-cpu'] ?? false);
   for (const [name, preset, B] of steps) await ganStepBench(ctx, name, preset, B, phase);
 }
+// PyTorch on the same machine, after every other row: on the CPU beside a software adapter (the
+// user's real alternative there), on CUDA beside a hardware one
+const torchNote = opt['no-torch'] ? 'not run (--no-torch)' : runTorch(info.software ? 'cpu' : 'cuda');
 printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0])]);
 
 const date = new Date().toISOString();
@@ -109,6 +116,7 @@ writeJson(file, {
   date,
   quick,
   tfjs: tf ? tf.version.tfjs : tfNote || 'not run (--no-tfjs)',
+  pytorch: torchNote,
   timing:
     "wall ms from recording to GPU completion (wgslgrad: wg.sync(); TF.js: await data() of each result); median and min–max after warm-up (one run; on a hardware adapter ≥ 300 ms of runs); gpu_ms: sum of the kernels' timestamp-query times in one further run; CPU and wgslgrad rows are measured first, TF.js rows after them in the same process",
   max_rel_err: `max |result − CPU float64 reference| / max |reference| over all outputs; rows above ${TOL} are marked failed`,
@@ -120,3 +128,46 @@ console.log(
   `\n${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s; written ${file}${failed.length ? `; FAILED (error over tolerance): ${failed.map((r) => `${r.workload}/${r.impl}`).join(', ')}` : ''}`,
 );
 process.exit(failed.some((r) => r.impl === 'wgslgrad') ? 1 : 0);
+
+/** Runs bench/torch_step.py and adds its rows (impl pytorch-cpu or pytorch-eager); returns a note for the JSON. */
+function runTorch(device: 'cpu' | 'cuda'): string {
+  const script = fileURLToPath(new URL('../../bench/torch_step.py', import.meta.url));
+  const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) {
+    const note = "not run: no Python with torch (install Debian's: sudo bash scripts/install-pytorch.sh)";
+    console.log(`\nPyTorch rows: ${note}`);
+    return note;
+  }
+  console.log(`\n---- PyTorch (${device}) on the same machine, same workloads ----`);
+  const json = join(tmpdir(), `wgslgrad-torch-${process.pid}.json`);
+  // the same sizes as our rows of this run
+  const args = [
+    script,
+    '--device',
+    device,
+    '--json',
+    json,
+    '--matmul',
+    S.mm.join(','),
+    '--conv-batch',
+    String(S.b),
+    '--gan-batch',
+    String(S.gan),
+    ...(quick ? ['--quick'] : []),
+  ];
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) {
+    const note = `failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+    console.log(`PyTorch rows: ${note}`);
+    return note;
+  }
+  const out = JSON.parse(readFileSync(json, 'utf8')) as { device: string; torch: string; blas: string[]; results: Row[] };
+  for (const row of out.results) {
+    if (!ctx.wanted(row.workload)) continue;
+    const own = results.find((x) => x.workload === row.workload && x.impl === 'wgslgrad');
+    row.shape = own?.shape ?? row.workload;
+    results.push(row);
+    printRow(row);
+  }
+  return `torch ${out.torch} on ${out.device}; BLAS ${out.blas.map((b) => b.split('/').pop()).join(', ') || 'unknown'}`;
+}

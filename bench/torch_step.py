@@ -1,5 +1,7 @@
-# The same workloads as npm run bench (bench/steps.ts, bench/workloads.ts) in PyTorch eager on CUDA, for the ratio on a real GPU:
-#   python3 bench/torch_step.py [--json FILE] [--tf32]
+# The same workloads as npm run bench (bench/steps.ts, bench/workloads.ts) in PyTorch eager, on CUDA
+# for the ratio on a real GPU or on the CPU (threads = cores) for the ratio on a machine without one:
+#   python3 bench/torch_step.py [--device cuda|cpu] [--json FILE] [--tf32] [--large] [--quick]
+# npm run bench runs it with --device cpu after its own rows when Debian's PyTorch is installed.
 # R1 DCGAN step at batch 128 and R3 MLP GAN step at batch 100 (D step on real + fake, then G step
 # with D frozen, BCE, Adam(2e-4, beta1, 0.999)), matmul 1024/4096 in float32 and the conv-transpose
 # layer [64,128,7,7]→[64,64,14,14] forward + grads. float32 throughout; TF32 is off unless --tf32
@@ -12,23 +14,38 @@ import torch.nn as nn
 ap = argparse.ArgumentParser()
 ap.add_argument("--json")
 ap.add_argument("--tf32", action="store_true")
+ap.add_argument("--device", choices=("cuda", "cpu"), default="cuda" if torch.cuda.is_available() else "cpu")
+ap.add_argument("--large", action="store_true", help="on the CPU: matmul 4096² too (on CUDA always)")
+ap.add_argument("--quick", action="store_true", help="fewer runs (npm run bench --quick)")
+ap.add_argument("--matmul", default="", help="matmul sizes, e.g. 256,512,1024 (default: 1024, and 4096 on CUDA or with --large)")
+ap.add_argument("--conv-batch", type=int, default=64, help="batch of the conv-transpose layer")
+ap.add_argument("--gan-batch", type=int, default=128, help="batch of the DCGAN step")
 args = ap.parse_args()
-torch.backends.cuda.matmul.allow_tf32 = args.tf32
-torch.backends.cudnn.allow_tf32 = args.tf32
-torch.backends.cudnn.benchmark = True
-dev = torch.device("cuda")
+dev = torch.device(args.device)
+CUDA = dev.type == "cuda"
+if CUDA:
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cudnn.benchmark = True
+else:
+    import os
+    torch.set_num_threads(os.cpu_count() or 1)
 torch.manual_seed(0)
+sync = torch.cuda.synchronize if CUDA else (lambda: None)
+IMPL = ("pytorch-eager" + ("-tf32" if args.tf32 else "")) if CUDA else "pytorch-cpu"
 
 
 def timed(fn, reps, warm=3):
+    if args.quick:
+        reps = min(reps, 5)
     for _ in range(warm):
         fn()
-    torch.cuda.synchronize()
+    sync()
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        sync()
         ts.append((time.perf_counter() - t0) * 1e3)
     ts.sort()
     return {"median_ms": statistics.median(ts), "min_ms": ts[0], "max_ms": ts[-1], "runs": len(ts)}
@@ -38,20 +55,21 @@ results = []
 
 
 def row(workload, st, **extra):
-    r = {"workload": workload, "impl": "pytorch-eager" + ("-tf32" if args.tf32 else ""), **st, **extra}
+    r = {"workload": workload, "impl": IMPL, **st, **extra}
     results.append(r)
     print(json.dumps(r), file=sys.stderr)
 
 
-for n in (1024, 4096):
+for n in [int(v) for v in args.matmul.split(",")] if args.matmul else (1024, 4096) if CUDA or args.large else (1024,):
     a = torch.randn(n, n, device=dev)
     b = torch.randn(n, n, device=dev)
     st = timed(lambda: a @ b, 20)
     row(f"matmul-{n}", st, gflops=2 * n**3 / st["median_ms"] / 1e6)
 
 ct = nn.ConvTranspose2d(128, 64, 4, 2, 1).to(dev)
-x = torch.randn(64, 128, 7, 7, device=dev, requires_grad=True)
-g = torch.randn(64, 64, 14, 14, device=dev)
+NB = args.conv_batch
+x = torch.randn(NB, 128, 7, 7, device=dev, requires_grad=True)
+g = torch.randn(NB, 64, 14, 14, device=dev)
 
 
 def convt():
@@ -61,7 +79,7 @@ def convt():
 
 
 st = timed(convt, 20)
-row("convT-fwd-bwd", st, gflops=3 * 2 * 64 * 64 * 14 * 14 * 128 * 4 / st["median_ms"] / 1e6)
+row("convT-fwd-bwd", st, gflops=3 * 2 * NB * 64 * 14 * 14 * 128 * 4 / st["median_ms"] / 1e6)
 
 
 def dcgan():
@@ -81,7 +99,8 @@ def mlp():
     return G, D, 100, 0.9
 
 
-for name, build, B in (("dcgan-step-b128", dcgan, 128), ("mlp-step-b100", mlp, 100)):
+GAN_B = args.gan_batch
+for name, build, B in ((f"dcgan-step-b{GAN_B}", dcgan, GAN_B), ("mlp-step-b100", mlp, 100)):
     G, D, z, beta1 = build()
     G, D = G.to(dev).train(), D.to(dev).train()
     optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(beta1, 0.999))
@@ -101,11 +120,19 @@ for name, build, B in (("dcgan-step-b128", dcgan, 128), ("mlp-step-b100", mlp, 1
         D.requires_grad_(True)
         optG.step()
 
-    st = timed(step, 50)
+    st = timed(step, 50 if CUDA else 10)
     row(name, st, images_per_s=B * 1000 / st["median_ms"])
 
-out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "tf32": args.tf32,
-       "timing": "wall ms per call to torch.cuda.synchronize(), median of the runs after 3 warm-ups", "results": results}
+# which BLAS the matmuls ran on (Debian's torch links the generic libblas.so.3: OpenBLAS when
+# libopenblas0-pthread is installed, else the ~40× slower reference BLAS)
+blas = []
+try:
+    with open("/proc/self/maps") as f:
+        blas = sorted({l.split()[-1] for l in f if "blas" in l.lower() and "/" in l})
+except OSError:
+    pass
+out = {"device": torch.cuda.get_device_name(0) if CUDA else f"CPU ({torch.get_num_threads()} threads)", "torch": torch.__version__, "tf32": args.tf32, "blas": blas,
+       "timing": "wall ms per call" + (" to torch.cuda.synchronize()" if CUDA else "") + ", median of the runs after 3 warm-ups", "results": results}
 text = json.dumps(out, indent=1)
 if args.json:
     with open(args.json + ".tmp", "w") as f:

@@ -7,7 +7,7 @@ import { expect, test } from 'vitest';
 
 test('npm run bench: a kernel and the shared GAN step, compared with the CPU reference, written as JSON', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'wgslgrad-bench-')), 'out.json');
-  const r = spawnSync(process.execPath, ['build/bench/main.js', '--quick', '--only', 'leakyrelu,mlp-step', '--no-tfjs', '--json', file], {
+  const r = spawnSync(process.execPath, ['build/bench/main.js', '--quick', '--only', 'leakyrelu,mlp-step', '--no-tfjs', '--no-torch', '--json', file], {
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -19,7 +19,8 @@ export interface Scores {
 }
 
 export interface EvalResult {
-  generated: Scores & { frechet_distance: number };
+  /** label_accuracy (conditional models): the share classified as the digit it was asked for */
+  generated: Scores & { frechet_distance: number; label_accuracy?: number };
   real_test: Scores & { accuracy: number };
   classifier: { weights: string; test_accuracy: string };
 }
@@ -190,6 +191,17 @@ export function frechetDistance(m1: { mu: Float64Array; cov: Float64Array }, m2:
   return diff + tr - 2 * trSqrt;
 }
 
+/** The share of rows whose most probable class is `label(i)`. */
+function agreement(probs: Float64Array, count: number, label: (i: number) => number): number {
+  let hits = 0;
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (probs[i * 10 + c]! > probs[i * 10 + best]!) best = c;
+    if (best === label(i)) hits++;
+  }
+  return hits / count;
+}
+
 /** Scores `count` images of G (and the real test set); null with a message when no classifier weights exist. */
 export async function evaluateGenerator(G: GanModule, z: number, conditional: boolean, test: Split, count: number, seed: number): Promise<EvalResult | null> {
   const path = WEIGHTS;
@@ -214,16 +226,11 @@ export async function evaluateGenerator(G: GanModule, z: number, conditional: bo
   );
   G.train();
   const real = await classify(model, (from, n) => wg.tensor(test.images.subarray(from * 784, (from + n) * 784), [n, 784]), test.count);
-  let correct = 0;
-  for (let i = 0; i < test.count; i++) {
-    let best = 0;
-    for (let c = 1; c < 10; c++) if (real.probs[i * 10 + c]! > real.probs[i * 10 + best]!) best = c;
-    if (best === test.labels[i]) correct++;
-  }
   const fd = frechetDistance(moments(gen.feats, count, 128), moments(real.feats, test.count, 128), 128);
   return {
-    generated: { ...scores(gen.probs, count), frechet_distance: fd },
-    real_test: { ...scores(real.probs, test.count), accuracy: correct / test.count },
+    // generated image i was asked for digit i mod 10
+    generated: { ...scores(gen.probs, count), frechet_distance: fd, ...(conditional ? { label_accuracy: agreement(gen.probs, count, (i) => i % 10) } : {}) },
+    real_test: { ...scores(real.probs, test.count), accuracy: agreement(real.probs, test.count, (i) => test.labels[i]!) },
     classifier: { weights: path, test_accuracy: metadata.test_accuracy ?? '?' },
   };
 }
@@ -238,6 +245,9 @@ export function formatEval(r: EvalResult): string {
     `classifier score    ${g.classifier_score.toFixed(3).padStart(9)}   ${t.classifier_score.toFixed(3).padStart(9)}`,
     `confident (≥ 0.9)   ${pct(g.confident_share).padStart(9)}   ${pct(t.confident_share).padStart(9)}`,
     `Fréchet distance    ${g.frechet_distance.toFixed(3).padStart(9)}   ${'0'.padStart(9)}`,
+    ...(g.label_accuracy !== undefined
+      ? [`label accuracy      ${pct(g.label_accuracy).padStart(9)}   ${pct(t.accuracy).padStart(9)}   (classified as the digit asked for)`]
+      : []),
     `digit shares        ${g.digit_shares.map((s) => (s * 100).toFixed(0)).join(' ')} (%) generated`,
     `                    ${t.digit_shares.map((s) => (s * 100).toFixed(0)).join(' ')} (%) real`,
   ].join('\n');
