@@ -2,18 +2,10 @@
 import { join } from 'node:path';
 import * as wg from '../../src/index.js';
 import { defaultDataDir } from './data.js';
-import { PRESETS, type PresetName } from './presets.js';
+import { DEFAULT_RUN, PRESETS, type PresetName } from './presets.js';
 import type { RunConfig } from './train.js';
 
-/**
- * What a run with no --preset trains: it must end within 10 minutes on 2 CPU cores with the
- * software adapter and still give recognisable digits. R4's conditional DCGAN at half its channels
- * and batch 64 runs at about 280 images/s there (the full R1 DCGAN at about 145), and after these
- * 1,600 steps (6.5 minutes) 68 % of its samples are classified with confidence ≥ 0.9 (README,
- * "The default run, measured"; bench/NOTES.md has the alternatives tried).
- * Every field can be overridden by its flag.
- */
-export const DEFAULT_RUN = { preset: 'cdcgan' as PresetName, width: 0.5, batch: 64, steps: 1600 };
+export { DEFAULT_RUN } from './presets.js';
 /** Steps of a run that names a preset but neither --epochs nor --steps. */
 export const PRESET_STEPS = 800;
 
