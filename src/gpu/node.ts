@@ -1,11 +1,13 @@
 // The only file of the device layer that touches Node: it loads Dawn's bindings (npm `webgpu`),
 // prepares the environment Dawn needs on a headless machine, and slows Dawn's polling while we wait
-// on a software adapter. Imported dynamically by device.ts, so browser bundles never reach it.
-import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// on a software adapter. Imported dynamically by device.ts; it imports Node's modules only inside
+// nodeGpu (dynamically too), so a browser bundle of the library (Vite, Rollup) builds and loads it
+// without them, and isNode() keeps nodeGpu from being called there.
 
 export async function nodeGpu(backend: 'default' | 'vulkan' | 'opengles' | 'd3d12' | 'metal'): Promise<GPU> {
+  const { chmodSync, mkdirSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
   if (!process.env.XDG_RUNTIME_DIR) {
     // Dawn's Vulkan/EGL loaders want a private runtime directory; make one when the session has none.
     const dir = mkdtempSync(join(tmpdir(), 'wgslgrad-xdg-'));
