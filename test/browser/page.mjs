@@ -1,7 +1,7 @@
 // The training page (examples/browser) in Debian's headless Chromium (WebGPU through SwiftShader),
 // tested as a person would use it: it finds the adapter, trains, redraws the grid, keeps memory
 // flat, saves a checkpoint that Node loads, loads a CLI checkpoint and refuses a corrupt one.
-// Usage: npm run test:page (builds the page, then runs this). Screenshot: build/test-output/page.png
+// Usage: npm run test:page (builds the page, then runs this). Screenshots: build/test-output/page-training.png, page.png
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +84,7 @@ try {
   await waitStep(10);
   const b = await pixels();
   const mem10 = Number(await page.getAttribute('#stats', 'data-live'));
+  await page.screenshot({ path: join(outDir, 'page-training.png'), fullPage: true });
   const steps = Number(await page.getAttribute('#stats', 'data-step'));
   const secs = (Date.now() - tFirst) / 1000;
   check('progress within a minute of opening the page', tFirst - t0 < 60_000, `step 5 after ${((tFirst - t0) / 1000).toFixed(1)} s`);
@@ -142,7 +143,9 @@ try {
   check('a corrupt checkpoint shows an error naming the file', /loadSafetensors: generator\.safetensors/.test(err), err);
   check('and the running state is untouched', (await page.getAttribute('#stats', 'data-step')) === '2');
   await page.screenshot({ path: join(outDir, 'page.png'), fullPage: true });
-  console.log(`screenshot: ${join(outDir, 'page.png')}; paused at step ${stepsPaused}`);
+  console.log(
+    `screenshots: ${join(outDir, 'page-training.png')} (training, step 10), ${join(outDir, 'page.png')} (after the loads); paused at step ${stepsPaused}`,
+  );
   check('no page error or console error', errors.length === 0, errors.join(' | '));
 } finally {
   await browser.close();
