@@ -1,7 +1,7 @@
 // Whole GAN training steps: the step the example trains with (examples/mnist-gan/step.ts), timed
 // per step with a wait for the GPU, and the same step in TF.js.
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
-import { GanTrainer } from '../examples/mnist-gan/step.js';
+import { GanTrainer, presetSetup } from '../examples/mnist-gan/step.js';
 import * as wg from '../src/index.js';
 import { type Ctx, errLine, gpuTime, type Phase, type Row, randData, report, stats, tfRun, timeRuns, warm } from './harness.js';
 import { tfBackend, tfDcgan, tfMlp } from './tfjs.js';
@@ -16,17 +16,7 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
   const realData = randData(B * 784, 21);
   const rows: Row[] = [];
   if (phase === 'own') {
-    const trainer = new GanTrainer({
-      preset: presetName,
-      width: 1,
-      batch: B,
-      lrG: preset.lrG,
-      lrD: preset.lrD,
-      beta1: preset.beta1,
-      beta2: preset.beta2,
-      z: preset.z,
-      seed: 1,
-    });
+    const trainer = new GanTrainer(presetSetup(presetName, { batch: B }));
     const step = () => {
       wg.scope(() => {
         trainer.step(realData, null);

@@ -8,6 +8,7 @@ import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/
 import { loadMnist } from '../examples/mnist-gan/data.js';
 import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
+import { presetSetup } from '../examples/mnist-gan/step.js';
 import { fmtTime, GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
 import * as wg from '../src/index.js';
 
@@ -46,19 +47,10 @@ function makeData(n = 64, nTest = 40): string {
 const dataDir = makeData();
 
 function config(preset: PresetName, out: string, over: Partial<RunConfig> = {}): RunConfig {
-  const p = PRESETS[preset];
   return {
-    preset,
-    epochs: p.epochs,
+    ...presetSetup(preset, { batch: 8, seed: 3 }),
+    epochs: PRESETS[preset].epochs,
     steps: 20,
-    batch: 8,
-    width: 1,
-    lrG: p.lrG,
-    lrD: p.lrD,
-    beta1: p.beta1,
-    beta2: p.beta2,
-    z: p.z,
-    seed: 3,
     out,
     sampleEvery: 10,
     sampleEpochs: [1],

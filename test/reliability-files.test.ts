@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadMnist } from '../examples/mnist-gan/data.js';
-import { PRESETS } from '../examples/mnist-gan/presets.js';
+import { presetSetup } from '../examples/mnist-gan/step.js';
 import { findCheckpoint, GanRun } from '../examples/mnist-gan/train.js';
 import * as wg from '../src/index.js';
 
@@ -142,19 +142,10 @@ describe('bad files', () => {
     await wg.init();
     const out = join(root, 'swap');
     const data = await loadMnist(good);
-    const p = PRESETS.vanilla;
     const cfg = {
-      preset: 'vanilla' as const,
+      ...presetSetup('vanilla', { batch: 8 }),
       epochs: 0,
       steps: 3,
-      batch: 8,
-      width: 1,
-      lrG: p.lrG,
-      lrD: p.lrD,
-      beta1: p.beta1,
-      beta2: p.beta2,
-      z: p.z,
-      seed: 1,
       out,
       sampleEvery: 0,
       sampleEpochs: [],

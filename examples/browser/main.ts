@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import * as wg from '../../src/index.js';
 import { DEFAULT_RUN, PRESETS, type PresetName } from '../mnist-gan/presets.js';
-import { GanTrainer, oneHot } from '../mnist-gan/step.js';
+import { GanTrainer, oneHot, presetSetup } from '../mnist-gan/step.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -89,7 +89,7 @@ const state: { run: Run | null; data: Images | null; running: boolean; software:
 function newRun(choice: string, batch: number, weights?: { g: Record<string, wg.Tensor>; d: Record<string, wg.Tensor> }, step = 0): Run {
   const c = CHOICES[choice]!;
   const p = PRESETS[c.preset];
-  const trainer = new GanTrainer({ preset: c.preset, width: c.width, batch, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: 1 });
+  const trainer = new GanTrainer(presetSetup(c.preset, { width: c.width, batch }));
   if (weights) {
     trainer.G.loadStateDict(weights.g); // strict: names and shapes are checked
     trainer.D.loadStateDict(weights.d);
@@ -272,27 +272,10 @@ async function save(): Promise<void> {
     download(`${name}.safetensors`, await wg.io.encodeSafetensors(st.tensors, { step: String(st.step), hyper: JSON.stringify(st.hyper) }));
     for (const t of Object.values(st.tensors)) t.dispose();
   }
-  const p = PRESETS[c.preset];
-  const config = {
-    preset: c.preset,
-    epochs: 0,
-    steps: 0,
-    batch: r.trainer.setup.batch,
-    width: c.width,
-    lrG: p.lrG,
-    lrD: p.lrD,
-    beta1: p.beta1,
-    beta2: p.beta2,
-    z: p.z,
-    seed: 1,
-    out: '',
-    sampleEvery: 100,
-    sampleEpochs: [],
-    logEvery: 20,
-    data: '',
-    val: 0,
-  };
-  download('state.json', JSON.stringify({ epoch: 0, step: r.step, pos: 0, rngEpochStart: 1, lrG: p.lrG, lrD: p.lrD, config, rows: [], samples: [] }, null, 1));
+  // the CLI's state.json: the step's settings plus the loop's
+  const s = r.trainer.setup;
+  const config = { ...s, epochs: 0, steps: 0, out: '', sampleEvery: 100, sampleEpochs: [], logEvery: 20, data: '', val: 0 };
+  download('state.json', JSON.stringify({ epoch: 0, step: r.step, pos: 0, rngEpochStart: 1, lrG: s.lrG, lrD: s.lrD, config, rows: [], samples: [] }, null, 1));
 }
 
 /** Loads generator + discriminator files (a CLI run's checkpoint/ or this page's download); the running state is kept on any error. */

@@ -38,6 +38,12 @@ export interface StepOptions {
   norms?: boolean;
 }
 
+/** A preset's own settings (what the CLI trains unless flags say otherwise), at a width, batch and seed. */
+export function presetSetup(preset: PresetName, opts: { width?: number; batch?: number; seed?: number } = {}): GanSetup {
+  const p = PRESETS[preset];
+  return { preset, width: opts.width ?? 1, batch: opts.batch ?? p.batch, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: opts.seed ?? 1 };
+}
+
 /** One-hot rows of 10 for digit labels. */
 export function oneHot(labels: Float32Array): Float32Array {
   const out = new Float32Array(labels.length * 10);

@@ -7,22 +7,13 @@ import * as wg from '../../src/index.js';
 import { gatherBatch, type Mnist, Rng } from './data.js';
 import { composite, linePlot } from './plot.js';
 import type { GanModule, PRESETS, PresetName } from './presets.js';
-import { GanTrainer, oneHot } from './step.js';
+import { type GanSetup, GanTrainer, oneHot } from './step.js';
 
-export interface RunConfig {
-  preset: PresetName;
+/** A run of the CLI: the step's settings (step.ts) and the loop's. */
+export interface RunConfig extends GanSetup {
   epochs: number;
   /** stop after this many steps in all (0: run the epochs) */
   steps: number;
-  batch: number;
-  /** channel multiplier of the convolutional presets (1: full size) */
-  width: number;
-  lrG: number;
-  lrD: number;
-  beta1: number;
-  beta2: number;
-  z: number;
-  seed: number;
   out: string;
   sampleEvery: number;
   sampleEpochs: number[];
@@ -133,17 +124,7 @@ export class GanRun {
     readonly data: Mnist,
     onProgress?: (line: string, final: boolean) => void,
   ) {
-    this.trainer = new GanTrainer({
-      preset: cfg.preset,
-      width: cfg.width,
-      batch: cfg.batch,
-      lrG: cfg.lrG,
-      lrD: cfg.lrD,
-      beta1: cfg.beta1,
-      beta2: cfg.beta2,
-      z: cfg.z,
-      seed: cfg.seed,
-    });
+    this.trainer = new GanTrainer(cfg);
     const { preset, G, D, optG, optD } = this.trainer;
     this.preset = preset;
     this.G = G;

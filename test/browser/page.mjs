@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { preview } from 'vite';
 import * as wg from '../../build/src/index.js';
+import { launchChromium } from './chromium.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = join(root, 'build', 'test-output');
@@ -34,20 +34,7 @@ if (cli.status !== 0) throw new Error(`the CLI run failed: ${cli.stderr}`);
 
 const server = await preview({ configFile: join(root, 'examples/browser/vite.config.ts'), preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' });
 const url = server.resolvedUrls.local[0];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--enable-features=Vulkan',
-    '--use-webgpu-adapter=swiftshader',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const errors = [];
 try {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const types = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
@@ -34,20 +34,7 @@ const server = createServer(async (req, res) => {
   }
 }).listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--enable-features=Vulkan',
-    '--use-webgpu-adapter=swiftshader',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   const p = await browser.newPage();
   p.on('console', (m) => console.log('[page]', m.text()));
