@@ -23,7 +23,7 @@ export const FLAGS = {
   'lr-d': { type: 'string', help: 'learning rate of D', dflt: 'preset' },
   beta1: { type: 'string', help: 'Adam β1', dflt: 'preset' },
   beta2: { type: 'string', help: 'Adam β2', dflt: 'preset' },
-  z: { type: 'string', help: 'noise size', dflt: 'preset' },
+  z: { type: 'string', help: "noise size (the preset's; the models are sized for it)", dflt: 'preset' },
   seed: { type: 'string', help: 'seed of weights, noise, shuffling and dropout', dflt: '1' },
   out: { type: 'string', help: 'output folder', dflt: 'runs/<preset>-<timestamp>' },
   'sample-every': { type: 'string', help: 'save a sample grid every N steps (0 = off)', dflt: 'preset (R2: 500) or 100 for a --steps run' },
@@ -116,5 +116,7 @@ export function resolveConfig(get: (flag: string) => string | undefined, saved: 
     val: num('val', get('val'), saved.val ?? 0, true),
   };
   if (cfg.batch < 2) throw new wg.WgslgradError('args', `--batch ${cfg.batch}: batchnorm needs at least 2`);
+  // the models' first layers are sized for the report's noise
+  if (cfg.z !== preset.z) throw new wg.WgslgradError('args', `--z ${cfg.z}: the ${presetName} models take noise of size ${preset.z} (the report's)`);
   return cfg;
 }
