@@ -172,17 +172,26 @@ const gridEvery = () => (state.software ? 5 : 100);
 
 async function train(): Promise<void> {
   const data = state.data!;
-  let order = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   let pos = order.length;
+  let x = new Float32Array(0);
+  let y = new Float32Array(0);
   while (state.running && state.run) {
     const r = state.run;
     const B = r.trainer.setup.batch;
     if (pos + B > order.length) {
-      order = order.map((_, i) => i).sort(() => Math.random() - 0.5);
+      // a new epoch: Fisher–Yates shuffle
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
       pos = 0;
     }
-    const x = new Float32Array(B * 784);
-    const y = new Float32Array(B);
+    // the batch's host buffers, made once per batch size
+    if (y.length !== B) {
+      x = new Float32Array(B * 784);
+      y = new Float32Array(B);
+    }
     for (let b = 0; b < B; b++) {
       const i = order[pos + b]!;
       for (let k = 0; k < 784; k++) x[b * 784 + k] = data.pixels[i * 784 + k]! / 127.5 - 1;
