@@ -41,3 +41,19 @@ fn strided_offset(i: u32, nd: u32, sizes: u32, strides: u32) -> u32 {
   }
   return off;
 }
+// An activation by code (0 none, 1 relu, 2 leakyRelu with `slope`, 3 tanh, 4 sigmoid): the
+// activation kernels and the fused epilogues of matmul and convolution (EPI) share it, so a fused
+// layer computes exactly what the separate activation would.
+fn act_value(x: f32, code: u32, slope: f32) -> f32 {
+  switch code {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return select(x * slope, x, x > 0.0); }
+    case 3u: { return tanh(x); }
+    case 4u: {
+      // stable for large |x|: never exp of a large positive number
+      let e = exp(-abs(x));
+      return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+    }
+    default: { return x; }
+  }
+}

@@ -1,6 +1,6 @@
 // Convolution as implicit GEMM, register-blocked: each lane computes TM rows × TN columns, rows
 // i*WGY + ly and columns j*WGX + lx of its workgroup's tile (neighbouring lanes, neighbouring pixels).
-// Specialisation: TM, TN, WGX, WGY, BIAS, SG. With SG (WGY = 1) the TM rows are the same for all
+// Specialisation: TM, TN, WGX, WGY, BIAS, SG, EPI (forward: an activation after the bias). With SG (WGY = 1) the TM rows are the same for all
 // lanes of a workgroup and their operand is loaded once per 8 lanes and shared (see matmul.wgsl).
 //
 // forward: Y[n,co,oh,ow] = Σ_{ci,kh,kw} X[n,ci,oh·sh−ph+kh, ow·sw−pw+kw] · W[co,ci,kh,kw] (+ bias[co])
@@ -89,7 +89,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
       if (p < P) {
         let n = p / OHW;
         let r = p - n * OHW;
-        Y[(n * CO + c) * OHW + r] = acc[i][j] + bias;
+        Y[(n * CO + c) * OHW + r] = act_value(acc[i][j] + bias, EPI, p_slope());
       }
     }
   }

@@ -2,7 +2,7 @@
 //   Y[n,co,oh,ow] = Σ X[n,ci,ih,iw] · W[ci,co,kh,kw] over oh = ih·sh − ph + kh, ow = iw·sw − pw + kw (+ bias[co]).
 // Output pixels are split into sh·sw parity classes (workgroup z): in class (qh,qw) every pixel
 // has (oh+ph) mod sh = qh, so only taps kh ≡ qh (mod sh) contribute and none is wasted.
-// Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS, SG (rows shared
+// Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS, EPI, SG (rows shared
 // across lanes, as in matmul.wgsl).
 // Parameters: N, CI, H, W, CO, OH, OW, KH, KW, SH, SW, PH, PW (src/gpu/layouts.ts).
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -89,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var bias = 0.0;
     if (BIAS) { bias = BIASV[c]; }
     for (var j = 0u; j < TN; j++) {
-      if (p0 + j * WGX < P) { Y[outOff[j] + c * OHW] = acc[i][j] + bias; }
+      if (p0 + j * WGX < P) { Y[outOff[j] + c * OHW] = act_value(acc[i][j] + bias, EPI, p_slope()); }
     }
   }
 }

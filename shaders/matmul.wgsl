@@ -7,7 +7,8 @@
 // values per k instead of TN + TM: on CPU adapters, where every per-lane load is a gather, that
 // is most of the cost (bench/NOTES.md).
 // Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX,
-// WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes).
+// WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes),
+// EPI (an activation after the bias, act_value's code; 0 none).
 // Parameters (src/gpu/layouts.ts): M, N, K; strideA, strideB, strideC the batch strides (0 =
 // broadcast); LD the row stride of an operand stored along K (the whole K); chunkK the split-K chunk
 // length or 0: with split-K each batch index z is a chunk of K (z·chunkK onwards; the last may be shorter).
@@ -64,6 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (n < N) {
         var v = acc[i][j];
         if (BIAS) { v += BIASV[select(n, m, TC)]; }
+        v = act_value(v, EPI, p_slope());
         C[cBase + select(m * N + n, n * M + m, TC)] = v;
       }
     }

@@ -20,7 +20,7 @@ const GEO = ['N', 'CI', 'H', 'W', 'CO', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH'
  * C[b] = op(A[b])·op(B[b]): M×N outputs, inner size K; batch strides of A, B and C (0 = broadcast);
  * LD the row stride of an operand stored along K; chunkK the split-K chunk length (0 = none).
  */
-const MATMUL = { u: ['M', 'N', 'K', 'strideA', 'strideB', 'strideC', 'LD', 'chunkK'], f: [] } as const;
+const MATMUL = { u: ['M', 'N', 'K', 'strideA', 'strideB', 'strideC', 'LD', 'chunkK'], f: ['slope'] } as const;
 
 export const LAYOUTS = {
   activation: { u: ['n'], f: ['slope'] },
@@ -30,8 +30,8 @@ export const LAYOUTS = {
   bce: { u: ['n'], f: [] },
   // forward: GEO; weight_grad: D[A, B, KH, KW] from G [N, A, GH, GW] and X [N, B, XH, XW], the batch
   // sum in chunks of `chunk` images
-  conv: { u: [...GEO, 'A', 'GH', 'GW', 'B', 'XH', 'XW', 'chunk'], f: [] },
-  conv_transpose: { u: GEO, f: [] },
+  conv: { u: [...GEO, 'A', 'GH', 'GW', 'B', 'XH', 'XW', 'chunk'], f: ['slope'] },
+  conv_transpose: { u: GEO, f: ['slope'] },
   // fill: value a; rand: [a, b); randn: mean a, std b; the stream's key (k0, k1)
   creation: { u: ['n', 'k0', 'k1'], f: ['a', 'b'] },
   cross_entropy: { u: ['N', 'C'], f: [] },

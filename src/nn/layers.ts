@@ -2,7 +2,7 @@
 import { type Pair, pair } from '../args.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { storeAsInt64 } from '../io/safetensors.js';
-import { leakyRelu, relu, sigmoid, tanh } from '../ops/activation.js';
+import { type FusedActivation, leakyRelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { batchNorm } from '../ops/batchnorm.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
 import { ones, rand, randn, zeros } from '../ops/creation.js';
@@ -39,7 +39,11 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.param('bias', defaultInit([outFeatures], inFeatures));
   }
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    return this.forwardFused(x, {});
+  }
+  /** The layer with an activation applied in the same kernel (used by Sequential). */
+  forwardFused(x: Tensor, act: FusedActivation): Tensor {
+    return linear(x, this.weight, this.bias, act);
   }
 }
 
@@ -64,7 +68,11 @@ export class Conv2d extends Module {
     this.padding = opts.padding ?? 0;
   }
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+    return this.forwardFused(x, {});
+  }
+  /** The layer with an activation applied in the same kernel (used by Sequential). */
+  forwardFused(x: Tensor, act: FusedActivation): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, ...act });
   }
 }
 
@@ -91,7 +99,11 @@ export class ConvTranspose2d extends Module {
     this.outputPadding = opts.outputPadding ?? 0;
   }
   forward(x: Tensor): Tensor {
-    return convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding });
+    return this.forwardFused(x, {});
+  }
+  /** The layer with an activation applied in the same kernel (used by Sequential). */
+  forwardFused(x: Tensor, act: FusedActivation): Tensor {
+    return convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, ...act });
   }
 }
 
@@ -238,6 +250,15 @@ export class Unflatten extends Module {
 }
 
 /** Runs layers in order; a BatchNorm followed by ReLU/LeakyReLU runs as one fused kernel. */
+/** The activation a layer can fuse into the one before it (leakyRelu with a slope ≥ 0), or null. */
+function activationOf(m: Module | undefined): FusedActivation | null {
+  if (m instanceof ReLU) return { activation: 'relu' };
+  if (m instanceof LeakyReLU && m.negativeSlope >= 0) return { activation: 'leakyRelu', slope: m.negativeSlope };
+  if (m instanceof Tanh) return { activation: 'tanh' };
+  if (m instanceof Sigmoid) return { activation: 'sigmoid' };
+  return null;
+}
+
 export class Sequential extends Module {
   readonly layers: Module[];
   constructor(...layers: Module[]) {
@@ -253,8 +274,13 @@ export class Sequential extends Module {
     for (let i = 0; i < this.layers.length; i++) {
       const l = this.layers[i]!;
       const next = this.layers[i + 1];
+      const act = activationOf(next);
       if (l instanceof BatchNorm && (next instanceof ReLU || next instanceof LeakyReLU)) {
         h = l.forwardFused(h, next instanceof ReLU ? 'relu' : 'leakyRelu', next instanceof LeakyReLU ? next.negativeSlope : 0);
+        i++;
+      } else if ((l instanceof Linear || l instanceof Conv2d || l instanceof ConvTranspose2d) && act) {
+        // the activation runs in the layer's own kernel, where its output is stored
+        h = l.forwardFused(h, act);
         i++;
       } else {
         h = l.forward(h);

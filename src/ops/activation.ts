@@ -1,27 +1,59 @@
-// relu, leakyRelu, tanh, sigmoid and their gradients. Kernels: shaders/activation.wgsl.
-// CPU reference: src/cpu/activation.ts.
+// relu, leakyRelu, tanh, sigmoid and their gradients. Kernels: shaders/activation.wgsl (the
+// activation itself is act_value in shaders/common.wgsl, which matmul's and convolution's fused
+// epilogues call too). CPU reference: src/cpu/activation.ts.
 import { record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
 
-/** The activation kernel's ACT specialisation for each op. */
-const ACT_KERNEL = { relu: 0, leakyRelu: 1, tanh: 2, sigmoid: 3 } as const;
-type ActName = keyof typeof ACT_KERNEL;
+/** act_value's code of each activation (0 is none). */
+export const ACT_CODE = { relu: 1, leakyRelu: 2, tanh: 3, sigmoid: 4 } as const;
+export type ActName = keyof typeof ACT_CODE;
+
+/** An activation fused into the op that makes its input (linear, conv2d, convTranspose2d). */
+export interface FusedActivation {
+  activation?: ActName | null;
+  /** leakyRelu's negative slope (≥ 0 when fused: the gradient reads the output's sign) */
+  slope?: number;
+}
+
+/** The fused activation's code and slope, checked; code 0 when there is none. */
+export function fusedActivation(op: string, o: FusedActivation | undefined): { code: number; slope: number; name: ActName | null } {
+  const name = o?.activation ?? null;
+  if (name === null) return { code: 0, slope: 0, name };
+  if (!(name in ACT_CODE)) throw new WgslgradError(op, `activation must be one of ${Object.keys(ACT_CODE).join(', ')}, got ${JSON.stringify(name)}`);
+  const slope = o?.slope ?? 0.01;
+  if (name === 'leakyRelu' && !(typeof slope === 'number' && slope >= 0 && Number.isFinite(slope)))
+    throw new WgslgradError(op, `a fused leakyRelu needs a finite slope ≥ 0, got ${slope}`);
+  return { code: ACT_CODE[name], slope: name === 'leakyRelu' ? slope : 0, name };
+}
+
+/** An activation applied where a kernel stores its output (act_value's code; 0 none). */
+export type Epilogue = ReturnType<typeof fusedActivation>;
+export const NO_EPILOGUE: Epilogue = { code: 0, slope: 0, name: null };
+
+/** y = act(x), no autograd. */
+export function activationRaw(name: ActName, x: Tensor, slope = 0): Tensor {
+  const y = Tensor.empty(x.shape);
+  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT_CODE[name] }), [x.binding, y.binding], { n: y.size, slope }, groups1d(y.size));
+  return y;
+}
+
+/** g · act'(…) from `saved`: the input for relu and leakyRelu (or the output, when slope ≥ 0), the output for tanh and sigmoid. */
+export function activationGradRaw(name: ActName, g: Tensor, saved: Tensor, slope = 0): Tensor {
+  const gx = Tensor.empty(g.shape);
+  if (gx.size)
+    dispatch(pipeline('activation', 'act_grad', { ACT: ACT_CODE[name] }), [g.binding, saved.binding, gx.binding], { n: gx.size, slope }, groups1d(gx.size));
+  return gx;
+}
 
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {
   assertTensor(name, 'input', x);
-  const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT_KERNEL[name] }), [x.binding, y.binding], { n: y.size, slope }, groups1d(y.size));
+  const y = activationRaw(name, x, slope);
   // relu family differentiates from the input, tanh/sigmoid from the output
   const saved = name === 'relu' || name === 'leakyRelu' ? x : y;
-  return record(y, name, [x], (g) => {
-    const gx = Tensor.empty(x.shape);
-    if (gx.size)
-      dispatch(pipeline('activation', 'act_grad', { ACT: ACT_KERNEL[name] }), [g.binding, saved.binding, gx.binding], { n: gx.size, slope }, groups1d(gx.size));
-    return [gx];
-  });
+  return record(y, name, [x], (g) => [activationGradRaw(name, g, saved, slope)]);
 }
 
 export const relu = (x: Tensor): Tensor => activation('relu', x);

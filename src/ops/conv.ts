@@ -10,10 +10,11 @@ import { deviceFacts } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
+import { activationGradRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sum } from './reduce.js';
 import { assertTensor } from './util.js';
 
-export interface Conv2dOptions {
+export interface Conv2dOptions extends FusedActivation {
   stride?: Pair;
   padding?: Pair;
 }
@@ -53,29 +54,31 @@ const geoParams = (g: Geo) => ({
 });
 
 /** Y[N,CO,OH,OW] = conv(X[N,CI,H,W], W[CO,CI,KH,KW]) (+ bias). */
-function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
+function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi = NO_EPILOGUE): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
   const t = convBlock(deviceFacts(), g.CO);
   const P = g.N * g.OH * g.OW;
-  dispatch(pipeline('conv', 'forward', { ...t, BIAS: bias !== null }), [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()], geoParams(g), [
-    ...blockGroups(t, P, g.CO),
-    1,
-  ]);
+  dispatch(
+    pipeline('conv', 'forward', { ...t, BIAS: bias !== null, EPI: epi.code }),
+    [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
+    { ...geoParams(g), slope: epi.slope },
+    [...blockGroups(t, P, g.CO), 1],
+  );
   return y;
 }
 
 /** Y[N,CO,OH,OW] = convT(X[N,CI,H,W], W[CI,CO,KH,KW]) (+ bias), output size given. */
-function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo): Tensor {
+function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi = NO_EPILOGUE): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
   const t = convBlock(deviceFacts(), g.CO);
   // one z-slice per stride-parity class, each a GEMM over its output positions
   const classP = g.N * Math.ceil(g.OH / g.s[0]) * Math.ceil(g.OW / g.s[1]);
   dispatch(
-    pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null }),
+    pipeline('conv_transpose', 'main', { ...t, BIAS: bias !== null, EPI: epi.code }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
-    geoParams(g),
+    { ...geoParams(g), slope: epi.slope },
     [...blockGroups(t, classP, g.CO), g.s[0] * g.s[1]],
   );
   return y;
@@ -92,7 +95,7 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
   const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
   if (d.size === 0) return d;
   dispatch(
-    pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false }),
+    pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false, EPI: 0 }),
     [gT.binding, xT.binding, d.binding],
     { N, A, GH, GW, B, XH, XW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1], chunk },
     plan.groups,
@@ -127,16 +130,18 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const OW = Math.floor((W + 2 * p[1] - KW) / s[1]) + 1;
   if (OH < 1 || OW < 1) throw new WgslgradError(op, `input ${fmtShape(x.shape)} with padding ${p} is smaller than the kernel ${KH}×${KW}`);
   const g: Geo = { N, CI, H, W, CO, OH, OW, KH, KW, s, p };
-  const y = convForwardRaw(x, w, b ?? null, g);
+  const epi = fusedActivation(op, opts);
+  const y = convForwardRaw(x, w, b ?? null, g, epi);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, op, inputs, (gy, [dx, dw, db]) =>
-    [
+  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db]) => {
+    const gy = throughActivation(g0, y, epi);
+    return [
       // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
       dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
       dw ? weightGradRaw(gy, x, KH, KW, s, p) : null,
       db ? sum(gy, [0, 2, 3]) : null,
-    ].slice(0, inputs.length),
-  );
+    ].slice(0, inputs.length);
+  });
 }
 
 /** Transposed 2-D convolution as torch's conv_transpose2d: x [N,Cin,H,W], w [Cin,Cout,kh,kw], b [Cout]. */
@@ -155,14 +160,21 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   const OW = (W - 1) * s[1] - 2 * p[1] + KW + outPad[1];
   if (OH < 1 || OW < 1)
     throw new WgslgradError(op, `output size ${OH}×${OW} from input ${fmtShape(x.shape)}, kernel ${KH}×${KW}, stride ${s}, padding ${p} is not positive`);
-  const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p });
+  const epi = fusedActivation(op, opts);
+  const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p }, epi);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, op, inputs, (gy, [dx, dw, db]) =>
-    [
+  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db]) => {
+    const gy = throughActivation(g0, y, epi);
+    return [
       // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
       dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
       dw ? weightGradRaw(x, gy, KH, KW, s, p) : null,
       db ? sum(gy, [0, 2, 3]) : null,
-    ].slice(0, inputs.length),
-  );
+    ].slice(0, inputs.length);
+  });
+}
+
+/** The gradient before a fused activation, from the op's output (its sign is the input's). */
+function throughActivation(g: Tensor, y: Tensor, epi: Epilogue): Tensor {
+  return epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g;
 }

@@ -7,6 +7,7 @@ import { deviceFacts } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { planMatmul } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
+import { activationGradRaw, activationRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { add } from './elementwise.js';
 import { sum } from './reduce.js';
 import { assertTensor } from './util.js';
@@ -22,7 +23,7 @@ interface MM {
 }
 
 /** C = op(a)·op(b) (+ bias[N]): a is [(B,) M, K] or with ta [(B,) K, M]; b is [(B,) K, N] or with tb [(B,) N, K]. */
-export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: Tensor | null, op = 'matmul'): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: Tensor | null, op = 'matmul', epi: Epilogue = NO_EPILOGUE): Tensor {
   const ar = a.shape.slice(-2);
   const br = b.shape.slice(-2);
   const M = ta ? ar[1]! : ar[0]!;
@@ -41,11 +42,11 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka });
   if (plan.kernel === 'tiled') {
     const out = Tensor.empty(shape, false, op);
-    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false });
+    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false, EPI: epi.code });
     dispatch(
       pipeT,
       [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()],
-      { M, N, K: p.K, strideA: p.sa, strideB: p.sb, strideC: M * N, LD: p.K, chunkK: 0 },
+      { M, N, K: p.K, strideA: p.sa, strideB: p.sb, strideC: M * N, LD: p.K, chunkK: 0, slope: epi.slope },
       plan.groups,
     );
     return out;
@@ -55,18 +56,23 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
   const [first, second] = swap ? [b, a] : [a, b];
   const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape, false, op);
-  const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...plan.block });
+  const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...plan.block, EPI: chunks === 1 ? epi.code : 0 });
   const bufs = [first.binding, second.binding, target.binding, bias && chunks === 1 ? bias.binding : placeholder()];
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
   const strideA = chunks > 1 ? (TA ? kc * R : kc) : swap ? p.sb : p.sa;
   const strideB = chunks > 1 ? (TB ? kc : kc * Q) : swap ? p.sa : p.sb;
-  dispatch(pipe, bufs, { M: R, N: Q, K: kc, strideA, strideB, strideC: M * N, LD: p.K, chunkK: chunks > 1 ? kc : 0 }, plan.groups);
+  dispatch(pipe, bufs, { M: R, N: Q, K: kc, strideA, strideB, strideC: M * N, LD: p.K, chunkK: chunks > 1 ? kc : 0, slope: epi.slope }, plan.groups);
   if (chunks === 1) return target;
   // split-K (batch 1): add the chunks up, then the bias
   const summed = sum(target, 0);
   target.dispose();
-  const total = bias ? noGrad(() => add(summed, bias)) : summed;
+  let total = bias ? noGrad(() => add(summed, bias)) : summed;
   if (total !== summed) summed.dispose();
+  if (epi.name) {
+    const activated = activationRaw(epi.name, total, epi.slope);
+    total.dispose();
+    total = activated;
+  }
   const out = total.alias(shape);
   total.dispose();
   return out;
@@ -99,8 +105,11 @@ function sumBatch(full: Tensor, like: Tensor): Tensor {
   return full.ndim === like.ndim && full.shape[0] === like.shape[0] ? full : sum(full, 0, like.ndim === 3);
 }
 
-/** y = x·wᵀ + b as torch.nn.functional.linear: x [..., in], w [out, in], b [out]. */
-export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+/**
+ * y = x·wᵀ + b as torch.nn.functional.linear: x [..., in], w [out, in], b [out]; with
+ * `{ activation }` the activation is applied in the same kernel (one dispatch fewer).
+ */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: FusedActivation = {}): Tensor {
   assertTensor('linear', 'input', x);
   assertTensor('linear', 'weight', w);
   if (w.ndim !== 2) throw new WgslgradError('linear', `weight has shape ${fmtShape(w.shape)}, expected 2-D [out, in]`);
@@ -113,16 +122,18 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     assertTensor('linear', 'bias', b);
     if (b.ndim !== 1 || b.shape[0] !== outF) throw new WgslgradError('linear', `bias has shape ${fmtShape(b.shape)}, expected [${outF}]`);
   }
+  const epi = fusedActivation('linear', opts);
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((p, d) => p * d, 1);
   const x2 = x.alias([rows, inF]);
-  const y2 = matmulRaw(x2, w, false, true, b ?? null, 'linear');
+  const y2 = matmulRaw(x2, w, false, true, b ?? null, 'linear', epi);
   x2.dispose();
   const y = y2.alias([...lead, outF]);
   y2.dispose();
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, 'linear', inputs, (g, [dx, dw, db]) => {
-    const g2 = g.alias([rows, outF]);
+  return record(y, epi.name ? `linear+${epi.name}` : 'linear', inputs, (g, [dx, dw, db]) => {
+    // through the fused activation first (from the output: its sign is the input's)
+    const g2 = (epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g).alias([rows, outF]);
     return [
       dx ? matmulRaw(g2, w, false, false, null).alias(x.shape) : null, // G·W
       dw ? matmulRaw(g2, x.alias([rows, inF]), true, false, null) : null, // Gᵀ·X
