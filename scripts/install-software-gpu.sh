@@ -13,8 +13,14 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "install-software-gpu: needs root (or sudo) to run apt-get" >&2; exit 1; fi
 fi
 
+# Looks for the files themselves: no `ldconfig -p | grep -q` (under pipefail, grep quitting early
+# can kill ldconfig with SIGPIPE and read as "not installed"), and ldconfig may not be on PATH.
 have_lavapipe() {
-  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'
+  local icd lib
+  icd=$(ls /usr/share/vulkan/icd.d/lvp_icd*.json 2>/dev/null | head -n 1 || true)
+  lib=$(ls /usr/lib/*-linux-gnu/libvulkan.so.1 /lib/*-linux-gnu/libvulkan.so.1 /usr/lib64/libvulkan.so.1 \
+    /usr/lib/libvulkan.so.1 2>/dev/null | head -n 1 || true)
+  [ -n "$icd" ] && [ -n "$lib" ]
 }
 
 . /etc/os-release
@@ -43,5 +49,8 @@ fi
 if have_lavapipe; then
   echo "install-software-gpu: installed $(dpkg-query -W -f='mesa-vulkan-drivers ${Version}' mesa-vulkan-drivers)"
 else
-  echo "install-software-gpu: lavapipe ICD not found after install" >&2; exit 1
+  echo "install-software-gpu: lavapipe ICD not found after install" >&2
+  echo "  ICDs: $(ls /usr/share/vulkan/icd.d/ 2>&1 | tr '\n' ' ')" >&2
+  echo "  packages: $(dpkg-query -W -f='${Package} ${Version}; ' libvulkan1 mesa-vulkan-drivers 2>&1)" >&2
+  exit 1
 fi
