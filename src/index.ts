@@ -3,6 +3,7 @@ import './methods.js';
 
 export type { BackwardOptions } from './autograd/backward.js';
 export { isGradEnabled, noGrad } from './autograd/tape.js';
+export { type CapturedStep, capture, type StepInput } from './capture.js';
 export * as cpu from './cpu/index.js';
 export { WgslgradError } from './errors.js';
 export { type AdapterDescription, type Backend, destroy, INSTALL_HINT, type InitInfo, type InitOptions, init } from './gpu/device.js';

@@ -108,6 +108,22 @@ describe('MNIST GAN example', () => {
     }
   });
 
+  test('the replayed step (the default) trains exactly as the eager one (--no-capture): every metric, every parameter', async () => {
+    const data = await loadMnist(dataDir);
+    for (const preset of ['mlp', 'cgan', 'dcgan'] as PresetName[]) {
+      const quiet = { steps: 8, logEvery: 1, sampleEvery: 0, sampleEpochs: [] };
+      const eager = new GanRun(config(preset, join(root, `${preset}-eager`), { ...quiet, capture: false }), data);
+      await eager.run();
+      const replayed = new GanRun(config(preset, join(root, `${preset}-replayed`), quiet), data);
+      await replayed.run();
+      expect(replayed.trainer.replayDispatches, preset).toBeGreaterThan(0);
+      const pick = (rows: typeof eager.rows) => rows.map(({ images_per_s: _, ...r }) => r);
+      expect(pick(replayed.rows), preset).toEqual(pick(eager.rows));
+      const params = (run: GanRun) => Promise.all([...run.G.parameters(), ...run.D.parameters()].map((t) => t.toArray()));
+      expect(await params(replayed), preset).toEqual(await params(eager));
+    }
+  });
+
   test('bad data folders end with a clear WgslgradError', async () => {
     await expect(loadMnist(join(root, 'nope'))).rejects.toThrow(/idx: data folder .*nope does not exist/);
     const bad = join(root, 'bad');

@@ -34,6 +34,7 @@ export const FLAGS = {
   'eval-count': { type: 'string', help: 'generated images scored at the end', dflt: '10000' },
   resume: { type: 'string', help: 'continue the run in this folder (or its checkpoint/)', dflt: '' },
   'no-eval': { type: 'boolean', help: 'skip the quality evaluation at the end', dflt: '' },
+  'no-capture': { type: 'boolean', help: 'record every step op by op instead of replaying the captured step (wg.capture)', dflt: '' },
   eval: { type: 'boolean', help: 'only evaluate the checkpoint given with --resume (no training)', dflt: '' },
   help: { type: 'boolean', help: 'this text', dflt: '' },
 } as const;
@@ -114,6 +115,7 @@ export function resolveConfig(get: (flag: string) => string | undefined, saved: 
     logEvery: Math.max(1, num('log-every', get('log-every'), saved.logEvery ?? 20, true)),
     data: get('data') ?? saved.data ?? defaultDataDir(),
     val: num('val', get('val'), saved.val ?? 0, true),
+    capture: get('no-capture') === undefined,
   };
   if (cfg.batch < 2) throw new wg.WgslgradError('args', `--batch ${cfg.batch}: batchnorm needs at least 2`);
   // the models' first layers are sized for the report's noise

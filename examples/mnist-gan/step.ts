@@ -59,6 +59,8 @@ export class GanTrainer {
   readonly optD: wg.optim.Adam;
   /** BCE targets of a batch (all ones, all zeros), made once */
   private readonly targets: { ones: wg.Tensor; zeros: wg.Tensor };
+  /** the step captured for replay (replay()), made at its first call */
+  private captured: wg.CapturedStep<wg.Tensor[], StepResult> | null = null;
 
   constructor(readonly setup: GanSetup) {
     const preset = PRESETS[setup.preset];
@@ -84,17 +86,63 @@ export class GanTrainer {
    * only; call it inside wg.scope, whose end submits the step.
    */
   step(images: Float32Array, labels: Float32Array | null, opts: StepOptions = {}): StepResult {
-    const { G, D, preset, setup } = this;
-    const B = setup.batch;
-    if (images.length !== B * 784) throw new wg.WgslgradError('GanTrainer.step', `images hold ${images.length} values, expected ${B}·784 for batch ${B}`);
-    if (preset.conditional && (!labels || labels.length !== B)) {
-      throw new wg.WgslgradError('GanTrainer.step', `${preset.name} is conditional: expected ${B} labels, got ${labels ? labels.length : 'none'}`);
-    }
-    const lossFn = preset.logits ? wg.bceWithLogits : wg.bce;
+    this.checkBatch('GanTrainer.step', images, labels);
+    const B = this.setup.batch;
     if (opts.seed !== undefined) wg.manualSeed(opts.seed);
     const real = wg.tensor(images, [B, 784]);
-    const idx = preset.conditional && labels ? wg.tensor(labels, [B]) : undefined;
-    const onehot = preset.conditional && labels ? wg.tensor(oneHot(labels), [B, 10]) : undefined;
+    const cond = this.preset.conditional && labels;
+    return this.stepOn(real, cond ? wg.tensor(labels, [B]) : undefined, cond ? wg.tensor(oneHot(labels), [B, 10]) : undefined, opts.norms ?? false);
+  }
+
+  /**
+   * The same step, captured (wg.capture) at its first call and replayed after: the batch is written
+   * into the captured input tensors, and no op or autograd work runs on the CPU. A replay after
+   * the same seed equals step() to the bit (test/capture.test.ts). The gradient norms, when asked
+   * for, are computed after the replay from the gradients it left.
+   */
+  replay(images: Float32Array, labels: Float32Array | null, opts: StepOptions = {}): StepResult {
+    this.checkBatch('GanTrainer.replay', images, labels);
+    const B = this.setup.batch;
+    const cond = this.preset.conditional && labels;
+    if (opts.seed !== undefined) wg.manualSeed(opts.seed);
+    let r: StepResult;
+    if (!this.captured) {
+      this.captured = wg.capture((real: wg.Tensor, idx?: wg.Tensor, onehot?: wg.Tensor) => this.stepOn(real, idx, onehot, false));
+      const inputs = [wg.tensor(images, [B, 784]), ...(cond ? [wg.tensor(labels, [B]), wg.tensor(oneHot(labels), [B, 10])] : [])];
+      r = this.captured(...inputs);
+      for (const t of inputs) t.dispose(); // the capture holds their buffers
+    } else {
+      r = this.captured(...(cond ? [images, labels, oneHot(labels)] : [images]));
+    }
+    if (!opts.norms) return r;
+    return { ...r, gNorm: wg.nn.utils.gradNorm(this.G.parameters()), dNorm: wg.nn.utils.gradNorm(this.D.parameters()) };
+  }
+
+  /** GPU dispatches of one replayed step (0 before the first replay() call). */
+  get replayDispatches(): number {
+    return this.captured?.dispatches ?? 0;
+  }
+
+  /** Frees the captured step (replay() captures again at its next call). */
+  dropCapture(): void {
+    this.captured?.dispose();
+    this.captured = null;
+  }
+
+  private checkBatch(op: string, images: Float32Array, labels: Float32Array | null): void {
+    const { preset, setup } = this;
+    const B = setup.batch;
+    if (images.length !== B * 784) throw new wg.WgslgradError(op, `images hold ${images.length} values, expected ${B}·784 for batch ${B}`);
+    if (preset.conditional && (!labels || labels.length !== B)) {
+      throw new wg.WgslgradError(op, `${preset.name} is conditional: expected ${B} labels, got ${labels ? labels.length : 'none'}`);
+    }
+  }
+
+  /** The step on input tensors: what step() runs eagerly and replay() captures. */
+  private stepOn(real: wg.Tensor, idx: wg.Tensor | undefined, onehot: wg.Tensor | undefined, norms: boolean): StepResult {
+    const { G, D, preset, setup } = this;
+    const B = setup.batch;
+    const lossFn = preset.logits ? wg.bceWithLogits : wg.bce;
     const z = wg.randn([B, setup.z]);
     const { ones, zeros } = this.targets;
     const fake = G.forward(z, onehot);
@@ -104,7 +152,7 @@ export class GanTrainer {
     const dFake = D.forward(fake.detach(), onehot, idx);
     const lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
     lossD.backward();
-    const dNorm = opts.norms ? wg.nn.utils.gradNorm(D.parameters()) : null;
+    const dNorm = norms ? wg.nn.utils.gradNorm(D.parameters()) : null;
     this.optD.step();
     // G step: make D call the fakes real. D's weights are frozen for it: their gradients would be
     // computed only to be zeroed before the next D step.
@@ -114,7 +162,7 @@ export class GanTrainer {
     const lossG = lossFn(D.forward(fake, onehot, idx), ones);
     for (const p of dParams) p.requiresGrad = true;
     lossG.backward();
-    const gNorm = opts.norms ? wg.nn.utils.gradNorm(G.parameters()) : null;
+    const gNorm = norms ? wg.nn.utils.gradNorm(G.parameters()) : null;
     this.optG.step();
     const [pReal, pFake] = wg.noGrad(() => (preset.logits ? [wg.sigmoid(dReal), wg.sigmoid(dFake)] : [dReal, dFake]));
     return { lossD, lossG, pReal: pReal!, pFake: pFake!, gNorm, dNorm };

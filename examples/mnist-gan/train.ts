@@ -20,6 +20,8 @@ export interface RunConfig extends GanSetup {
   logEvery: number;
   data: string;
   val: number;
+  /** replay the captured step (GanTrainer.replay) rather than record it op by op; default true */
+  capture?: boolean;
 }
 
 export interface MetricsRow {
@@ -157,7 +159,9 @@ export class GanRun {
   /** One training step on the given batch, its metrics accumulated on the GPU; submits once at the end of the scope. */
   private trainStep(x: Float32Array, labels: Float32Array, logNow: boolean): void {
     wg.scope(() => {
-      const r = this.trainer.step(x, this.preset.conditional ? labels : null, { seed: stepSeed(this.cfg.seed, this.state.step), norms: logNow });
+      const opts = { seed: stepSeed(this.cfg.seed, this.state.step), norms: logNow };
+      const y = this.preset.conditional ? labels : null;
+      const r = this.cfg.capture === false ? this.trainer.step(x, y, opts) : this.trainer.replay(x, y, opts);
       wg.noGrad(() => {
         const m = wg.concat([r.lossD.reshape([1]), r.lossG.reshape([1]), r.pReal.mean().reshape([1]), r.pFake.mean().reshape([1])], 0);
         const next = wg.keep(this.acc ? this.acc.add(m) : m);

@@ -34,7 +34,27 @@ interface Pool {
   recording: boolean;
   stats: PoolStats;
   dummy: GPUBuffer | null;
+  /** buffers handed out while a capture records (capture.ts) */
+  allocLog: Set<GPUBuffer> | null;
+  /** buffers a capture replays into: released, they go back to it, not to `free` */
+  owned: Map<GPUBuffer, Claim>;
 }
+
+/**
+ * The buffers a captured step replays into (capture.ts). `reserve` holds those no tensor holds any
+ * more: they stay out of the pool while the capture lives, since a replay writes them. `externals`
+ * are buffers made before the capture and still held by their tensors (parameters, optimiser
+ * state, inputs), with their release count: a replay checks none of them was released since.
+ */
+export interface Claim {
+  device: GPUDevice;
+  reserve: Array<{ buffer: GPUBuffer; cls: number }>;
+  owned: GPUBuffer[];
+  externals: Array<{ buffer: GPUBuffer; releases: number }>;
+}
+
+/** How often each buffer went back to the pool (a buffer released and handed out again is another tensor's). */
+const releases = new WeakMap<GPUBuffer, number>();
 
 let pool: Pool | null = null;
 
@@ -51,6 +71,8 @@ function current(): Pool {
       recording: false,
       stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0 },
       dummy: null,
+      allocLog: null,
+      owned: new Map(),
     };
   }
   return pool;
@@ -112,10 +134,17 @@ export function allocStorage(bytes: number, forUpload = false): Storage {
     p.stats.created++;
   }
   p.stats.liveBytes += cls;
+  p.allocLog?.add(buffer);
   return new Storage(buffer, cls);
 }
 
 function releaseBuffer(p: Pool, buffer: GPUBuffer, cls: number): void {
+  releases.set(buffer, (releases.get(buffer) ?? 0) + 1);
+  const claim = p.owned.get(buffer);
+  if (claim) {
+    claim.reserve.push({ buffer, cls }); // still in use by the capture: its bytes stay live
+    return;
+  }
   p.stats.liveBytes -= cls;
   p.stats.pooledBytes += cls;
   pushTo(p.recording ? p.deferred : p.free, buffer, cls);
@@ -138,6 +167,68 @@ export function poolSubmitted(): void {
   p.recording = false;
   for (const [cls, list] of p.deferred) for (const b of list) pushTo(p.free, b, cls);
   p.deferred.clear();
+}
+
+/** @internal capture.ts: starts (true) or ends (false) logging the buffers handed out; returns the log */
+export function logAllocations(on: boolean): Set<GPUBuffer> {
+  const p = current();
+  const log = p.allocLog ?? new Set<GPUBuffer>();
+  p.allocLog = on ? log : null;
+  return log;
+}
+
+/**
+ * @internal capture.ts, after the captured step was submitted: claims the buffers its commands use.
+ * Free ones are taken out of the pool; live ones that the capture made are marked so that their
+ * release gives them back to the capture; live ones made before it are externals.
+ */
+export function claimBuffers(used: Iterable<GPUBuffer>, madeInCapture: Set<GPUBuffer>): Claim {
+  const p = current();
+  const claim: Claim = { device: p.device, reserve: [], owned: [], externals: [] };
+  const want = new Set(used);
+  for (const map of [p.deferred, p.free]) {
+    for (const [cls, list] of map) {
+      const keep: GPUBuffer[] = [];
+      for (const b of list) {
+        if (want.has(b) && !p.owned.has(b)) {
+          want.delete(b);
+          p.stats.pooledBytes -= cls;
+          p.stats.liveBytes += cls;
+          claim.reserve.push({ buffer: b, cls });
+          claim.owned.push(b);
+          p.owned.set(b, claim);
+        } else keep.push(b);
+      }
+      map.set(cls, keep);
+    }
+  }
+  for (const b of want) {
+    if (madeInCapture.has(b) && !p.owned.has(b)) {
+      claim.owned.push(b);
+      p.owned.set(b, claim);
+    } else claim.externals.push({ buffer: b, releases: releases.get(b) ?? 0 });
+  }
+  return claim;
+}
+
+/** @internal Whether a claim's externals are all still held by the tensors that held them at capture. */
+export function firstReleased(claim: Claim): GPUBuffer | null {
+  for (const e of claim.externals) if ((releases.get(e.buffer) ?? 0) !== e.releases) return e.buffer;
+  return null;
+}
+
+/** @internal capture.ts dispose(): the claim's reserve goes back to the pool, its live buffers to their tensors alone. */
+export function releaseClaim(claim: Claim): void {
+  const p = pool;
+  if (!p || p.device !== claim.device) return; // a device that is gone: its buffers go with it
+  for (const b of claim.owned) if (p.owned.get(b) === claim) p.owned.delete(b);
+  for (const { buffer, cls } of claim.reserve) {
+    p.stats.liveBytes -= cls;
+    p.stats.pooledBytes += cls;
+    pushTo(p.recording ? p.deferred : p.free, buffer, cls);
+  }
+  claim.reserve.length = 0;
+  claim.owned.length = 0;
 }
 
 /** Pool counters: bytes held by live tensors, bytes kept for reuse, GPU buffers in existence. */

@@ -40,6 +40,42 @@ interface Recorder {
 let rec: Recorder | null = null;
 let timer: PassTimer | null = null;
 
+type ParamRefresh = () => Readonly<Record<string, number | ArrayLike<number> | undefined>>;
+
+/**
+ * A recorded command, as capture.ts keeps them while a capture is on: a dispatch with its parameter
+ * block as written (and `refresh`, which gives the parameters anew at each replay, for those that
+ * change between steps), a buffer copy or a clear.
+ */
+export type Command =
+  | {
+      kind: 'dispatch';
+      kernel: Kernel;
+      buffers: Binding[];
+      params: Uint32Array;
+      groups: [number, number, number];
+      refresh: ParamRefresh | null;
+    }
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
+  | { kind: 'clear'; buffer: GPUBuffer; offset: number; bytes: number };
+
+let log: Command[] | null = null;
+
+/** @internal capture.ts: every command recorded from now on is also appended to `l` (null: stop). */
+export function setCommandLog(l: Command[] | null): void {
+  log = l;
+}
+
+/** Whether a capture is recording (capture.ts): ops whose work cannot be replayed refuse then. */
+export function capturing(): boolean {
+  return log !== null;
+}
+
+/** @internal capture.ts: the pass timer is on (kernels are being profiled) */
+export function profiling(): boolean {
+  return timer !== null;
+}
+
 function current(): Recorder {
   const { device } = gpuState();
   if (!rec || rec.device !== device) {
@@ -119,6 +155,8 @@ export function dispatch<K extends KernelFile>(
   buffers: ReadonlyArray<Binding>,
   params: ParamValues<K>,
   groups: readonly [number, number?, number?],
+  /** for parameters that change from step to step (a random key, Adam's step count): gives them at each replay of a capture */
+  refresh?: () => ParamValues<K>,
 ): void {
   checkPending();
   let r = current();
@@ -128,7 +166,8 @@ export function dispatch<K extends KernelFile>(
   }
   const enc = ensureEncoder(r);
   const slot = r.slots;
-  writeParams(r, (slot * PARAM_SLOT) / 4, kernel.file, params); // throws on a name the kernel lacks, before the slot is taken
+  const base = (slot * PARAM_SLOT) / 4;
+  writeParams(r.arenaU32, r.arenaF32, base, kernel.file, params); // throws on a name the kernel lacks, before the slot is taken
   r.slots++;
   const pipe = kernel.gpu;
   const bg = bindGroup(r, kernel, slot, buffers);
@@ -142,6 +181,14 @@ export function dispatch<K extends KernelFile>(
   const [x, y = 1, z = 1] = groups;
   if (x > 0 && y > 0 && z > 0) r.pass.dispatchWorkgroups(x, y, z);
   r.dispatches++;
+  log?.push({
+    kind: 'dispatch',
+    kernel,
+    buffers: buffers.slice(),
+    params: r.arenaU32.slice(base, base + PARAM_SLOT / 4),
+    groups: [x, y, z],
+    refresh: (refresh as ParamRefresh | undefined) ?? null,
+  });
 }
 
 let nextId = 1;
@@ -184,16 +231,25 @@ export function dropBindGroups(): void {
   rec?.bindGroups.clear();
 }
 
-/** Writes a dispatch's named parameters into its arena slot at the places src/gpu/layouts.ts gives them. */
-function writeParams(r: Recorder, base: number, file: KernelFile, params: Readonly<Record<string, number | ArrayLike<number> | undefined>>): void {
+/**
+ * Writes a dispatch's named parameters into a 256-byte parameter block (at word `base` of u32/f32,
+ * two views of one buffer) at the places src/gpu/layouts.ts gives them.
+ */
+export function writeParams(
+  u32: Uint32Array,
+  f32: Float32Array,
+  base: number,
+  file: KernelFile,
+  params: Readonly<Record<string, number | ArrayLike<number> | undefined>>,
+): void {
   const slots = slotsOf(file);
-  r.arenaU32.fill(0, base, base + PARAM_SLOT / 4);
+  u32.fill(0, base, base + PARAM_SLOT / 4);
   for (const name in params) {
     const v = params[name];
     if (v === undefined) continue;
     const slot = slots.get(name);
     if (!slot) throw new WgslgradError('dispatch', `${file}.wgsl has no parameter ${name} (src/gpu/layouts.ts)`);
-    const arr = slot.f32 ? r.arenaF32 : r.arenaU32;
+    const arr = slot.f32 ? f32 : u32;
     const at = base + (slot.f32 ? U32_SLOTS : 0) + slot.at;
     if (typeof v === 'number') {
       if (slot.length !== 1) throw new WgslgradError('dispatch', `${file}.wgsl: ${name} holds ${slot.length} values, got one number`);
@@ -221,6 +277,7 @@ export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, ds
   const enc = ensureEncoder(r);
   endPass(r);
   enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  log?.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
 }
 
 /** Zeroes `bytes` of a storage buffer range, recorded in the step's encoder. */
@@ -230,6 +287,7 @@ export function clearBuffer(buffer: GPUBuffer, offset: number, bytes: number): v
   const enc = ensureEncoder(r);
   endPass(r);
   enc.clearBuffer(buffer, offset, Math.ceil(bytes / 4) * 4);
+  log?.push({ kind: 'clear', buffer, offset, bytes: Math.ceil(bytes / 4) * 4 });
 }
 
 /** Submits the recorded work (one submit per step), then makes buffers released during it reusable. */
@@ -246,6 +304,21 @@ export function flush(): void {
   endPass(r);
   const afterSubmit = timer?.resolve(enc) ?? null;
   if (r.slots > 0) device.queue.writeBuffer(r.arenaGpu, 0, r.arenaCpu, 0, r.slots * PARAM_SLOT);
+  submit(enc);
+  r.encoder = null;
+  r.slots = 0;
+  r.submits++;
+  poolSubmitted();
+  afterSubmit?.();
+}
+
+/**
+ * @internal Submits a finished encoder inside error scopes, whose outcome surfaces at the next op or
+ * readback (flush, and capture.ts for a replay).
+ */
+export function submit(enc: GPUCommandEncoder): void {
+  const s = gpuState();
+  const { device } = s;
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
   device.queue.submit([enc.finish()]);
@@ -260,9 +333,13 @@ export function flush(): void {
     );
   }
   if (s.scopeChecks.length > 64) s.scopeChecks.splice(0, s.scopeChecks.length - 64);
-  r.encoder = null;
-  r.slots = 0;
-  r.submits++;
-  poolSubmitted();
-  afterSubmit?.();
 }
+
+/** @internal capture.ts: a replay was submitted (its dispatches count in engineStats) */
+export function countReplay(dispatches: number): void {
+  const r = current();
+  r.submits++;
+  r.dispatches += dispatches;
+}
+
+export const PARAM_BLOCK_BYTES = PARAM_SLOT;

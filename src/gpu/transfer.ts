@@ -1,23 +1,26 @@
 // Host ↔ GPU: uploads through the queue, readbacks through pooled staging buffers, and waiting for
 // submitted work. Asynchronous GPU errors caught at submit surface here.
 import { WgslgradError } from '../errors.js';
+import { refuseCapture } from './capture.js';
 import { raiseCheck, usedCheckBuffer } from './checks.js';
 import { gpuState, throwPending } from './device.js';
 import { type Storage, sizeClass } from './pool.js';
-import { copyBuffer, flush } from './recorder.js';
+import { capturing, copyBuffer, flush } from './recorder.js';
 
 const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
 
 let staging: { device: GPUDevice; free: Map<number, GPUBuffer[]> } | null = null;
 
 /** Uploads host data into a storage buffer (queue-ordered: the buffer must not be in the open encoder). */
-export function upload(storage: Storage, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
+export function upload(storage: Storage, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0, op = 'tensor'): void {
   throwPending();
+  if (capturing()) throw refuseCapture(op, 'host data uploaded (wg.tensor(data)); pass the data as an input of the captured step instead');
   gpuState().device.queue.writeBuffer(storage.buffer, storage.offset + byteOffset, data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Copies `bytes` of a storage buffer to the host. Submits pending work first. */
 export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
+  if (capturing()) throw refuseCapture('readback', 'a readback (toArray, item)');
   const s = gpuState();
   if (!staging || staging.device !== s.device) staging = { device: s.device, free: new Map() };
   const pool = staging.free;

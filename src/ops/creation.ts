@@ -1,7 +1,7 @@
 // Tensor creation: from host data, constants, and seeded counter-based random numbers generated on
 // the GPU. Kernel: shaders/creation.wgsl. CPU reference: src/cpu/creation.ts (same hash).
 import { fmtShape, WgslgradError } from '../errors.js';
-import { dispatch, groups1d, pipeline, upload } from '../gpu/engine.js';
+import { capturing, dispatch, groups1d, onReplay, pipeline, refuseCapture, upload } from '../gpu/engine.js';
 import { checkShape, type Shape, sizeOf, Tensor } from '../tensor.js';
 
 export interface TensorOptions {
@@ -61,7 +61,9 @@ export function fillInto(t: Tensor, value: number): Tensor {
 export function randomInto(t: Tensor, kind: 'rand' | 'randn', a: number, b: number, key: [number, number]): Tensor {
   if (t.size) {
     if (kind === 'randn' && t.size > 2 ** 31) throw new WgslgradError(kind, `at most 2^31 values per call, got ${t.size}`);
-    dispatch(pipeline('creation', kind), [t.binding], { n: t.size, k0: key[0], k1: key[1], a, b }, groups1d(t.size));
+    const n = t.size;
+    // the key is read at each replay of a capture too: streamKey redraws it in place then
+    dispatch(pipeline('creation', kind), [t.binding], { n, k0: key[0], k1: key[1], a, b }, groups1d(n), () => ({ n, k0: key[0], k1: key[1], a, b }));
   }
   return t;
 }
@@ -84,13 +86,26 @@ let counter = 0;
 /** Seeds the generator used by random functions called without {seed}. */
 export function manualSeed(seed: number): void {
   if (!Number.isInteger(seed)) throw new WgslgradError('manualSeed', `seed must be an integer, got ${seed}`);
+  if (capturing()) throw refuseCapture('manualSeed', 'the generator reseeded; call manualSeed before each call of the captured step instead');
   globalSeed = seed >>> 0;
   counter = 0;
 }
 
-/** The (k0, k1) key of a random stream: an explicit seed, or the next one from the global generator. */
+const nextKey = (): [number, number] => [globalSeed ^ 0x9e3779b9, (0x80000000 | counter++) >>> 0];
+
+/**
+ * The (k0, k1) key of a random stream: an explicit seed, or the next one from the global generator.
+ * A key drawn from the generator inside a captured step is drawn again, in place, at each replay,
+ * so a replay after manualSeed(s) gives the numbers an eager step after manualSeed(s) would.
+ */
 export function streamKey(op: string, seed?: number): [number, number] {
-  if (seed === undefined) return [globalSeed ^ 0x9e3779b9, (0x80000000 | counter++) >>> 0];
+  if (seed === undefined) {
+    const key = nextKey();
+    onReplay(() => {
+      [key[0], key[1]] = nextKey();
+    });
+    return key;
+  }
   if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new WgslgradError(op, `seed must be a non-negative integer, got ${seed}`);
   return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
 }

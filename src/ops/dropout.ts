@@ -16,7 +16,8 @@ export interface DropoutOptions {
 
 function apply(x: Tensor, p: number, key: [number, number]): Tensor {
   const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('dropout', 'main'), [x.binding, y.binding], { n: y.size, k0: key[0], k1: key[1], p }, groups1d(y.size));
+  const n = y.size;
+  if (n) dispatch(pipeline('dropout', 'main'), [x.binding, y.binding], { n, k0: key[0], k1: key[1], p }, groups1d(n), () => ({ n, k0: key[0], k1: key[1], p }));
   return y;
 }
 

@@ -48,7 +48,7 @@ export class Adam extends Optimizer {
   step(): void {
     this.check();
     const t = this.stepCount + 1;
-    const [b1, b2] = this.betas;
+    const at = { t, counted: false };
     let ran = false;
     this.forEachRun((start, end) => {
       ran = true;
@@ -56,7 +56,11 @@ export class Adam extends Optimizer {
       this.run(
         'adam',
         [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(m, start, end), this.range(v, start, end)],
-        { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, bc1: 1 - b1 ** t, bc2sqrt: Math.sqrt(1 - b2 ** t) },
+        (k) => {
+          const [b1, b2] = this.betas;
+          return { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, bc1: 1 - b1 ** k, bc2sqrt: Math.sqrt(1 - b2 ** k) };
+        },
+        at,
         end - start,
       );
     });

@@ -2,7 +2,7 @@
 // it), copy the step's gradients into a flat gradient buffer, and update everything with one
 // kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
 import { fmtShape, WgslgradError } from '../errors.js';
-import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, pipeline, type Storage } from '../gpu/engine.js';
+import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, onReplay, pipeline, type Storage } from '../gpu/engine.js';
 import type { ParamValues } from '../gpu/layouts.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
@@ -14,6 +14,12 @@ export interface OptimizerState {
   hyper: Record<string, number | number[] | boolean>;
   /** per-parameter state tensors by name (`exp_avg.0`, …), copies of the optimiser's own */
   tensors: Record<string, Tensor>;
+}
+
+/** The step number an update is for (1 on the first), renumbered at each replay of a capture. */
+export interface StepAt {
+  t: number;
+  counted: boolean;
 }
 
 export abstract class Optimizer {
@@ -109,8 +115,20 @@ export abstract class Optimizer {
     close(this.params.length);
   }
 
-  protected run<K extends 'adam' | 'sgd'>(file: K, bindings: Binding[], params: ParamValues<K>, n: number): void {
-    dispatch(pipeline(file, 'main'), bindings, { ...params, n } as ParamValues<K>, groups1d(n));
+  /**
+   * One update dispatch with the hyperparameters of step `t`. Inside a captured step (wg.capture)
+   * each replay counts a step and reads the hyperparameters again (a changed lr applies).
+   */
+  protected run<K extends 'adam' | 'sgd'>(file: K, bindings: Binding[], params: (t: number) => ParamValues<K>, at: StepAt, n: number): void {
+    if (!at.counted) {
+      at.counted = true; // one count per step, however many runs it has
+      onReplay(() => {
+        this.alive('step');
+        at.t = ++this.stepCount;
+      });
+    }
+    const t0 = at.t;
+    dispatch(pipeline(file, 'main'), bindings, { ...params(t0), n } as ParamValues<K>, groups1d(n), () => ({ ...params(at.t), n }) as ParamValues<K>);
   }
 
   abstract step(): void;

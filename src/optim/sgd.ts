@@ -45,14 +45,23 @@ export class SGD extends Optimizer {
 
   step(): void {
     checkSgd(this);
-    const first = this.stepCount === 0 ? 1 : 0;
+    const t = this.stepCount + 1;
+    const at = { t, counted: false };
     let ran = false;
     this.forEachRun((start, end) => {
       ran = true;
       this.run(
         'sgd',
         [this.range(this.flat, start, end), this.range(this.gradFlat, start, end), this.range(this.stateFlat[0]!, start, end)],
-        { firstStep: first, lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov ? 1 : 0 },
+        (k) => ({
+          firstStep: k === 1 ? 1 : 0,
+          lr: this.lr,
+          momentum: this.momentum,
+          dampening: this.dampening,
+          weightDecay: this.weightDecay,
+          nesterov: this.nesterov ? 1 : 0,
+        }),
+        at,
         end - start,
       );
     });
