@@ -49,6 +49,10 @@ export interface Row extends Partial<Timing> {
   /** CPU time to record and submit one step (median) */
   record_ms?: number;
   record_us_per_dispatch?: number;
+  /** mean time per step with no wait between steps (the next recorded while the GPU runs the last) */
+  pipelined_ms?: number;
+  pipelined_steps?: number;
+  pipelined_images_per_s?: number;
 }
 
 /** max relative error (max |Δ| / max |ref|) above which a row is marked failed */
@@ -185,7 +189,8 @@ export function printRow(r: Row): void {
     (r.submits_per_step !== undefined ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}` : '') +
     (r.record_ms !== undefined
       ? `  ${fmt(r.dispatches_per_step, 0)} dispatches recorded in ${fmt(r.record_ms, 2)} ms (${fmt(r.record_us_per_dispatch, 1)} µs each)`
-      : '');
+      : '') +
+    (r.pipelined_ms !== undefined ? `  pipelined ${fmt(r.pipelined_ms)} ms/step over ${r.pipelined_steps}` : '');
   const err = r.max_rel_err !== null && r.max_rel_err !== undefined ? `  err ${r.max_rel_err.toExponential(1)}${r.failed ? ' FAILED' : ''}` : '';
   console.log(
     `  ${r.impl.padEnd(14)} ${fmt(r.median_ms).padStart(9)} ms (${fmt(r.min_ms)}–${fmt(r.max_ms)})  ${rate.padEnd(16)} ${r.speedup_vs_cpu ? `×${fmt(r.speedup_vs_cpu, 1)} vs CPU` : ''}${err}${extra}`,
@@ -206,7 +211,7 @@ export function printSummary(names: string[]): void {
   const torchImpl = results.find((r) => r.impl.startsWith('pytorch'))?.impl ?? 'pytorch-cpu';
   console.log('\nsummary (median ms; ratios = the peer ÷ wgslgrad, same run: above 1, wgslgrad is faster)');
   console.log(
-    `${'workload'.padEnd(22)}${'cpu-reference'.padStart(14)}${'wgslgrad'.padStart(11)}${'tfjs-webgpu'.padStart(13)}${'tfjs-wasm'.padStart(11)}${torchImpl.padStart(15)}${'ratio webgpu'.padStart(14)}${'ratio torch'.padStart(13)}`,
+    `${'workload'.padEnd(22)}${'cpu-reference'.padStart(14)}${'wgslgrad'.padStart(11)}${'replay'.padStart(9)}${'tfjs-webgpu'.padStart(13)}${'tfjs-wasm'.padStart(11)}${torchImpl.padStart(15)}${'ratio webgpu'.padStart(14)}${'ratio torch'.padStart(13)}${'replay/torch'.padStart(14)}`,
   );
   for (const name of names) {
     const get = (impl: string) => results.find((r) => r.workload === name && r.impl === impl);
@@ -220,8 +225,10 @@ export function printSummary(names: string[]): void {
     const ratio = w.median_ms && t?.median_ms ? `×${fmt(t.median_ms / w.median_ms, 1)}` : '—';
     const pt = get(torchImpl);
     const ratioTorch = w.median_ms && pt?.median_ms ? `×${fmt(pt.median_ms / w.median_ms, 2)}` : '—';
+    const rp = get('wgslgrad-replay');
+    const ratioReplay = rp?.median_ms && pt?.median_ms ? `×${fmt(pt.median_ms / rp.median_ms, 2)}` : '—';
     console.log(
-      `${name.padEnd(22)}${ms('cpu-reference').padStart(14)}${ms('wgslgrad').padStart(11)}${ms('tfjs-webgpu').padStart(13)}${ms('tfjs-wasm').padStart(11)}${ms(torchImpl).padStart(15)}${ratio.padStart(14)}${ratioTorch.padStart(13)}`,
+      `${name.padEnd(22)}${ms('cpu-reference').padStart(14)}${ms('wgslgrad').padStart(11)}${ms('wgslgrad-replay').padStart(9)}${ms('tfjs-webgpu').padStart(13)}${ms('tfjs-wasm').padStart(11)}${ms(torchImpl).padStart(15)}${ratio.padStart(14)}${ratioTorch.padStart(13)}${ratioReplay.padStart(14)}`,
     );
   }
 }

@@ -16,50 +16,22 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
   const realData = randData(B * 784, 21);
   const rows: Row[] = [];
   if (phase === 'own') {
-    const trainer = new GanTrainer(presetSetup(presetName, { batch: B }));
-    const step = () => {
-      wg.scope(() => {
-        trainer.step(realData, null);
-      });
-    };
-    // two warm-up steps: the first makes the Adam states and the gradients, the second may still
-    // grow the pool once, since those now stay alive across the whole step
-    for (let i = 0; i < 2; i++) {
-      step();
-      await wg.sync();
+    // op by op (step), and captured once then replayed (replay): each on its own trainer
+    for (const mode of ['eager', 'replay'] as const) {
+      const trainer = new GanTrainer(presetSetup(presetName, { batch: B }));
+      const step =
+        mode === 'eager'
+          ? () => {
+              wg.scope(() => {
+                trainer.step(realData, null);
+              });
+            }
+          : () => {
+              trainer.replay(realData, null);
+            };
+      rows.push(await timeStep(ctx, name, mode === 'eager' ? 'wgslgrad' : 'wgslgrad-replay', step, steps, B, mode === 'eager'));
+      trainer.dropCapture();
     }
-    await warm(ctx, async () => {
-      step();
-      await wg.sync();
-    });
-    const before = wg.engineStats();
-    const ts: number[] = [];
-    const rec: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      step();
-      rec.push(performance.now() - t0); // recording the step and submitting it, on the CPU
-      await wg.sync();
-      ts.push(performance.now() - t0);
-    }
-    const after = wg.engineStats();
-    const st = stats(ts);
-    const dispatches = (after.dispatches - before.dispatches) / steps;
-    const recordMs = stats(rec).median_ms;
-    const r: Row = {
-      workload: name,
-      impl: 'wgslgrad',
-      ...st,
-      images_per_s: (B * 1000) / st.median_ms,
-      submits_per_step: (after.submits - before.submits) / steps,
-      new_buffers_per_step: (after.created - before.created) / steps,
-      dispatches_per_step: dispatches,
-      record_ms: recordMs,
-      record_us_per_dispatch: (recordMs * 1000) / dispatches,
-    };
-    const gpu = await gpuTime(name, step);
-    if (gpu !== null) r.gpu_ms = gpu;
-    rows.push(r);
   }
   const tf = ctx.tf;
   for (const backend of ['webgpu', 'wasm']) {
@@ -87,3 +59,61 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
   }
   report(rows, desc);
 }
+
+/**
+ * A step timed synced (a wait for the GPU after each: median over `steps`) and pipelined (the next
+ * step recorded while the GPU runs the last: mean over PIPELINED steps with one wait at the end),
+ * with the CPU time to record and submit one step and its dispatches.
+ */
+async function timeStep(ctx: Ctx, name: string, impl: string, step: () => void, steps: number, B: number, profile: boolean): Promise<Row> {
+  // two warm-up steps: the first makes the Adam states and the gradients (and captures, for a
+  // replay), the second may still grow the pool once, since those now stay alive across the step
+  for (let i = 0; i < 2; i++) {
+    step();
+    await wg.sync();
+  }
+  await warm(ctx, async () => {
+    step();
+    await wg.sync();
+  });
+  const before = wg.engineStats();
+  const ts: number[] = [];
+  const rec: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    rec.push(performance.now() - t0); // recording the step and submitting it, on the CPU
+    await wg.sync();
+    ts.push(performance.now() - t0);
+  }
+  const after = wg.engineStats();
+  const pipelinedSteps = ctx.quick ? 3 : PIPELINED;
+  const p0 = performance.now();
+  for (let i = 0; i < pipelinedSteps; i++) step();
+  await wg.sync();
+  const pipelinedMs = (performance.now() - p0) / pipelinedSteps;
+  const st = stats(ts);
+  const dispatches = (after.dispatches - before.dispatches) / steps;
+  const recordMs = stats(rec).median_ms;
+  const r: Row = {
+    workload: name,
+    impl,
+    ...st,
+    images_per_s: (B * 1000) / st.median_ms,
+    pipelined_ms: pipelinedMs,
+    pipelined_steps: pipelinedSteps,
+    pipelined_images_per_s: (B * 1000) / pipelinedMs,
+    submits_per_step: (after.submits - before.submits) / steps,
+    new_buffers_per_step: (after.created - before.created) / steps,
+    dispatches_per_step: dispatches,
+    record_ms: recordMs,
+    record_us_per_dispatch: (recordMs * 1000) / dispatches,
+  };
+  // kernel times come from the op-by-op step (a replay runs the same kernels)
+  const gpu = profile ? await gpuTime(name, step) : null;
+  if (gpu !== null) r.gpu_ms = gpu;
+  return r;
+}
+
+/** Steps of the pipelined timing (issue: throughput over 50 steps). */
+const PIPELINED = 50;

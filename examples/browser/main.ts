@@ -115,6 +115,7 @@ function newRun(choice: string, batch: number, weights?: { g: Record<string, wg.
 }
 
 function disposeRun(r: Run): void {
+  r.trainer.dropCapture();
   for (const t of [...r.trainer.G.parameters(), ...r.trainer.D.parameters(), r.fixedZ, r.fixedIdx, r.fixedOneHot]) t?.dispose();
   r.trainer.optG.dispose();
   r.trainer.optD.dispose();
@@ -200,7 +201,8 @@ async function train(): Promise<void> {
     pos += B;
     const show = (r.step + 1) % displayEvery() === 0;
     const metrics = wg.scope(() => {
-      const s = r.trainer.step(x, PRESETS[r.trainer.setup.preset].conditional ? y : null, { seed: r.step + 1 });
+      // the captured step, replayed: each WebGPU call crosses into the GPU process, and a replay makes ~3 per kernel
+      const s = r.trainer.replay(x, PRESETS[r.trainer.setup.preset].conditional ? y : null, { seed: r.step + 1 });
       return show ? wg.concat([s.lossD.reshape([1]), s.lossG.reshape([1]), s.pReal.mean().reshape([1]), s.pFake.mean().reshape([1])], 0) : null;
     });
     r.step++;

@@ -144,11 +144,18 @@ export class CapturedCommands {
     const enc = device.createCommandEncoder();
     prefix?.(enc);
     let pass: GPUComputePassEncoder | null = null;
+    let pipe: GPUComputePipeline | null = null;
     let d = 0;
     for (const c of this.commands) {
       if (c.kind === 'dispatch') {
-        pass ??= enc.beginComputePass();
-        pass.setPipeline(c.kernel.gpu);
+        if (!pass) {
+          pass = enc.beginComputePass();
+          pipe = null;
+        }
+        if (c.kernel.gpu !== pipe) {
+          pipe = c.kernel.gpu;
+          pass.setPipeline(pipe);
+        }
         pass.setBindGroup(0, this.bindGroups[d++]!);
         const [x, y, z] = c.groups;
         if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
