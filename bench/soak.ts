@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
 import { writeJson } from './harness.js';
 
-const { values: opt } = parseArgs({ options: { steps: { type: 'string', default: '10000' }, json: { type: 'string' }, replay: { type: 'boolean', default: false } } });
+const { values: opt } = parseArgs({
+  options: { steps: { type: 'string', default: '10000' }, json: { type: 'string' }, replay: { type: 'boolean', default: false } },
+});
 const steps = Number(opt.steps);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');

@@ -166,6 +166,8 @@ describe('wg.capture', () => {
     expect(() => wg.capture((t: wg.Tensor) => step(t))(x)).toThrow(/called inside another capture/);
     await ok();
     step(x); // still replays
+    await expect(wg.profileKernels(() => step(x))).rejects.toThrow(/a replay inside profileKernels/);
+    await ok();
     opt.dispose(); // its gradient and state buffers go back to the pool
     expect(() => step(x)).toThrow(/made outside the captured step and used by it .* was disposed since the capture/);
     await ok();

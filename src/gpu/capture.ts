@@ -114,6 +114,11 @@ export class CapturedCommands {
   /** Throws, naming what changed, if a replay now would use something gone or stale. */
   check(): void {
     if (this.disposed) throw new WgslgradError('capture', 'the captured step was disposed');
+    if (profiling())
+      throw new WgslgradError(
+        'capture',
+        'a replay inside profileKernels: the profiler times op-by-op dispatches, and a replay makes none; profile the step eagerly',
+      );
     if (!hasDevice() || gpuState().device !== this.device)
       throw new WgslgradError('capture', 'the step was captured on a GPU device that is gone (lost, or replaced by wg.init()); capture it again');
     if (firstReleased(this.claim))
