@@ -72,3 +72,43 @@ describe('bce on probabilities (clamped like PyTorch)', () => {
     await expect(nan.item()).rejects.toThrow(/bceWithLogits: the loss is NaN/);
   });
 });
+
+describe('bce as the root of a backward', () => {
+  test("hands over the gradient its forward computed: the backward kernel's bits, and the step runs only the forward kernel", async () => {
+    const r = rng(77);
+    for (const [name, fn, lo] of [
+      ['bce', wg.bce, 0.02],
+      ['bceWithLogits', wg.bceWithLogits, -4],
+    ] as const) {
+      const xs = randCpu(r, [37, 9], lo, lo < 0 ? 4 : 0.98);
+      const ys = randCpu(r, [37, 9], 0, 1);
+      const y = toGpu(ys);
+      fn(toGpu(xs, true), y).backward(); // makes the shared root gradient once
+      await wg.sync();
+      const a = toGpu(xs, true);
+      const before = wg.engineStats().dispatches;
+      fn(a, y).backward();
+      const direct = wg.engineStats().dispatches - before;
+      const b = toGpu(xs, true);
+      const before2 = wg.engineStats().dispatches;
+      fn(b, y).mul(1).backward(); // the upstream gradient is no longer the root's 1: the backward kernel runs
+      const viaKernel = wg.engineStats().dispatches - before2;
+      expect(direct, name).toBe(1);
+      expect(viaKernel, name).toBe(4); // forward, mul, mul's backward, bce's backward
+      expect(await a.grad!.toArray(), name).toEqual(await b.grad!.toArray());
+    }
+  });
+
+  test("a .grad is never the shared 1: writing into one leaves later backward calls right", async () => {
+    const p = wg.tensor([2], [], { requiresGrad: true });
+    wg.add(p, wg.zeros([])).backward(); // add hands its gradient, the shared 1, straight to p
+    p.grad!.copy_(wg.tensor([7], []));
+    const s = wg.tensor([3], [], { requiresGrad: true });
+    s.backward(); // a leaf root
+    s.grad!.copy_(wg.tensor([9], []));
+    const t = wg.tensor([1, 2], [2], { requiresGrad: true });
+    wg.mul(t, 3).sum().backward();
+    expect(await t.grad!.toArray()).toEqual(new Float32Array([3, 3]));
+    expect(await p.grad!.item()).toBe(7);
+  });
+});

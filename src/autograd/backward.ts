@@ -5,8 +5,10 @@
 import { fmtShape, WgslgradError } from '../errors.js';
 import { ones } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
+import { clone } from '../ops/shape.js';
 import { keep, ruleScope } from '../scope.js';
 import type { Tensor } from '../tensor.js';
+import { isRootOne, rootOne } from './one.js';
 import { noGrad } from './tape.js';
 
 export interface BackwardOptions {
@@ -65,7 +67,8 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
   const grads = new Map<Tensor, Tensor>();
   noGrad(() => {
     try {
-      grads.set(root, grad ? grad.alias() : ones(root.shape));
+      // a scalar op's output starts from the shared 1 (no fill); a leaf root gets its own, as it becomes .grad
+      grads.set(root, grad ? grad.alias() : root._node ? rootOne().alias(root.shape) : ones(root.shape));
       for (let k = order.length - 1; k >= 0; k--) {
         const t = order[k]!;
         const g = grads.get(t);
@@ -74,7 +77,10 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         const node = t._node;
         if (!node) {
           // a leaf
-          t.grad = keep(t.grad ? accumulate(t.grad, g) : g);
+          // the shared 1 never becomes a .grad that a caller could write into
+          const own = isRootOne(g) ? clone(g) : g;
+          if (own !== g) g.dispose();
+          t.grad = keep(t.grad ? accumulate(t.grad, own) : own);
           continue;
         }
         const gs = ruleScope(
