@@ -71,3 +71,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   }
 }
+
+// Split-K's last step, one lane per output: C[o] = act(Σ_c A[c·M·N + o] + bias[o mod N]) over the
+// p_K() chunk results in order (the same sums as reduce.sum_thread, then the bias and the
+// activation as the elementwise kernels would apply them), written to SCO.
+@group(0) @binding(2) var<storage, read_write> SCO: array<f32>;
+@group(0) @binding(3) var<storage, read> SCB: array<f32>;
+
+@compute @workgroup_size(256)
+fn sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let MN = p_M() * p_N();
+  let o = linear_id(gid, nwg, 256u);
+  if (o >= MN) { return; }
+  var acc = 0.0;
+  for (var c = 0u; c < p_K(); c++) { acc += A[c * MN + o]; }
+  if (BIAS) { acc += SCB[o % p_N()]; }
+  SCO[o] = act_value(acc, EPI, p_slope());
+}

@@ -99,7 +99,7 @@ describe('bce as the root of a backward', () => {
     }
   });
 
-  test("a .grad is never the shared 1: writing into one leaves later backward calls right", async () => {
+  test('a .grad is never the shared 1: writing into one leaves later backward calls right', async () => {
     const p = wg.tensor([2], [], { requiresGrad: true });
     wg.add(p, wg.zeros([])).backward(); // add hands its gradient, the shared 1, straight to p
     p.grad!.copy_(wg.tensor([7], []));

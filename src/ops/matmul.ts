@@ -1,14 +1,13 @@
 // matmul (2-D and batched, batch broadcast) and linear (matmul + bias fused). Kernel:
 // shaders/matmul.wgsl, with transpose flags so backward needs no explicit transposes.
 // CPU reference: src/cpu/matmul.ts.
-import { noGrad, record } from '../autograd/tape.js';
+import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
+import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { planMatmul } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
-import { activationGradRaw, activationRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
-import { add } from './elementwise.js';
+import { activationGradRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sum } from './reduce.js';
 import { assertTensor } from './util.js';
 
@@ -63,18 +62,11 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const strideB = chunks > 1 ? (TB ? kc : kc * Q) : swap ? p.sa : p.sb;
   dispatch(pipe, bufs, { M: R, N: Q, K: kc, strideA, strideB, strideC: M * N, LD: p.K, chunkK: chunks > 1 ? kc : 0, slope: epi.slope }, plan.groups);
   if (chunks === 1) return target;
-  // split-K (batch 1): add the chunks up, then the bias
-  const summed = sum(target, 0);
+  // split-K (batch 1): one more kernel adds the chunks up, then the bias and the activation
+  const out = Tensor.empty(shape, false, op);
+  const finish = pipeline('matmul', 'sum_chunks', { TA: false, TB: false, BIAS: bias !== null, TC: false, ...plan.block, EPI: epi.code });
+  dispatch(finish, [target.binding, out.binding, bias ? bias.binding : placeholder()], { M, N, K: chunks, slope: epi.slope }, groups1d(M * N));
   target.dispose();
-  let total = bias ? noGrad(() => add(summed, bias)) : summed;
-  if (total !== summed) summed.dispose();
-  if (epi.name) {
-    const activated = activationRaw(epi.name, total, epi.slope);
-    total.dispose();
-    total = activated;
-  }
-  const out = total.alias(shape);
-  total.dispose();
   return out;
 }
 
