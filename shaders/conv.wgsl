@@ -154,7 +154,11 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     if (r >= A) { break; }
     for (var j = 0u; j < TN; j++) {
       let q = q0 + j * WGX;
-      if (q < COLS) { D[(wid.z * A + r) * COLS + q] = acc[i][j]; }
+      let di = (wid.z * A + r) * COLS + q;
+      // ADDC (one chunk only): add a gradient accumulated so far, bound where the forward's bias is
+      if (q < COLS) {
+        if (ADDC) { D[di] = acc[i][j] + BIASV[di]; } else { D[di] = acc[i][j]; }
+      }
     }
   }
 }

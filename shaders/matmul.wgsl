@@ -8,7 +8,8 @@
 // is most of the cost (bench/NOTES.md).
 // Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX,
 // WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes),
-// EPI (an activation after the bias, act_value's code; 0 none).
+// EPI (an activation after the bias, act_value's code; 0 none), ADDC (binding 4 holds a tensor of
+// C's shape added to the result: a gradient accumulated so far; no bias then).
 // Parameters (src/gpu/layouts.ts): M, N, K; strideA, strideB, strideC the batch strides (0 =
 // broadcast); LD the row stride of an operand stored along K (the whole K); chunkK the split-K chunk
 // length or 0: with split-K each batch index z is a chunk of K (z·chunkK onwards; the last may be shorter).
@@ -64,9 +65,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let n = n0 + j * WGX;
       if (n < N) {
         var v = acc[i][j];
+        let ci = cBase + select(m * N + n, n * M + m, TC);
         if (BIAS) { v += BIASV[select(n, m, TC)]; }
+        if (ADDC) { v += BIASV[ci]; } // a gradient accumulated so far, in the bias binding (no bias then)
         v = act_value(v, EPI, p_slope());
-        C[cBase + select(m * N + n, n * M + m, TC)] = v;
+        C[ci] = v;
       }
     }
   }
@@ -86,5 +89,6 @@ fn sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   var acc = 0.0;
   for (var c = 0u; c < p_K(); c++) { acc += A[c * MN + o]; }
   if (BIAS) { acc += SCB[o % p_N()]; }
+  if (ADDC) { acc += SCB[o]; }
   SCO[o] = act_value(acc, EPI, p_slope());
 }

@@ -5,7 +5,7 @@
 // lane loading 8 of each with neighbouring lanes on neighbouring addresses of the operand's
 // contiguous dimension. On lavapipe this form is slower than the register-blocked matmul.wgsl
 // (barriers and workgroup memory are emulated), so src/ops/matmul.ts picks it only on GPUs.
-// Specialisation: TA, TB, BIAS, TC, EPI as in matmul.wgsl. Parameters as in matmul.wgsl (no split-K).
+// Specialisation: TA, TB, BIAS, TC, EPI, ADDC as in matmul.wgsl. Parameters as in matmul.wgsl (no split-K).
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
@@ -71,9 +71,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let n = n0 + lid.x + 16u * j;
       if (n < N) {
         var v = acc[i][j];
+        let ci = cBase + select(m * N + n, n * M + m, TC);
         if (BIAS) { v += BIASV[select(n, m, TC)]; }
+        if (ADDC) { v += BIASV[ci]; } // a gradient accumulated so far, in the bias binding (no bias then)
         v = act_value(v, EPI, p_slope());
-        C[cBase + select(m * N + n, n * M + m, TC)] = v;
+        C[ci] = v;
       }
     }
   }

@@ -6,6 +6,8 @@
 // output into Y[z·outputs + o], partial sums that a second pass adds up (few outputs, long sums).
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+// with ADDC, a tensor of the output's shape added to the result (a gradient accumulated so far)
+@group(0) @binding(3) var<storage, read> ADDV: array<f32>;
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -35,7 +37,10 @@ fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     if (lid < s) { partial[lid] += partial[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u && valid) { Y[wid.z * p_nOut() + o] = partial[0] * p_scale(); }
+  if (lid == 0u && valid) {
+    let v = partial[0] * p_scale();
+    if (ADDC) { Y[wid.z * p_nOut() + o] = v + ADDV[o]; } else { Y[wid.z * p_nOut() + o] = v; }
+  }
 }
 
 @compute @workgroup_size(256)
@@ -51,5 +56,6 @@ fn sum_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   } else {
     for (var r = 0u; r < R; r++) { acc += X[base + red_offset(r)]; }
   }
-  Y[o] = acc * p_scale();
+  let v = acc * p_scale();
+  if (ADDC) { Y[o] = v + ADDV[o]; } else { Y[o] = v; }
 }

@@ -23,7 +23,12 @@ export function checkShape(op: string, shape: Shape): void {
  * each input (null where not needed). It runs with grad mode off inside a scope that frees whatever
  * it makes except the gradients it returns.
  */
-export type GradRule = (g: Tensor, needs: readonly boolean[]) => ReadonlyArray<Tensor | null>;
+/**
+ * A backward rule: from the output's gradient `g`, the gradient of each input that `needs` one.
+ * `acc[j]`, when given, is the gradient the sweep has accumulated for input j so far; a rule may
+ * add it into its result in the same kernel and say so with foldedGrad (autograd/tape.ts).
+ */
+export type GradRule = (g: Tensor, needs: readonly boolean[], acc: ReadonlyArray<Tensor | null>) => ReadonlyArray<Tensor | null>;
 
 export interface GradNode {
   op: string;

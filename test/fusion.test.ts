@@ -75,3 +75,56 @@ describe('fused activations', () => {
     expect((await new wg.nn.Sequential(lin, new wg.nn.LeakyReLU(-0.5)).forward(x).toArray()).length).toBe(12);
   });
 });
+
+describe('gradient accumulation folded into the kernels that make the gradients', () => {
+  test('a layer applied twice: weight and bias gradients equal the two separate gradients added, to the bit, with no add kernel', async () => {
+    const r = rng(31);
+    const cases: Array<[string, cpu.CpuTensor[], (x: wg.Tensor, w: wg.Tensor, b: wg.Tensor) => wg.Tensor]> = [
+      ['linear', [randCpu(r, [6, 9]), randCpu(r, [5, 9]), randCpu(r, [5])], (x, w, b) => wg.linear(x, w, b, { activation: 'leakyRelu', slope: 0.2 })],
+      // few columns and a long inner sum: the weight gradient is split into chunks
+      ['linear split-K', [randCpu(r, [700, 8]), randCpu(r, [1, 8]), randCpu(r, [1])], (x, w, b) => wg.linear(x, w, b)],
+      ['conv2d', [randCpu(r, [2, 3, 8, 8]), randCpu(r, [4, 3, 4, 4]), randCpu(r, [4])], (x, w, b) => wg.conv2d(x, w, b, { stride: 2, padding: 1 })],
+      [
+        'conv2d 1 channel',
+        [randCpu(r, [8, 1, 12, 12]), randCpu(r, [16, 1, 4, 4]), randCpu(r, [16])],
+        (x, w, b) => wg.conv2d(x, w, b, { stride: 2, padding: 1 }),
+      ],
+      [
+        'convTranspose2d',
+        [randCpu(r, [2, 4, 4, 4]), randCpu(r, [4, 3, 4, 4]), randCpu(r, [3])],
+        (x, w, b) => wg.convTranspose2d(x, w, b, { stride: 2, padding: 1, activation: 'relu' }),
+      ],
+    ];
+    for (const [name, [xc, wc, bc], layer] of cases) {
+      const x2 = randCpu(r, xc!.shape);
+      const xs = [toGpu(xc!), toGpu(x2)];
+      const weights = () => [toGpu(wc!, true), toGpu(bc!, true)] as const;
+      const loss = (w: wg.Tensor, b: wg.Tensor, x: wg.Tensor, seed: number) =>
+        layer(x, w, b)
+          .mul(wg.randn(layer(x, w, b).shape, { seed }))
+          .sum();
+      // both uses in one backward: the second gradient takes in the first in its own kernel
+      const [w, b] = weights();
+      const total = wg.add(loss(w, b, xs[0]!, 1), loss(w, b, xs[1]!, 2));
+      await wg.sync();
+      const before = wg.engineStats();
+      total.backward();
+      const dispatched = wg.engineStats().dispatches - before.dispatches;
+      // each use separately, then added
+      const [w1, b1] = weights();
+      loss(w1, b1, xs[0]!, 1).backward();
+      const [w2, b2] = weights();
+      loss(w2, b2, xs[1]!, 2).backward();
+      expect(await w.grad!.toArray(), name).toEqual(await wg.add(w1.grad!, w2.grad!).toArray());
+      expect(await b.grad!.toArray(), name).toEqual(await wg.add(b1.grad!, b2.grad!).toArray());
+      // one backward of a single use, to count the kernels a use costs
+      const [w3, b3] = weights();
+      const single = loss(w3, b3, xs[0]!, 1);
+      await wg.sync();
+      const s0 = wg.engineStats().dispatches;
+      single.backward();
+      const perUse = wg.engineStats().dispatches - s0;
+      expect(dispatched, name).toBe(2 * perUse); // no extra kernel to add the two uses' gradients
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { clone } from '../ops/shape.js';
 import { keep, ruleScope } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { isRootOne, rootOne } from './one.js';
-import { noGrad } from './tape.js';
+import { isFolded, noGrad } from './tape.js';
 
 export interface BackwardOptions {
   /** Keep the graph for a second backward through it (PyTorch's retain_graph). */
@@ -83,8 +83,11 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
           t.grad = keep(t.grad ? accumulate(t.grad, own) : own);
           continue;
         }
+        // what has been accumulated for each input so far, for rules that add it in their own kernel
+        // (an input that appears twice gets none: both of its gradients would take it in)
+        const acc = node.inputs.map((x, j) => (node.needs[j] && node.inputs.indexOf(x) === node.inputs.lastIndexOf(x) ? (grads.get(x) ?? null) : null));
         const gs = ruleScope(
-          () => node.backward(g, node.needs),
+          () => node.backward(g, node.needs, acc),
           (r) => r.filter((_, j) => node.needs[j]),
         );
         if (!gs.some((x, j) => x === g && node.needs[j])) g.dispose();
@@ -94,8 +97,12 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
           const x = node.inputs[j]!;
           if (gx.shape.join() !== x.shape.join())
             throw new WgslgradError('backward', `${node.op}: gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
-          const acc = grads.get(x);
-          grads.set(x, acc ? accumulate(acc, gx) : gx);
+          const prior = grads.get(x);
+          if (prior && isFolded(gx)) {
+            if (prior !== acc[j]) throw new WgslgradError('backward', `${node.op}: a gradient folded in another than the accumulated one`);
+            prior.dispose();
+            grads.set(x, gx);
+          } else grads.set(x, prior ? accumulate(prior, gx) : gx);
         }
         if (!opts.retainGraph) {
           t._node = null;

@@ -20,6 +20,23 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+const folded = new WeakSet<Tensor>();
+
+/**
+ * Marks a rule's gradient as already holding `acc`, the gradient accumulated so far for that input
+ * (the rule added it in its own kernel), so the sweep takes it as the new total instead of adding
+ * them; with no `acc` it is an ordinary gradient. Returns `grad`.
+ */
+export function foldedGrad(grad: Tensor, acc: Tensor | null | undefined): Tensor {
+  if (acc) folded.add(grad);
+  return grad;
+}
+
+/** @internal backward.ts: whether a rule's gradient already holds the accumulated one */
+export function isFolded(grad: Tensor): boolean {
+  return folded.has(grad);
+}
+
 /**
  * Attaches a backward rule to `out` if grad mode is on and some input requires grad. Which inputs
  * need a gradient is fixed now (as in PyTorch, flipping requiresGrad later does not change the

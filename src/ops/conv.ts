@@ -4,14 +4,14 @@
 // CPU reference: src/cpu/conv.ts.
 
 import { type Pair, pair } from '../args.js';
-import { record } from '../autograd/tape.js';
+import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { activationGradRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
-import { sum } from './reduce.js';
+import { sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
 export interface Conv2dOptions extends FusedActivation {
@@ -60,7 +60,7 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi =
   const t = convBlock(deviceFacts(), g.CO);
   const P = g.N * g.OH * g.OW;
   dispatch(
-    pipeline('conv', 'forward', { ...t, BIAS: bias !== null, EPI: epi.code }),
+    pipeline('conv', 'forward', { ...t, BIAS: bias !== null, EPI: epi.code, ADDC: false }),
     [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
     { ...geoParams(g), slope: epi.slope },
     [...blockGroups(t, P, g.CO), 1],
@@ -85,23 +85,25 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi
 }
 
 /**
- * D[A,B,KH,KW] = Σ G[n,a,gh,gw]·X[n,b,gh·s−p+kh, gw·s−p+kw]; G is [N,A,GH,GW], X is [N,B,XH,XW].
+ * D[A,B,KH,KW] = Σ G[n,a,gh,gw]·X[n,b,gh·s−p+kh, gw·s−p+kw]; G is [N,A,GH,GW], X is [N,B,XH,XW];
+ * plus `addend` (D's shape: a gradient accumulated so far) in the same kernels when given.
  */
-function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number]): Tensor {
+function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number], addend: Tensor | null): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
   const plan = planWeightGrad(deviceFacts(), { N, A, cols: B * KH * KW });
   const { chunk, chunks } = plan;
   const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
   if (d.size === 0) return d;
+  const add1 = chunks === 1 ? addend : null;
   dispatch(
-    pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false, EPI: 0 }),
-    [gT.binding, xT.binding, d.binding],
+    pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false, EPI: 0, ADDC: add1 !== null }),
+    [gT.binding, xT.binding, d.binding, add1 ? add1.binding : placeholder()],
     { N, A, GH, GW, B, XH, XW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1], chunk },
     plan.groups,
   );
   if (chunks === 1) return d;
-  const total = sum(d, 0);
+  const total = sumAdd(d, [0], addend);
   d.dispose();
   return total;
 }
@@ -133,13 +135,14 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const epi = fusedActivation(op, opts);
   const y = convForwardRaw(x, w, b ?? null, g, epi);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db]) => {
+  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc) => {
     const gy = throughActivation(g0, y, epi);
     return [
       // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
       dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
-      dw ? weightGradRaw(gy, x, KH, KW, s, p) : null,
-      db ? sum(gy, [0, 2, 3]) : null,
+      // the weight and bias gradients take in what the sweep has accumulated for them so far
+      dw ? foldedGrad(weightGradRaw(gy, x, KH, KW, s, p, acc[1] ?? null), acc[1]) : null,
+      db ? foldedGrad(sumAdd(gy, [0, 2, 3], acc[2] ?? null), acc[2]) : null,
     ].slice(0, inputs.length);
   });
 }
@@ -163,13 +166,13 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   const epi = fusedActivation(op, opts);
   const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p }, epi);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db]) => {
+  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc) => {
     const gy = throughActivation(g0, y, epi);
     return [
       // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
       dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
-      dw ? weightGradRaw(x, gy, KH, KW, s, p) : null,
-      db ? sum(gy, [0, 2, 3]) : null,
+      dw ? foldedGrad(weightGradRaw(x, gy, KH, KW, s, p, acc[1] ?? null), acc[1]) : null,
+      db ? foldedGrad(sumAdd(gy, [0, 2, 3], acc[2] ?? null), acc[2]) : null,
     ].slice(0, inputs.length);
   });
 }

@@ -1,14 +1,14 @@
 // matmul (2-D and batched, batch broadcast) and linear (matmul + bias fused). Kernel:
 // shaders/matmul.wgsl, with transpose flags so backward needs no explicit transposes.
 // CPU reference: src/cpu/matmul.ts.
-import { record } from '../autograd/tape.js';
+import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { planMatmul } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { activationGradRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
-import { sum } from './reduce.js';
+import { sum, sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
 interface MM {
@@ -21,8 +21,21 @@ interface MM {
   sb: number;
 }
 
-/** C = op(a)·op(b) (+ bias[N]): a is [(B,) M, K] or with ta [(B,) K, M]; b is [(B,) K, N] or with tb [(B,) N, K]. */
-export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: Tensor | null, op = 'matmul', epi: Epilogue = NO_EPILOGUE): Tensor {
+/**
+ * C = op(a)·op(b) (+ bias[N]): a is [(B,) M, K] or with ta [(B,) K, M]; b is [(B,) K, N] or with tb
+ * [(B,) N, K]. `addend` (C's shape; no bias, no activation with it) is added in the same kernel: a
+ * gradient accumulated so far.
+ */
+export function matmulRaw(
+  a: Tensor,
+  b: Tensor,
+  ta: boolean,
+  tb: boolean,
+  bias: Tensor | null,
+  op = 'matmul',
+  epi: Epilogue = NO_EPILOGUE,
+  addend: Tensor | null = null,
+): Tensor {
   const ar = a.shape.slice(-2);
   const br = b.shape.slice(-2);
   const M = ta ? ar[1]! : ar[0]!;
@@ -41,10 +54,10 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka });
   if (plan.kernel === 'tiled') {
     const out = Tensor.empty(shape, false, op);
-    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false, EPI: epi.code });
+    const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false, EPI: epi.code, ADDC: addend !== null });
     dispatch(
       pipeT,
-      [a.binding, b.binding, out.binding, bias ? bias.binding : placeholder()],
+      [a.binding, b.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()],
       { M, N, K: p.K, strideA: p.sa, strideB: p.sb, strideC: M * N, LD: p.K, chunkK: 0, slope: epi.slope },
       plan.groups,
     );
@@ -55,8 +68,17 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
   const [first, second] = swap ? [b, a] : [a, b];
   const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape, false, op);
-  const pipe = pipeline('matmul', 'main', { TA, TB, BIAS: bias !== null && chunks === 1, TC: swap, ...plan.block, EPI: chunks === 1 ? epi.code : 0 });
-  const bufs = [first.binding, second.binding, target.binding, bias && chunks === 1 ? bias.binding : placeholder()];
+  const add1 = chunks === 1 ? addend : null;
+  const pipe = pipeline('matmul', 'main', {
+    TA,
+    TB,
+    BIAS: bias !== null && chunks === 1,
+    TC: swap,
+    ...plan.block,
+    EPI: chunks === 1 ? epi.code : 0,
+    ADDC: add1 !== null,
+  });
+  const bufs = [first.binding, second.binding, target.binding, chunks === 1 ? ((bias ?? add1)?.binding ?? placeholder()) : placeholder()];
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
   const strideA = chunks > 1 ? (TA ? kc * R : kc) : swap ? p.sb : p.sa;
   const strideB = chunks > 1 ? (TB ? kc : kc * Q) : swap ? p.sa : p.sb;
@@ -64,8 +86,16 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: 
   if (chunks === 1) return target;
   // split-K (batch 1): one more kernel adds the chunks up, then the bias and the activation
   const out = Tensor.empty(shape, false, op);
-  const finish = pipeline('matmul', 'sum_chunks', { TA: false, TB: false, BIAS: bias !== null, TC: false, ...plan.block, EPI: epi.code });
-  dispatch(finish, [target.binding, out.binding, bias ? bias.binding : placeholder()], { M, N, K: chunks, slope: epi.slope }, groups1d(M * N));
+  const finish = pipeline('matmul', 'sum_chunks', {
+    TA: false,
+    TB: false,
+    BIAS: bias !== null,
+    TC: false,
+    ...plan.block,
+    EPI: epi.code,
+    ADDC: addend !== null,
+  });
+  dispatch(finish, [target.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()], { M, N, K: chunks, slope: epi.slope }, groups1d(M * N));
   target.dispose();
   return out;
 }
@@ -123,13 +153,14 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: FusedActiv
   const y = y2.alias([...lead, outF]);
   y2.dispose();
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, epi.name ? `linear+${epi.name}` : 'linear', inputs, (g, [dx, dw, db]) => {
+  return record(y, epi.name ? `linear+${epi.name}` : 'linear', inputs, (g, [dx, dw, db], acc) => {
     // through the fused activation first (from the output: its sign is the input's)
     const g2 = (epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g).alias([rows, outF]);
     return [
       dx ? matmulRaw(g2, w, false, false, null).alias(x.shape) : null, // G·W
-      dw ? matmulRaw(g2, x.alias([rows, inF]), true, false, null) : null, // Gᵀ·X
-      db ? sum(g2, 0) : null,
+      // Gᵀ·X and the bias's sum, each taking in what the sweep has accumulated for it so far
+      dw ? foldedGrad(matmulRaw(g2, x.alias([rows, inF]), true, false, null, 'linear', NO_EPILOGUE, acc[1] ?? null), acc[1]) : null,
+      db ? foldedGrad(sumAdd(g2, [0], acc[2] ?? null), acc[2]) : null,
     ].slice(0, inputs.length);
   });
 }

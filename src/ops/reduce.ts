@@ -2,7 +2,7 @@
 import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
+import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { planSum } from '../gpu/planner.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
@@ -10,8 +10,11 @@ import { assertTensor, compactDims, MAX_DIMS, normDims, stridesOf } from './util
 
 const WG = 64;
 
-/** Raw sum of x over `dims` (sorted, distinct) times `scale`, output shape without those dims. */
-function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
+/**
+ * Raw sum of x over `dims` (sorted, distinct) times `scale`, output shape without those dims; plus
+ * `addend` (of the output's size) in the same kernel when given.
+ */
+function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Tensor | null = null): Tensor {
   const st = stridesOf(x.shape);
   const keptSizes: number[] = [];
   const keptStrides: number[] = [];
@@ -48,16 +51,23 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number): Tensor {
   const plan = planSum(deviceFacts(), { nOut, R });
   if (plan.kernel === 'thread') {
     const out = Tensor.empty(outShape);
-    dispatch(pipeline('reduce', 'sum_thread', { WG }), [x.binding, out.binding], params, groups1d(nOut));
+    const bufs = [x.binding, out.binding, addend ? addend.binding : placeholder()];
+    dispatch(pipeline('reduce', 'sum_thread', { WG, ADDC: addend !== null }), bufs, params, groups1d(nOut));
     return out;
   }
   // one workgroup per (output, chunk); with several chunks their sums are added up after
   const n = plan.chunks;
   const target = Tensor.empty(n > 1 ? [n, nOut] : outShape);
   const [gx, gy] = groups1d(nOut, 1);
-  dispatch(pipeline('reduce', 'sum_wg', { WG }), [x.binding, target.binding], { ...params, chunkLen: n > 1 ? plan.chunkLen : 0 }, [gx, gy, n]);
+  const add1 = n === 1 ? addend : null;
+  dispatch(
+    pipeline('reduce', 'sum_wg', { WG, ADDC: add1 !== null }),
+    [x.binding, target.binding, add1 ? add1.binding : placeholder()],
+    { ...params, chunkLen: n > 1 ? plan.chunkLen : 0 },
+    [gx, gy, n],
+  );
   if (n === 1) return target;
-  const total = rawSum(op, target, [0], 1);
+  const total = rawSum(op, target, [0], 1, addend);
   target.dispose();
   const shaped = total.alias(outShape);
   total.dispose();
@@ -83,6 +93,11 @@ function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | un
 
 export const sum = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('sum', x, dims, keepDim);
 export const mean = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('mean', x, dims, keepDim);
+
+/** The sum of x over `dims` plus `addend` (a gradient accumulated so far, of the result's shape), in one kernel; no autograd. */
+export function sumAdd(x: Tensor, dims: number[], addend: Tensor | null): Tensor {
+  return rawSum('sum', x, dims, 1, addend);
+}
 
 /** Sums g (broadcast result) back down to `shape` (gradient of broadcasting); no autograd. */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
