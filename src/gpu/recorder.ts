@@ -27,6 +27,8 @@ interface Recorder {
   device: GPUDevice;
   encoder: GPUCommandEncoder | null;
   pass: GPUComputePassEncoder | null;
+  /** the pipeline the open pass has set (a dispatch of the same kernel sets none) */
+  passPipe: GPUComputePipeline | null;
   arenaCpu: ArrayBuffer;
   arenaU32: Uint32Array;
   arenaF32: Float32Array;
@@ -84,6 +86,7 @@ function current(): Recorder {
       device,
       encoder: null,
       pass: null,
+      passPipe: null,
       arenaCpu,
       arenaU32: new Uint32Array(arenaCpu),
       arenaF32: new Float32Array(arenaCpu),
@@ -174,9 +177,16 @@ export function dispatch<K extends KernelFile>(
   if (timer) {
     endPass(r);
     r.pass = enc.beginComputePass(timer.pass(pipe.label || 'kernel'));
+    r.passPipe = null;
   }
-  if (!r.pass) r.pass = enc.beginComputePass();
-  r.pass.setPipeline(pipe);
+  if (!r.pass) {
+    r.pass = enc.beginComputePass();
+    r.passPipe = null;
+  }
+  if (r.passPipe !== pipe) {
+    r.pass.setPipeline(pipe);
+    r.passPipe = pipe;
+  }
   r.pass.setBindGroup(0, bg);
   const [x, y = 1, z = 1] = groups;
   if (x > 0 && y > 0 && z > 0) r.pass.dispatchWorkgroups(x, y, z);
