@@ -142,7 +142,19 @@ describe('MNIST GAN example', () => {
   test('flags resolve to the default run, a named preset, or an error for a width an MLP lacks', () => {
     const flags = (f: Record<string, string>) => (k: string) => f[k];
     const d = resolveConfig(flags({}), {});
-    expect([d.preset, d.width, d.batch, d.steps]).toEqual([DEFAULT_RUN.preset, DEFAULT_RUN.width, DEFAULT_RUN.batch, DEFAULT_RUN.steps]);
+    expect([d.preset, d.width, d.batch, d.steps, d.lrG, d.lrD]).toEqual([
+      DEFAULT_RUN.preset,
+      DEFAULT_RUN.width,
+      DEFAULT_RUN.batch,
+      DEFAULT_RUN.steps,
+      DEFAULT_RUN.lr,
+      DEFAULT_RUN.lr,
+    ]);
+    // a named preset trains at its report's rates; --lr sets both, --lr-d then D's
+    expect([resolveConfig(flags({ preset: 'cdcgan' }), {}).lrG, resolveConfig(flags({ lr: '1e-3', 'lr-d': '5e-4' }), {}).lrD]).toEqual([
+      PRESETS.cdcgan.lrG,
+      5e-4,
+    ]);
     const n = resolveConfig(flags({ preset: 'dcgan' }), {});
     expect([n.width, n.batch, n.steps]).toEqual([1, PRESETS.dcgan.batch, PRESET_STEPS]);
     const e = resolveConfig(flags({ preset: 'cdcgan', epochs: '2', width: '0.25' }), {});

@@ -13,7 +13,7 @@ export const FLAGS = {
   preset: {
     type: 'string',
     help: `model: ${Object.keys(PRESETS).join(', ')}`,
-    dflt: `${DEFAULT_RUN.preset} (with --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} unless given)`,
+    dflt: `${DEFAULT_RUN.preset} (with --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} --lr ${DEFAULT_RUN.lr} unless given)`,
   },
   epochs: { type: 'string', help: "epochs (default: the report's own when --steps is not given)", dflt: '' },
   steps: { type: 'string', help: 'stop after this many steps (0 = run the epochs)', dflt: `${PRESET_STEPS} for a named --preset with no --epochs` },
@@ -44,7 +44,7 @@ export function usage(): string {
   for (const p of Object.values(PRESETS)) lines.push(`  ${p.name.padEnd(8)} ${p.report} (batch ${p.batch}, z ${p.z}, ${p.epochs} epochs)`);
   lines.push(
     '',
-    `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps}, each overridable (about 6.5 minutes on 2 CPU cores with a software adapter).`,
+    `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} --lr ${DEFAULT_RUN.lr}, each overridable (about 4.5 minutes on 2 CPU cores with a software adapter; the progress line's ETA tells from the first steps).`,
     "A report's full schedule: --preset NAME --epochs N (README).",
     '',
     'Flags:',
@@ -85,7 +85,7 @@ export function resolveConfig(get: (flag: string) => string | undefined, saved: 
     );
   if (saved.preset && (saved.width ?? 1) !== width)
     throw new wg.WgslgradError('resume', `the checkpoint was trained with --width ${saved.width ?? 1}, not ${width}`);
-  const lr = num('lr', get('lr'), saved.lrG ?? preset.lrG);
+  const lr = num('lr', get('lr'), saved.lrG ?? (named ? preset.lrG : DEFAULT_RUN.lr));
   const cfg: RunConfig = {
     preset: presetName,
     epochs: num('epochs', get('epochs'), saved.epochs ?? preset.epochs, true),
@@ -93,7 +93,7 @@ export function resolveConfig(get: (flag: string) => string | undefined, saved: 
     batch: num('batch', get('batch'), saved.batch ?? (named ? preset.batch : DEFAULT_RUN.batch), true),
     width,
     lrG: lr,
-    lrD: num('lr-d', get('lr-d'), get('lr') !== undefined ? lr : (saved.lrD ?? preset.lrD)),
+    lrD: num('lr-d', get('lr-d'), get('lr') !== undefined ? lr : (saved.lrD ?? (named ? preset.lrD : DEFAULT_RUN.lr))),
     beta1: num('beta1', get('beta1'), saved.beta1 ?? preset.beta1),
     beta2: num('beta2', get('beta2'), saved.beta2 ?? preset.beta2),
     z: num('z', get('z'), saved.z ?? preset.z, true),
