@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const preset = PRESETS[presetName];
   const info = await wg.init();
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const shape = `${cfg.width !== 1 ? `width ${cfg.width}, ` : ''}batch ${cfg.batch}, ${cfg.steps ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}`;
+  const rates = cfg.lrG !== preset.lrG || cfg.lrD !== preset.lrD ? `, Adam ${cfg.lrG === cfg.lrD ? cfg.lrG : `G ${cfg.lrG} / D ${cfg.lrD}`} here` : '';
+  const shape = `${cfg.width !== 1 ? `width ${cfg.width}, ` : ''}batch ${cfg.batch}${rates}, ${cfg.steps ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}`;
   log(
     `wgslgrad mnist-gan: ${presetName} (${preset.report}; ${shape}) on ${info.adapter.description || info.adapter.device} [${info.backend}${info.software ? ', software' : ''}]`,
   );
