@@ -25,12 +25,13 @@ const ui = {
 };
 
 /** The models a page offers: the CLI's default run, R3's MLP and R1's DCGAN. */
-const CHOICES: Record<string, { preset: PresetName; width: number; batch: number; label: string }> = {
+const CHOICES: Record<string, { preset: PresetName; width: number; batch: number; lr?: number; label: string }> = {
   default: {
     preset: DEFAULT_RUN.preset,
     width: DEFAULT_RUN.width,
     batch: DEFAULT_RUN.batch,
-    label: `${DEFAULT_RUN.preset} at width ${DEFAULT_RUN.width} (the CLI's default)`,
+    lr: DEFAULT_RUN.lr,
+    label: `${DEFAULT_RUN.preset} at width ${DEFAULT_RUN.width}, Adam ${DEFAULT_RUN.lr} (the CLI's default)`,
   },
   mlp: { preset: 'mlp', width: 1, batch: PRESETS.mlp.batch, label: 'mlp (R3)' },
   dcgan: { preset: 'dcgan', width: 1, batch: PRESETS.dcgan.batch, label: 'dcgan (R1)' },
@@ -89,7 +90,8 @@ const state: { run: Run | null; data: Images | null; running: boolean; software:
 function newRun(choice: string, batch: number, weights?: { g: Record<string, wg.Tensor>; d: Record<string, wg.Tensor> }, step = 0): Run {
   const c = CHOICES[choice]!;
   const p = PRESETS[c.preset];
-  const trainer = new GanTrainer(presetSetup(c.preset, { width: c.width, batch }));
+  const setup = presetSetup(c.preset, { width: c.width, batch });
+  const trainer = new GanTrainer(c.lr ? { ...setup, lrG: c.lr, lrD: c.lr } : setup);
   if (weights) {
     trainer.G.loadStateDict(weights.g); // strict: names and shapes are checked
     trainer.D.loadStateDict(weights.d);
