@@ -20,15 +20,5 @@ fn act(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
 fn act_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg, 256u);
   if (i >= p_n()) { return; }
-  let g = G[i];
-  let s = S[i];
-  var r: f32;
-  switch ACT {
-    case 1u: { r = select(0.0, g, s > 0.0); }
-    case 2u: { r = select(g * p_slope(), g, s > 0.0); }
-    case 3u: { r = g * (1.0 - s * s); }
-    case 4u: { r = g * s * (1.0 - s); }
-    default: { r = g; }
-  }
-  GX[i] = r;
+  GX[i] = act_grad_value(G[i], S[i], ACT, p_slope());
 }

@@ -57,3 +57,15 @@ fn act_value(x: f32, code: u32, slope: f32) -> f32 {
     default: { return x; }
   }
 }
+
+// g · act'(…) from `s`: the forward input (relu family) or output (tanh, sigmoid), as act_grad in
+// activation.wgsl; the reduce kernels call it too (an activation's gradient with its bias's sum).
+fn act_grad_value(g: f32, s: f32, code: u32, slope: f32) -> f32 {
+  switch code {
+    case 1u: { return select(0.0, g, s > 0.0); }
+    case 2u: { return select(g * slope, g, s > 0.0); }
+    case 3u: { return g * (1.0 - s * s); }
+    case 4u: { return g * s * (1.0 - s); }
+    default: { return g; }
+  }
+}

@@ -8,6 +8,18 @@
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 // with ADDC, a tensor of the output's shape added to the result (a gradient accumulated so far)
 @group(0) @binding(3) var<storage, read> ADDV: array<f32>;
+// with ACT (act_grad_value's code; 0 none) X is an upstream gradient: each term is first taken
+// through the activation's gradient from SA (act_grad in activation.wgsl) and stored in GO, so
+// one kernel gives a fused activation's input gradient and its bias's gradient (their sum)
+@group(0) @binding(4) var<storage, read> SA: array<f32>;
+@group(0) @binding(5) var<storage, read_write> GO: array<f32>;
+
+fn term(i: u32) -> f32 {
+  if (ACT == 0u) { return X[i]; }
+  let v = act_grad_value(X[i], SA[i], ACT, p_slope());
+  GO[i] = v;
+  return v;
+}
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -26,9 +38,9 @@ fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     let base = kept_offset(o);
     if (p_redNd() == 1u) {
       let st = p_redStrides(0u);
-      for (var r = r0 + lid; r < R; r += WG) { acc += X[base + r * st]; }
+      for (var r = r0 + lid; r < R; r += WG) { acc += term(base + r * st); }
     } else {
-      for (var r = r0 + lid; r < R; r += WG) { acc += X[base + red_offset(r)]; }
+      for (var r = r0 + lid; r < R; r += WG) { acc += term(base + red_offset(r)); }
     }
   }
   partial[lid] = acc;
@@ -52,9 +64,9 @@ fn sum_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   var acc = 0.0;
   if (p_redNd() == 1u) {
     let st = p_redStrides(0u);
-    for (var r = 0u; r < R; r++) { acc += X[base + r * st]; }
+    for (var r = 0u; r < R; r++) { acc += term(base + r * st); }
   } else {
-    for (var r = 0u; r < R; r++) { acc += X[base + red_offset(r)]; }
+    for (var r = 0u; r < R; r++) { acc += term(base + red_offset(r)); }
   }
   let v = acc * p_scale();
   if (ADDC) { Y[o] = v + ADDV[o]; } else { Y[o] = v; }

@@ -128,3 +128,25 @@ describe('gradient accumulation folded into the kernels that make the gradients'
     }
   });
 });
+
+describe('kernels per training step', () => {
+  test('the R1 DCGAN step at batch 128 (the bench row) runs at most 60 kernels, the R3 MLP step at batch 100 at most 90', async () => {
+    const { GanTrainer, presetSetup } = await import('../examples/mnist-gan/step.js');
+    for (const [preset, B, most] of [
+      ['dcgan', 128, 60],
+      ['mlp', 100, 90],
+    ] as const) {
+      const t = new GanTrainer(presetSetup(preset, { batch: B }));
+      const x = new Float32Array(B * 784);
+      wg.scope(() => void t.step(x, null)); // the first step makes the Adam states
+      await wg.sync();
+      const before = wg.engineStats().dispatches;
+      wg.scope(() => void t.step(x, null));
+      const n = wg.engineStats().dispatches - before;
+      await wg.sync();
+      expect(n, preset).toBeLessThanOrEqual(most);
+      t.optG.dispose();
+      t.optD.dispose();
+    }
+  });
+});

@@ -42,7 +42,7 @@ describe('kernel parameter layouts', () => {
     const x = wg.ones([4]);
     const k = pipeline('bce', 'forward', { LOGITS: true, WANT_DY: false, WANT_DX: false });
     expect(() => dispatch(k, [x.binding, x.binding, x.binding], { bogus: 1 } as never, [1])).toThrow(/dispatch: bce.wgsl has no parameter bogus/);
-    expect(() => dispatch(pipeline('reduce', 'sum_thread', { WG: 64, ADDC: false }), [x.binding, x.binding], { keptSizes: 3 }, [1])).toThrow(
+    expect(() => dispatch(pipeline('reduce', 'sum_thread', { WG: 64, ADDC: false, ACT: 0 }), [x.binding, x.binding], { keptSizes: 3 }, [1])).toThrow(
       /keptSizes holds 6 values, got one number/,
     );
     expect(Array.from(await wg.sum(x).toArray())).toEqual([4]);

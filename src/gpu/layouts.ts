@@ -44,7 +44,7 @@ export const LAYOUTS = {
   // nOut sums of R terms; kept and reduced dims with their input strides; chunkLen for split sums
   reduce: {
     u: ['nOut', 'R', 'keptNd', 'redNd', ['keptSizes', MAX_DIMS], ['keptStrides', MAX_DIMS], ['redSizes', MAX_DIMS], ['redStrides', MAX_DIMS], 'chunkLen'],
-    f: ['scale'],
+    f: ['scale', 'slope'],
   },
   sgd: { u: ['n', 'firstStep'], f: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'] },
   // permute: a strided gather of n elements (nd dims, sizes, strides) times scale;

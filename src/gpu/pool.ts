@@ -34,6 +34,7 @@ interface Pool {
   recording: boolean;
   stats: PoolStats;
   dummy: GPUBuffer | null;
+  dummyOut: GPUBuffer | null;
   /** buffers handed out while a capture records (capture.ts) */
   allocLog: Set<GPUBuffer> | null;
   /** buffers a capture replays into: released, they go back to it, not to `free` */
@@ -71,6 +72,7 @@ function current(): Pool {
       recording: false,
       stats: { liveBytes: 0, pooledBytes: 0, buffers: 0, created: 0 },
       dummy: null,
+      dummyOut: null,
       allocLog: null,
       owned: new Map(),
     };
@@ -263,4 +265,14 @@ export function placeholder(): GPUBuffer {
   const p = current();
   if (!p.dummy) p.dummy = p.device.createBuffer({ size: 256, usage: STORAGE_USAGE });
   return p.dummy;
+}
+
+/**
+ * Another placeholder, for an unused binding the kernel may write: WebGPU refuses one buffer bound
+ * both writable and read-only in a dispatch, so it must not be placeholder() when that is bound too.
+ */
+export function placeholderOut(): GPUBuffer {
+  const p = current();
+  if (!p.dummyOut) p.dummyOut = p.device.createBuffer({ size: 256, usage: STORAGE_USAGE });
+  return p.dummyOut;
 }

@@ -1,10 +1,11 @@
 // relu, leakyRelu, tanh, sigmoid and their gradients. Kernels: shaders/activation.wgsl (the
 // activation itself is act_value in shaders/common.wgsl, which matmul's and convolution's fused
 // epilogues call too). CPU reference: src/cpu/activation.ts.
-import { record } from '../autograd/tape.js';
+import { foldedGrad, record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
+import { actGradSum, sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
 /** act_value's code of each activation (0 is none). */
@@ -46,6 +47,21 @@ export function activationGradRaw(name: ActName, g: Tensor, saved: Tensor, slope
   if (gx.size)
     dispatch(pipeline('activation', 'act_grad', { ACT: ACT_CODE[name] }), [g.binding, saved.binding, gx.binding], { n: gx.size, slope }, groups1d(gx.size));
   return gx;
+}
+
+/**
+ * The backward of an op with a fused activation (`epi`) from its output `y`: the gradient before
+ * the activation and, with `biasDims`, its sum over them (the bias's gradient) plus `acc` (what the
+ * sweep has accumulated for the bias, folded in: foldedGrad), both from one kernel when there is
+ * an activation.
+ */
+export function backThroughEpilogue(g: Tensor, y: Tensor, epi: Epilogue, biasDims: number[] | null, acc: Tensor | null): { g: Tensor; db: Tensor | null } {
+  if (epi.name && biasDims) {
+    const r = actGradSum(g, y, epi.code, epi.slope, biasDims, acc);
+    return { g: r.gx, db: foldedGrad(r.sum, acc) };
+  }
+  const gy = epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g;
+  return { g: gy, db: biasDims ? foldedGrad(sumAdd(gy, biasDims, acc), acc) : null };
 }
 
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {

@@ -10,7 +10,7 @@ import { deviceFacts } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
-import { activationGradRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
+import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
@@ -136,13 +136,14 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const y = convForwardRaw(x, w, b ?? null, g, epi);
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc) => {
-    const gy = throughActivation(g0, y, epi);
+    // through the activation, with the bias's gradient in the same kernel
+    const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null);
     return [
       // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
       dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
       // the weight and bias gradients take in what the sweep has accumulated for them so far
       dw ? foldedGrad(weightGradRaw(gy, x, KH, KW, s, p, acc[1] ?? null), acc[1]) : null,
-      db ? foldedGrad(sumAdd(gy, [0, 2, 3], acc[2] ?? null), acc[2]) : null,
+      gb,
     ].slice(0, inputs.length);
   });
 }
@@ -167,17 +168,12 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p }, epi);
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc) => {
-    const gy = throughActivation(g0, y, epi);
+    const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null);
     return [
       // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
       dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
       dw ? foldedGrad(weightGradRaw(x, gy, KH, KW, s, p, acc[1] ?? null), acc[1]) : null,
-      db ? foldedGrad(sumAdd(gy, [0, 2, 3], acc[2] ?? null), acc[2]) : null,
+      gb,
     ].slice(0, inputs.length);
   });
-}
-
-/** The gradient before a fused activation, from the op's output (its sign is the input's). */
-function throughActivation(g: Tensor, y: Tensor, epi: Epilogue): Tensor {
-  return epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g;
 }

@@ -7,8 +7,8 @@ import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { planMatmul } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
-import { activationGradRaw, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
-import { sum, sumAdd } from './reduce.js';
+import { backThroughEpilogue, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
+import { sum } from './reduce.js';
 import { assertTensor } from './util.js';
 
 interface MM {
@@ -154,13 +154,14 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: FusedActiv
   y2.dispose();
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, epi.name ? `linear+${epi.name}` : 'linear', inputs, (g, [dx, dw, db], acc) => {
-    // through the fused activation first (from the output: its sign is the input's)
-    const g2 = (epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g).alias([rows, outF]);
+    // through the fused activation first (from the output: its sign is the input's), with the
+    // bias's sum in the same kernel
+    const { g: gy, db: gb } = backThroughEpilogue(g.alias([rows, outF]), y.alias([rows, outF]), epi, db ? [0] : null, acc[2] ?? null);
     return [
-      dx ? matmulRaw(g2, w, false, false, null).alias(x.shape) : null, // G·W
-      // Gᵀ·X and the bias's sum, each taking in what the sweep has accumulated for it so far
-      dw ? foldedGrad(matmulRaw(g2, x.alias([rows, inF]), true, false, null, 'linear', NO_EPILOGUE, acc[1] ?? null), acc[1]) : null,
-      db ? foldedGrad(sumAdd(g2, [0], acc[2] ?? null), acc[2]) : null,
+      dx ? matmulRaw(gy, w, false, false, null).alias(x.shape) : null, // G·W
+      // Gᵀ·X taking in what the sweep has accumulated for it so far
+      dw ? foldedGrad(matmulRaw(gy, x.alias([rows, inF]), true, false, null, 'linear', NO_EPILOGUE, acc[1] ?? null), acc[1]) : null,
+      gb,
     ].slice(0, inputs.length);
   });
 }

@@ -2,7 +2,7 @@
 import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
+import { dispatch, groups1d, pipeline, placeholder, placeholderOut } from '../gpu/engine.js';
 import { planSum } from '../gpu/planner.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
@@ -14,7 +14,7 @@ const WG = 64;
  * Raw sum of x over `dims` (sorted, distinct) times `scale`, output shape without those dims; plus
  * `addend` (of the output's size) in the same kernel when given.
  */
-function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Tensor | null = null): Tensor {
+function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Tensor | null = null, act: ActTerms | null = null): Tensor {
   const st = stridesOf(x.shape);
   const keptSizes: number[] = [];
   const keptStrides: number[] = [];
@@ -47,12 +47,15 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Te
     redSizes: r.sizes,
     redStrides: r.strides,
     scale,
+    slope: act?.slope ?? 0,
   };
+  const ACT = act?.code ?? 0;
+  const tail = [act ? act.saved.binding : placeholder(), act ? act.out.binding : placeholderOut()];
   const plan = planSum(deviceFacts(), { nOut, R });
   if (plan.kernel === 'thread') {
     const out = Tensor.empty(outShape);
-    const bufs = [x.binding, out.binding, addend ? addend.binding : placeholder()];
-    dispatch(pipeline('reduce', 'sum_thread', { WG, ADDC: addend !== null }), bufs, params, groups1d(nOut));
+    const bufs = [x.binding, out.binding, addend ? addend.binding : placeholder(), ...tail];
+    dispatch(pipeline('reduce', 'sum_thread', { WG, ADDC: addend !== null, ACT }), bufs, params, groups1d(nOut));
     return out;
   }
   // one workgroup per (output, chunk); with several chunks their sums are added up after
@@ -61,8 +64,8 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Te
   const [gx, gy] = groups1d(nOut, 1);
   const add1 = n === 1 ? addend : null;
   dispatch(
-    pipeline('reduce', 'sum_wg', { WG, ADDC: add1 !== null }),
-    [x.binding, target.binding, add1 ? add1.binding : placeholder()],
+    pipeline('reduce', 'sum_wg', { WG, ADDC: add1 !== null, ACT }),
+    [x.binding, target.binding, add1 ? add1.binding : placeholder(), ...tail],
     { ...params, chunkLen: n > 1 ? plan.chunkLen : 0 },
     [gx, gy, n],
   );
@@ -97,6 +100,23 @@ export const mean = (x: Tensor, dims?: number | number[], keepDim = false): Tens
 /** The sum of x over `dims` plus `addend` (a gradient accumulated so far, of the result's shape), in one kernel; no autograd. */
 export function sumAdd(x: Tensor, dims: number[], addend: Tensor | null): Tensor {
   return rawSum('sum', x, dims, 1, addend);
+}
+
+/** What a sum takes its terms through first: an activation's gradient (act_grad_value's code) from `saved`, stored in `out`. */
+interface ActTerms {
+  code: number;
+  slope: number;
+  saved: Tensor;
+  out: Tensor;
+}
+
+/**
+ * A fused activation's backward and its bias's gradient in one kernel: gx = g · act'(saved)
+ * (activationGradRaw's values) and Σ gx over `dims` (+ `addend`). No autograd.
+ */
+export function actGradSum(g: Tensor, saved: Tensor, code: number, slope: number, dims: number[], addend: Tensor | null): { gx: Tensor; sum: Tensor } {
+  const gx = Tensor.empty(g.shape);
+  return { gx, sum: rawSum('sum', g, dims, 1, addend, { code, slope, saved, out: gx }) };
 }
 
 /** Sums g (broadcast result) back down to `shape` (gradient of broadcasting); no autograd. */
