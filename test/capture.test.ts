@@ -156,6 +156,19 @@ describe('wg.capture', () => {
     expect(() => wg.capture(() => Promise.resolve(1))()).toThrow(/returned a Promise/);
     expect(() => wg.capture(42 as unknown as () => void)).toThrow(/capture: expected a function, got number/);
     await ok();
+    // a step that throws while it is captured: the error comes through, nothing is left capturing
+    const failing = wg.capture((t: wg.Tensor) => t.matmul(wg.zeros([3, 3])));
+    expect(() => failing(x)).toThrow(/matmul: inner dims differ/);
+    expect(failing.captured).toBe(false);
+    const doubled = wg.capture((t: wg.Tensor) => ({ y: t.mul(2) }));
+    const xs = wg.tensor(Float32Array.from({ length: B * IN }, (_, i) => i), [B, IN]);
+    const { y } = doubled(xs);
+    expect((await y.toArray())[5]).toBe(10);
+    doubled(Float32Array.from({ length: B * IN }, (_, i) => -i));
+    expect((await y.toArray())[5]).toBe(-10);
+    doubled.dispose();
+    expect(y.disposed).toBe(true);
+    await ok();
 
     const { step: fn, opt } = setup(9);
     const step = wg.capture(fn);
