@@ -161,7 +161,10 @@ describe('wg.capture', () => {
     expect(() => failing(x)).toThrow(/matmul: inner dims differ/);
     expect(failing.captured).toBe(false);
     const doubled = wg.capture((t: wg.Tensor) => ({ y: t.mul(2) }));
-    const xs = wg.tensor(Float32Array.from({ length: B * IN }, (_, i) => i), [B, IN]);
+    const xs = wg.tensor(
+      Float32Array.from({ length: B * IN }, (_, i) => i),
+      [B, IN],
+    );
     const { y } = doubled(xs);
     expect((await y.toArray())[5]).toBe(10);
     doubled(Float32Array.from({ length: B * IN }, (_, i) => -i));

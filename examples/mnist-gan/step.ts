@@ -61,8 +61,16 @@ export class GanTrainer {
   private readonly targets: { ones: wg.Tensor; zeros: wg.Tensor };
   /** the step captured for replay (replay()), made at its first call */
   private captured: wg.CapturedStep<wg.Tensor[], StepResult> | null = null;
+  /**
+   * With `metrics`, the sums over steps of D's loss, G's loss, mean D(x) and mean D(G(z)), added
+   * up on the GPU inside each step (so a replayed step keeps them too), read with takeMetrics().
+   */
+  private readonly sums: wg.Tensor | null;
 
-  constructor(readonly setup: GanSetup) {
+  constructor(
+    readonly setup: GanSetup,
+    opts: { metrics?: boolean } = {},
+  ) {
     const preset = PRESETS[setup.preset];
     if (!preset) throw new wg.WgslgradError('GanTrainer', `preset ${setup.preset} is not one of ${Object.keys(PRESETS).join(', ')}`);
     this.preset = preset;
@@ -78,6 +86,15 @@ export class GanTrainer {
     this.optG = new wg.optim.Adam(G.parameters(), { lr: setup.lrG, betas: [setup.beta1, setup.beta2] });
     this.optD = new wg.optim.Adam(D.parameters(), { lr: setup.lrD, betas: [setup.beta1, setup.beta2] });
     this.targets = { ones: wg.keep(wg.ones([setup.batch, 1])), zeros: wg.keep(wg.zeros([setup.batch, 1])) };
+    this.sums = opts.metrics ? wg.keep(wg.zeros([4])) : null;
+  }
+
+  /** The metric sums since the last call (one readback) and zeroes them; null without `metrics`. */
+  async takeMetrics(): Promise<Float32Array | null> {
+    if (!this.sums) return null;
+    const a = await this.sums.toArray();
+    wg.scope(() => this.sums!.copy_(wg.zeros([4])));
+    return a;
   }
 
   /**
@@ -165,6 +182,13 @@ export class GanTrainer {
     const gNorm = norms ? wg.nn.utils.gradNorm(G.parameters()) : null;
     this.optG.step();
     const [pReal, pFake] = wg.noGrad(() => (preset.logits ? [wg.sigmoid(dReal), wg.sigmoid(dFake)] : [dReal, dFake]));
+    const sums = this.sums;
+    if (sums) {
+      wg.noGrad(() => {
+        const m = wg.concat([lossD.reshape([1]), lossG.reshape([1]), pReal!.mean().reshape([1]), pFake!.mean().reshape([1])], 0);
+        sums.copy_(sums.add(m));
+      });
+    }
     return { lossD, lossG, pReal: pReal!, pFake: pFake!, gNorm, dNorm };
   }
 }

@@ -109,7 +109,6 @@ export class GanRun {
   state: TrainState;
   rows: MetricsRow[] = [];
   samples: Array<{ name: string; data: Float32Array }> = [];
-  private acc: wg.Tensor | null = null;
   private accSteps = 0;
   private norms: [wg.Tensor, wg.Tensor] | null = null;
   private lastLog = { time: performance.now(), step: 0 };
@@ -126,7 +125,7 @@ export class GanRun {
     readonly data: Mnist,
     onProgress?: (line: string, final: boolean) => void,
   ) {
-    this.trainer = new GanTrainer(cfg);
+    this.trainer = new GanTrainer(cfg, { metrics: true });
     const { preset, G, D, optG, optD } = this.trainer;
     this.preset = preset;
     this.G = G;
@@ -161,13 +160,8 @@ export class GanRun {
     wg.scope(() => {
       const opts = { seed: stepSeed(this.cfg.seed, this.state.step), norms: logNow };
       const y = this.preset.conditional ? labels : null;
+      // the step adds its losses and D's means to the trainer's sums itself (in the replay too)
       const r = this.cfg.capture === false ? this.trainer.step(x, y, opts) : this.trainer.replay(x, y, opts);
-      wg.noGrad(() => {
-        const m = wg.concat([r.lossD.reshape([1]), r.lossG.reshape([1]), r.pReal.mean().reshape([1]), r.pFake.mean().reshape([1])], 0);
-        const next = wg.keep(this.acc ? this.acc.add(m) : m);
-        this.acc?.dispose();
-        this.acc = next;
-      });
       this.accSteps++;
       if (r.dNorm && r.gNorm) this.norms = [wg.keep(r.gNorm), wg.keep(r.dNorm)];
     });
@@ -175,8 +169,11 @@ export class GanRun {
 
   /** Reads the accumulated metrics (one readback), appends a row, resets the accumulators. */
   private async log(): Promise<MetricsRow | null> {
-    if (!this.acc || this.accSteps === 0) return null;
-    const [a, norms] = await Promise.all([this.acc.toArray(), this.norms ? Promise.all(this.norms.map((t) => t.item())) : Promise.resolve([NaN, NaN])]);
+    if (this.accSteps === 0) return null;
+    const [a, norms] = await Promise.all([
+      this.trainer.takeMetrics().then((m) => m!),
+      this.norms ? Promise.all(this.norms.map((t) => t.item())) : Promise.resolve([NaN, NaN]),
+    ]);
     const n = this.accSteps;
     const now = performance.now();
     const row: MetricsRow = {
@@ -199,8 +196,6 @@ export class GanRun {
       );
     }
     this.lastLog = { time: now, step: this.state.step };
-    this.acc.dispose();
-    this.acc = null;
     this.accSteps = 0;
     this.norms?.forEach((t) => t.dispose());
     this.norms = null;
