@@ -39,6 +39,20 @@ fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     if (p_redNd() == 1u) {
       let st = p_redStrides(0u);
       for (var r = r0 + lid; r < R; r += WG) { acc += term(base + r * st); }
+    } else if (p_redNd() == 2u) {
+      // two reduced dims (a bias's [N, H·W]): the same terms in the same order, the index split
+      // carried from term to term instead of a division per term (lavapipe has no vector division)
+      let inner = p_redSizes(1u);
+      let st0 = p_redStrides(0u);
+      let st1 = p_redStrides(1u);
+      let start = r0 + lid;
+      var q = start / inner;
+      var k = start % inner;
+      for (var r = start; r < R; r += WG) {
+        acc += term(base + q * st0 + k * st1);
+        k += WG;
+        while (k >= inner) { k -= inner; q += 1u; }
+      }
     } else {
       for (var r = r0 + lid; r < R; r += WG) { acc += term(base + red_offset(r)); }
     }
@@ -65,6 +79,13 @@ fn sum_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   if (p_redNd() == 1u) {
     let st = p_redStrides(0u);
     for (var r = 0u; r < R; r++) { acc += term(base + r * st); }
+  } else if (p_redNd() == 2u) {
+    let inner = p_redSizes(1u);
+    let st0 = p_redStrides(0u);
+    let st1 = p_redStrides(1u);
+    for (var q = 0u; q * inner < R; q++) {
+      for (var k = 0u; k < inner; k++) { acc += term(base + q * st0 + k * st1); }
+    }
   } else {
     for (var r = 0u; r < R; r++) { acc += term(base + red_offset(r)); }
   }
