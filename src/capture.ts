@@ -4,7 +4,7 @@
 import { fmtShape, WgslgradError } from './errors.js';
 import { beginCapture, type CapturedCommands, endCapture } from './gpu/capture.js';
 import { capturing, flush, type Storage, upload } from './gpu/engine.js';
-import { keep, scope } from './scope.js';
+import { collect, keep, scope } from './scope.js';
 import { Tensor } from './tensor.js';
 
 /** What a captured step takes at a replay for each of its inputs: a tensor of the captured shape, or its data. */
@@ -25,17 +25,6 @@ export interface CapturedStep<A extends Tensor[], R> {
   readonly replays: number;
   /** Frees what the capture holds: its buffers, its inputs' buffers and the result's tensors. */
   dispose(): void;
-}
-
-/** The tensors in v (a tensor, or arrays, Maps and plain objects holding them). */
-function tensorsIn(v: unknown, out: Set<Tensor>, seen = new Set<unknown>()): Set<Tensor> {
-  if (v === null || typeof v !== 'object' || seen.has(v)) return out;
-  seen.add(v);
-  if (v instanceof Tensor) out.add(v);
-  else if (Array.isArray(v)) for (const x of v) tensorsIn(x, out, seen);
-  else if (v instanceof Map) for (const x of v.values()) tensorsIn(x, out, seen);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) tensorsIn(x, out, seen);
-  return out;
 }
 
 const kindOf = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v);
@@ -85,7 +74,7 @@ export function capture<A extends Tensor[], R>(fn: (...inputs: A) => R): Capture
       release();
       throw e;
     }
-    outputs = [...tensorsIn(res, new Set())];
+    outputs = [...collect(res, (x): x is Tensor => x instanceof Tensor)];
     for (const t of outputs) keep(t);
     try {
       cmds = endCapture(true);

@@ -21,17 +21,18 @@ export function keep<T extends Tracked>(t: T): T {
   return t;
 }
 
-/** The tensors of `mine` found in v (a tensor, or arrays, Maps and plain objects holding them). */
-function collect(v: unknown, mine: Set<Tracked>, out: Set<Tracked>, seen: Set<unknown>): void {
-  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+/**
+ * The things `pick` accepts found in v (a tensor, or arrays, Maps and plain objects holding them):
+ * a scope's own tensors in its result, or a captured step's result tensors (capture.ts).
+ */
+export function collect<T extends object>(v: unknown, pick: (x: object) => x is T, out = new Set<T>(), seen = new Set<unknown>()): Set<T> {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return out;
   seen.add(v);
-  if (mine.has(v as Tracked)) {
-    out.add(v as Tracked);
-    return;
-  }
-  if (Array.isArray(v)) for (const x of v) collect(x, mine, out, seen);
-  else if (v instanceof Map) for (const x of v.values()) collect(x, mine, out, seen);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, mine, out, seen);
+  if (pick(v)) out.add(v);
+  else if (Array.isArray(v)) for (const x of v) collect(x, pick, out, seen);
+  else if (v instanceof Map) for (const x of v.values()) collect(x, pick, out, seen);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, pick, out, seen);
+  return out;
 }
 
 /** Runs fn in a new scope and returns its result with the tensors it made (disposed on a throw). */
@@ -67,8 +68,7 @@ export function scope<T>(fn: () => T): T {
     close(mine, new Set());
     throw new WgslgradError('scope', 'got a function that returned a Promise; scope takes a synchronous function (await outside it)');
   }
-  const kept = new Set<Tracked>();
-  collect(result, mine, kept, new Set());
+  const kept = collect(result, (x): x is Tracked => mine.has(x as Tracked));
   close(mine, kept);
   if (stack.length === 0) flush();
   return result;

@@ -44,9 +44,9 @@ export function presetSetup(preset: PresetName, opts: { width?: number; batch?: 
   return { preset, width: opts.width ?? 1, batch: opts.batch ?? p.batch, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: opts.seed ?? 1 };
 }
 
-/** One-hot rows of 10 for digit labels. */
-export function oneHot(labels: Float32Array): Float32Array {
-  const out = new Float32Array(labels.length * 10);
+/** One-hot rows of 10 for digit labels (written into `out` when given, which is zeroed first). */
+export function oneHot(labels: Float32Array, out: Float32Array = new Float32Array(labels.length * 10)): Float32Array {
+  out.fill(0);
   labels.forEach((l, i) => (out[i * 10 + l] = 1));
   return out;
 }
@@ -61,6 +61,8 @@ export class GanTrainer {
   private readonly targets: { ones: wg.Tensor; zeros: wg.Tensor };
   /** the step captured for replay (replay()), made at its first call */
   private captured: wg.CapturedStep<wg.Tensor[], StepResult> | null = null;
+  /** the host buffer a replay writes its one-hot labels into, made once */
+  private readonly hotRows: Float32Array;
   /**
    * With `metrics`, the sums over steps of D's loss, G's loss, mean D(x) and mean D(G(z)), added
    * up on the GPU inside each step (so a replayed step keeps them too), read with takeMetrics().
@@ -87,6 +89,7 @@ export class GanTrainer {
     this.optD = new wg.optim.Adam(D.parameters(), { lr: setup.lrD, betas: [setup.beta1, setup.beta2] });
     this.targets = { ones: wg.keep(wg.ones([setup.batch, 1])), zeros: wg.keep(wg.zeros([setup.batch, 1])) };
     this.sums = opts.metrics ? wg.keep(wg.zeros([4])) : null;
+    this.hotRows = new Float32Array(setup.batch * 10);
   }
 
   /** The metric sums since the last call (one readback) and zeroes them; null without `metrics`. */
@@ -129,7 +132,7 @@ export class GanTrainer {
       r = this.captured(...inputs);
       for (const t of inputs) t.dispose(); // the capture holds their buffers
     } else {
-      r = this.captured(...(cond ? [images, labels, oneHot(labels)] : [images]));
+      r = this.captured(...(cond ? [images, labels, oneHot(labels, this.hotRows)] : [images]));
     }
     if (!opts.norms) return r;
     return { ...r, gNorm: wg.nn.utils.gradNorm(this.G.parameters()), dNorm: wg.nn.utils.gradNorm(this.D.parameters()) };

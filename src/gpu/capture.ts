@@ -7,10 +7,10 @@
 import { WgslgradError } from '../errors.js';
 import { gpuState, hasDevice, throwPending } from './device.js';
 import { type Claim, claimBuffers, firstReleased, logAllocations, releaseClaim } from './pool.js';
-import { type Command, capturing, countReplay, flush, PARAM_BLOCK_BYTES, profiling, setCommandLog, submit, writeParams } from './recorder.js';
+import { type Command, capturing, countReplay, flush, PARAM_SLOT, profiling, setCommandLog, submit, writeParams } from './recorder.js';
 
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
-const WORDS = PARAM_BLOCK_BYTES / 4;
+const WORDS = PARAM_SLOT / 4;
 
 let hooks: Array<() => void> | null = null;
 let commands: Command[] | null = null;
@@ -88,7 +88,7 @@ export class CapturedCommands {
     this.device = device;
     const dispatches = commands.filter((c) => c.kind === 'dispatch');
     this.dispatches = dispatches.length;
-    this.paramsCpu = new ArrayBuffer(Math.max(1, dispatches.length) * PARAM_BLOCK_BYTES);
+    this.paramsCpu = new ArrayBuffer(Math.max(1, dispatches.length) * PARAM_SLOT);
     this.u32 = new Uint32Array(this.paramsCpu);
     this.f32 = new Float32Array(this.paramsCpu);
     this.paramsGpu = device.createBuffer({ size: this.paramsCpu.byteLength, usage: UNIFORM_USAGE, label: 'captured step parameters' });
@@ -96,7 +96,7 @@ export class CapturedCommands {
     dispatches.forEach((cmd, i) => {
       this.u32.set(cmd.params, i * WORDS);
       if (cmd.refresh) this.refreshed.push({ index: i, cmd });
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramsGpu, offset: i * PARAM_BLOCK_BYTES, size: PARAM_BLOCK_BYTES } }];
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramsGpu, offset: i * PARAM_SLOT, size: PARAM_SLOT } }];
       cmd.buffers.forEach((b, k) => {
         entries.push({ binding: k + 1, resource: 'buffer' in b ? b : { buffer: b } });
         used.push('buffer' in b ? b.buffer : b);
@@ -145,7 +145,7 @@ export class CapturedCommands {
       hi = Math.max(hi, index);
     }
     const { device } = this;
-    if (hi >= 0) device.queue.writeBuffer(this.paramsGpu, lo * PARAM_BLOCK_BYTES, this.paramsCpu, lo * PARAM_BLOCK_BYTES, (hi - lo + 1) * PARAM_BLOCK_BYTES);
+    if (hi >= 0) device.queue.writeBuffer(this.paramsGpu, lo * PARAM_SLOT, this.paramsCpu, lo * PARAM_SLOT, (hi - lo + 1) * PARAM_SLOT);
     const enc = device.createCommandEncoder();
     prefix?.(enc);
     let pass: GPUComputePassEncoder | null = null;

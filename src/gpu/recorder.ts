@@ -7,7 +7,8 @@ import type { Kernel } from './pipelines.js';
 import { poolRecording, poolSubmitted } from './pool.js';
 
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
-const PARAM_SLOT = 256; // bytes per dispatch, = minUniformBufferOffsetAlignment on every adapter
+/** bytes of one dispatch's parameter block, = minUniformBufferOffsetAlignment on every adapter */
+export const PARAM_SLOT = 256;
 const ARENA_SLOTS = 1024;
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
@@ -351,5 +352,3 @@ export function countReplay(dispatches: number): void {
   r.submits++;
   r.dispatches += dispatches;
 }
-
-export const PARAM_BLOCK_BYTES = PARAM_SLOT;
