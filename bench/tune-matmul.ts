@@ -1,11 +1,18 @@
 // Times the matmul kernel under several tuning constants on this adapter (bench/NOTES.md):
-//   npm run build:examples && node build/bench/tune-matmul.js [--n 4096] [--json FILE]
+//   npm run build:examples && node build/bench/tune-matmul.js [--n 4096] [--json FILE] [--modes tiled,shared,plain]
 // Each variant is checked on sampled rows against the CPU reference before it is timed.
 import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
 import { randData, stats, writeJson } from './harness.js';
 
-const { values: opt } = parseArgs({ options: { n: { type: 'string', default: '4096' }, json: { type: 'string' }, reps: { type: 'string', default: '5' } } });
+const { values: opt } = parseArgs({
+  options: {
+    n: { type: 'string', default: '4096' },
+    json: { type: 'string' },
+    reps: { type: 'string', default: '5' },
+    modes: { type: 'string', default: 'tiled,shared,plain' },
+  },
+});
 const n = Number(opt.n);
 const reps = Number(opt.reps);
 const a = randData(n * n, 1, 0.5);
@@ -29,6 +36,18 @@ const variants: Record<Mode, wg.Block[]> = {
     { TM: 16, TN: 8, WGX: 32, WGY: 1 },
     { TM: 8, TN: 4, WGX: 64, WGY: 1 },
     { TM: 16, TN: 4, WGX: 64, WGY: 1 },
+    // blocks whose accumulators fit lavapipe's 16 vector registers (TM·TN ≤ 16)
+    { TM: 8, TN: 1, WGX: 16, WGY: 1 },
+    { TM: 16, TN: 1, WGX: 16, WGY: 1 },
+    { TM: 8, TN: 2, WGX: 16, WGY: 1 },
+    { TM: 12, TN: 1, WGX: 16, WGY: 1 },
+    { TM: 24, TN: 1, WGX: 16, WGY: 1 },
+    { TM: 16, TN: 2, WGX: 16, WGY: 1 },
+    // more FMAs per load, the accumulators spilled
+    { TM: 24, TN: 8, WGX: 16, WGY: 1 },
+    { TM: 32, TN: 8, WGX: 8, WGY: 1 },
+    { TM: 16, TN: 16, WGX: 8, WGY: 1 },
+    { TM: 16, TN: 12, WGX: 16, WGY: 1 },
   ],
   plain: [
     { TM: 8, TN: 8, WGX: 8, WGY: 8 },
@@ -45,6 +64,7 @@ const product = (A: wg.Tensor, B: wg.Tensor) => () =>
   });
 const out: object[] = [];
 for (const mode of ['tiled', 'shared', 'plain'] as const) {
+  if (!opt.modes.split(',').includes(mode)) continue;
   const info = await wg.init({ subgroups: mode !== 'plain' });
   if (mode === 'shared' && !info.subgroups) {
     console.log('no subgroups on this adapter: shared variants skipped');
