@@ -8,7 +8,7 @@ import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/
 import { loadMnist } from '../examples/mnist-gan/data.js';
 import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
-import { presetSetup } from '../examples/mnist-gan/step.js';
+import { GanTrainer, presetSetup } from '../examples/mnist-gan/step.js';
 import { fmtTime, GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
 import * as wg from '../src/index.js';
 
@@ -110,8 +110,13 @@ describe('MNIST GAN example', () => {
 
   test('the replayed step (the default) trains exactly as the eager one (--no-capture): every metric, every parameter', async () => {
     const data = await loadMnist(dataDir);
-    for (const preset of ['mlp', 'cgan', 'dcgan'] as PresetName[]) {
-      const quiet = { steps: 8, logEvery: 1, sampleEvery: 0, sampleEpochs: [] };
+    for (const [preset, width] of [
+      ['mlp', 1],
+      ['cgan', 1],
+      ['dcgan', 1],
+      ['acgan', 0.25], // the default run's model (its class losses), narrowed to keep the test short
+    ] as Array<[PresetName, number]>) {
+      const quiet = { steps: 8, logEvery: 1, sampleEvery: 0, sampleEpochs: [], width };
       const eager = new GanRun(config(preset, join(root, `${preset}-eager`), { ...quiet, capture: false }), data);
       await eager.run();
       const replayed = new GanRun(config(preset, join(root, `${preset}-replayed`), quiet), data);
@@ -159,7 +164,7 @@ describe('MNIST GAN example', () => {
     expect([n.width, n.batch, n.steps]).toEqual([1, PRESETS.dcgan.batch, PRESET_STEPS]);
     const e = resolveConfig(flags({ preset: 'cdcgan', epochs: '2', width: '0.25' }), {});
     expect([e.width, e.batch, e.steps, e.epochs]).toEqual([0.25, PRESETS.cdcgan.batch, 0, 2]);
-    expect(() => resolveConfig(flags({ preset: 'mlp', width: '0.5' }), {})).toThrow(/only the convolutional presets \(dcgan, cdcgan\) have a width/);
+    expect(() => resolveConfig(flags({ preset: 'mlp', width: '0.5' }), {})).toThrow(/only the convolutional presets \(dcgan, cdcgan, acgan\) have a width/);
     expect(() => resolveConfig(flags({ width: '0' }), {})).toThrow(/--width 0 must be greater than 0/);
     // resuming keeps the saved width; another one is refused
     const saved = { ...d };
@@ -194,6 +199,30 @@ describe('MNIST GAN example', () => {
     await run.run();
     expect(run.rows.length).toBe(2);
     expect(Number.isFinite(run.rows[1]!.g_loss)).toBe(true);
+  });
+
+  test("acgan: D's digit head is trained by the step's class loss", async () => {
+    const B = 8;
+    const trainer = new GanTrainer(presetSetup('acgan', { width: 0.25, batch: B }));
+    const names = trainer.D.namedParameters().map(([n]) => n);
+    // the real/fake discriminator of R4 on the image alone, then the digit head (PyTorch's order)
+    expect(names.slice(0, 2)).toEqual(['net.0.weight', 'net.0.bias']);
+    expect(names.slice(-2)).toEqual(['cls.weight', 'cls.bias']);
+    const cls = trainer.D.namedParameters().find(([n]) => n === 'cls.weight')![1];
+    const before = await cls.toArray();
+    const images = new Float32Array(B * 784).map((_, i) => Math.sin(i));
+    const labels = Float32Array.from({ length: B }, (_, i) => i % 10);
+    const classes = wg.scope(() => {
+      trainer.step(images, labels);
+      return wg.keep(wg.noGrad(() => trainer.D.classify!(wg.tensor(images, [B, 784])).classes));
+    });
+    expect(classes.shape).toEqual([B, 10]);
+    classes.dispose();
+    const after = await cls.toArray();
+    // Adam moves every weight that got a gradient by about lr on its first step; without the
+    // class loss the head would get none and stay as it was
+    expect(after.filter((v, i) => Math.abs(v - before[i]!) > 1e-5).length).toBeGreaterThan(after.length / 2);
+    for (const m of [trainer.G, trainer.D]) m.parameters().forEach((p) => p.dispose());
   });
 
   test('a run that ends with an epoch grid saves no second, identical end-of-run grid', async () => {

@@ -193,7 +193,7 @@ describe('bad command lines', () => {
     [['--batch', 'many'], /error: args: --batch many is not a non-negative integer/],
     [['--preset', 'nope'], /error: args: --preset nope is not one of/],
     [['--width', '0'], /error: args: --width 0 must be greater than 0/],
-    [['--z', '50'], /error: args: --z 50: the cdcgan models take noise of size 100/],
+    [['--z', '50'], /error: args: --z 50: the acgan models take noise of size 100/],
     [['--batch', '1'], /error: args: --batch 1: batchnorm needs at least 2/],
     [['--out', '/proc/nope', '--steps', '2'], /error: args: --out \/proc\/nope: cannot write there/],
     [['--resume', join(root, 'missing-run')], /error: resume: .*missing-run does not exist/],

@@ -168,18 +168,24 @@ export class GanTrainer {
     const fake = G.forward(z, onehot);
     // D step: real → 1, fake → 0
     this.optD.zeroGrad();
-    const dReal = D.forward(real, onehot, idx);
+    // an AC-GAN's D also names the digit of each real image (its class loss: real images only)
+    const w = preset.auxClasses;
+    const aux = w ? D.classify!(real) : null;
+    const dReal = aux ? aux.out : D.forward(real, onehot, idx);
     const dFake = D.forward(fake.detach(), onehot, idx);
-    const lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
+    let lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
+    if (aux && w) lossD = wg.add(lossD, wg.mul(wg.crossEntropy(aux.classes, idx!), w.d));
     lossD.backward();
     const dNorm = norms ? wg.nn.utils.gradNorm(D.parameters()) : null;
     this.optD.step();
-    // G step: make D call the fakes real. D's weights are frozen for it: their gradients would be
-    // computed only to be zeroed before the next D step.
+    // G step: make D call the fakes real (and, for an AC-GAN, name them as the digits asked for).
+    // D's weights are frozen for it: their gradients would be computed only to be zeroed before
+    // the next D step.
     this.optG.zeroGrad();
     const dParams = D.parameters();
     for (const p of dParams) p.requiresGrad = false;
-    const lossG = lossFn(D.forward(fake, onehot, idx), ones);
+    const auxG = w ? D.classify!(fake) : null;
+    const lossG = auxG && w ? wg.add(lossFn(auxG.out, ones), wg.mul(wg.crossEntropy(auxG.classes, idx!), w.g)) : lossFn(D.forward(fake, onehot, idx), ones);
     for (const p of dParams) p.requiresGrad = true;
     lossG.backward();
     const gNorm = norms ? wg.nn.utils.gradNorm(G.parameters()) : null;

@@ -34,6 +34,8 @@ def run(G, D, inp, conditional, dropout_d):
     D.eval()
     out["g_eval"] = G(z, oh)
     out["d_eval"] = D(x, oh, idx)
+    if hasattr(D, "classify"):  # AC-GAN: the digit head too
+        out["d_classes_eval"] = D.classify(x)[1]
     return out
 
 

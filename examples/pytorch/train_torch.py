@@ -69,7 +69,7 @@ def main():
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--resume", help="a wgslgrad run folder (or its checkpoint/)")
     src.add_argument("--preset", choices=sorted(PRESETS), help="start from PyTorch's initialisation")
-    ap.add_argument("--width", type=float, default=1.0, help="with --preset: channel multiplier of dcgan/cdcgan")
+    ap.add_argument("--width", type=float, default=1.0, help="with --preset: channel multiplier of dcgan/cdcgan/acgan")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--batch", type=int, default=0, help="default: the run's (or preset's) batch")
     ap.add_argument("--seed", type=int, default=1)
@@ -125,6 +125,7 @@ def main():
         images = read_idx(os.path.join(a.data, "train-images-idx3-ubyte")).reshape(-1, 784).to(torch.float32) / 127.5 - 1
         labels = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte")).to(torch.float32)
         loss_fn = torch.nn.BCEWithLogitsLoss() if p["logits"] else torch.nn.BCELoss()
+        ce = torch.nn.CrossEntropyLoss()
         ones, zeros = torch.ones(B, 1), torch.zeros(B, 1)
         G.train()
         D.train()
@@ -134,13 +135,22 @@ def main():
             oh = one_hot(idx) if p["conditional"] else None
             fake = G(torch.randn(B, cfg["z"]), oh)
             optD.zero_grad(set_to_none=True)
-            loss_d = loss_fn(D(x, oh, idx), ones) + loss_fn(D(fake.detach(), oh, idx), zeros)
+            aux = p.get("aux_classes")
+            if aux:  # AC-GAN: D also names the digit of the real images; G's fakes are to be named as asked
+                out, classes = D.classify(x)
+                loss_d = loss_fn(out, ones) + loss_fn(D(fake.detach()), zeros) + aux[0] * ce(classes, idx.long())
+            else:
+                loss_d = loss_fn(D(x, oh, idx), ones) + loss_fn(D(fake.detach(), oh, idx), zeros)
             loss_d.backward()
             optD.step()
             optG.zero_grad(set_to_none=True)
             for q in D.parameters():
                 q.requires_grad_(False)
-            loss_g = loss_fn(D(fake, oh, idx), ones)
+            if aux:
+                out, classes = D.classify(fake)
+                loss_g = loss_fn(out, ones) + aux[1] * ce(classes, idx.long())
+            else:
+                loss_g = loss_fn(D(fake, oh, idx), ones)
             for q in D.parameters():
                 q.requires_grad_(True)
             loss_g.backward()

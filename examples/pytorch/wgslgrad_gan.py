@@ -109,6 +109,23 @@ class CondConvD(nn.Module):
         return y.reshape(b, -1)
 
 
+class AuxConvD(nn.Module):
+    """AC-GAN's discriminator on R4's: the image alone, a real/fake head and a digit head Linear(features → 10)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.cls = nn.Linear(net[-2].in_features, 10)
+
+    def classify(self, x):
+        b = x.shape[0]
+        h = self.net[:-2](x.reshape(b, 1, 28, 28))
+        return self.net[-2:](h).reshape(b, -1), self.cls(h)
+
+    def forward(self, x, onehot=None, idx=None):
+        return self.classify(x)[0]
+
+
 class EmbedD(nn.Module):
     """R5's discriminator: [image ‖ label embedding(10)] → 256 → 128 → 1 → Sigmoid."""
 
@@ -154,7 +171,7 @@ def mlp(sizes, hidden, last):
     return nn.Sequential(*layers)
 
 
-# name: (z, batch, lr_g, lr_d, beta1, beta2, logits, conditional, xavier)
+# name: (z, batch, lr_g, lr_d, beta1, beta2, logits, conditional, xavier[, aux_classes: the weights of D's and G's class terms])
 PRESETS = {
     "dcgan": dict(z=100, batch=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, logits=False, conditional=False, xavier=False),
     "mlp": dict(z=100, batch=100, lr_g=2e-4, lr_d=2e-4, beta1=0.9, beta2=0.999, logits=False, conditional=False, xavier=False),
@@ -162,6 +179,7 @@ PRESETS = {
     "vanilla": dict(z=100, batch=128, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, logits=False, conditional=False, xavier=False),
     "cdcgan": dict(z=100, batch=128, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, logits=False, conditional=True, xavier=False),
     "cgan": dict(z=128, batch=64, lr_g=2e-4, lr_d=1e-4, beta1=0.5, beta2=0.999, logits=False, conditional=True, xavier=True),
+    "acgan": dict(z=100, batch=128, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, logits=False, conditional=True, xavier=False, aux_classes=(1.0, 5.0)),
 }
 
 
@@ -172,8 +190,10 @@ def build(preset, width=1.0):
         return dcgan_g(100, False, width), Seq(dcgan_d(1, width, False), in_shape=(1, 28, 28))
     if preset == "cdcgan":
         return dcgan_g(110, True, width), CondConvD(dcgan_d(11, width, True))
+    if preset == "acgan":
+        return dcgan_g(110, True, width), AuxConvD(dcgan_d(1, width, True))
     if width != 1:
-        raise ValueError(f"only dcgan and cdcgan have a width; {preset} is an MLP")
+        raise ValueError(f"only dcgan, cdcgan and acgan have a width; {preset} is an MLP")
     if preset == "mlp":
         g = mlp([100, 256, 512, 1024, 784], lambda i: lrelu(), [nn.Tanh()])
         d = mlp([784, 1024, 512, 256, 1], lambda i: lrelu() + [nn.Dropout(0.3)], [nn.Sigmoid()])

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PRESETS, type PresetName } from '../../examples/mnist-gan/presets.js';
+import { type GanModule, PRESETS, type PresetName } from '../../examples/mnist-gan/presets.js';
 import { oneHot } from '../../examples/mnist-gan/step.js';
 import * as wg from '../../src/index.js';
 
@@ -51,6 +51,7 @@ function run(preset: PresetName, G: wg.nn.Module, D: wg.nn.Module, inp: Record<s
     D.eval();
     out.g_eval = wg.keep(G.forward(inp.z!, oh as wg.Tensor));
     out.d_eval = wg.keep(D.forward(inp.x!, oh as wg.Tensor, idx as wg.Tensor));
+    if (PRESETS[preset].auxClasses !== null) out.d_classes_eval = wg.keep((D as GanModule).classify!(inp.x!).classes);
     return out;
   });
 }
