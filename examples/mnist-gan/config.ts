@@ -40,11 +40,13 @@ export const FLAGS = {
 } as const;
 
 export function usage(): string {
-  const lines = ['Trains a GAN on MNIST with wgslgrad. Presets reproduce the five reports of ../shared/docs/gan-references.md:'];
+  const lines = [
+    "Trains a GAN on MNIST with wgslgrad. Presets reproduce the five reports of ../shared/docs/gan-references.md (acgan adds AC-GAN's digit head to R4's model):",
+  ];
   for (const p of Object.values(PRESETS)) lines.push(`  ${p.name.padEnd(8)} ${p.report} (batch ${p.batch}, z ${p.z}, ${p.epochs} epochs)`);
   lines.push(
     '',
-    `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} --lr ${DEFAULT_RUN.lr}, each overridable (about 4.5 minutes on 2 CPU cores with a software adapter; the progress line's ETA tells from the first steps).`,
+    `With no --preset: ${DEFAULT_RUN.preset} at --width ${DEFAULT_RUN.width} --batch ${DEFAULT_RUN.batch} --steps ${DEFAULT_RUN.steps} --lr ${DEFAULT_RUN.lr}, each overridable (about 3.5 minutes on 2 CPU cores with a software adapter; the progress line's ETA tells from the first steps).`,
     "A report's full schedule: --preset NAME --epochs N (README).",
     '',
     'Flags:',
