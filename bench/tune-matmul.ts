@@ -50,6 +50,11 @@ const variants: Record<Mode, wg.Block[]> = {
     { TM: 16, TN: 12, WGX: 16, WGY: 1 },
   ],
   plain: [
+    // one row of lanes: the row operand's address is uniform across the workgroup
+    { TM: 16, TN: 8, WGX: 16, WGY: 1 },
+    { TM: 8, TN: 8, WGX: 16, WGY: 1 },
+    { TM: 32, TN: 4, WGX: 16, WGY: 1 },
+    { TM: 16, TN: 4, WGX: 32, WGY: 1 },
     { TM: 8, TN: 8, WGX: 8, WGY: 8 },
     { TM: 8, TN: 8, WGX: 16, WGY: 16 },
     { TM: 8, TN: 4, WGX: 16, WGY: 16 },
