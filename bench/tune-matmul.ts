@@ -43,6 +43,10 @@ const variants: Record<Mode, wg.Block[]> = {
     { TM: 12, TN: 1, WGX: 16, WGY: 1 },
     { TM: 24, TN: 1, WGX: 16, WGY: 1 },
     { TM: 16, TN: 2, WGX: 16, WGY: 1 },
+    // fewer loads per FMA at 128 accumulators: more shared rows, fewer columns
+    { TM: 32, TN: 4, WGX: 16, WGY: 1 },
+    { TM: 32, TN: 4, WGX: 32, WGY: 1 },
+    { TM: 32, TN: 4, WGX: 64, WGY: 1 },
     // more FMAs per load, the accumulators spilled
     { TM: 24, TN: 8, WGX: 16, WGY: 1 },
     { TM: 32, TN: 8, WGX: 8, WGY: 1 },
