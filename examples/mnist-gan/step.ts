@@ -44,6 +44,9 @@ export function presetSetup(preset: PresetName, opts: { width?: number; batch?: 
   return { preset, width: opts.width ?? 1, batch: opts.batch ?? p.batch, lrG: p.lrG, lrD: p.lrD, beta1: p.beta1, beta2: p.beta2, z: p.z, seed: opts.seed ?? 1 };
 }
 
+/** A loss term times its weight (no kernel for a weight of 1). */
+const weighted = (t: wg.Tensor, w: number): wg.Tensor => (w === 1 ? t : wg.mul(t, w));
+
 /** One-hot rows of 10 for digit labels (written into `out` when given, which is zeroed first). */
 export function oneHot(labels: Float32Array, out: Float32Array = new Float32Array(labels.length * 10)): Float32Array {
   out.fill(0);
@@ -174,7 +177,7 @@ export class GanTrainer {
     const dReal = aux ? aux.out : D.forward(real, onehot, idx);
     const dFake = D.forward(fake.detach(), onehot, idx);
     let lossD = wg.add(lossFn(dReal, ones), lossFn(dFake, zeros));
-    if (aux && w) lossD = wg.add(lossD, wg.mul(wg.crossEntropy(aux.classes, idx!), w.d));
+    if (aux && w) lossD = wg.add(lossD, weighted(wg.crossEntropy(aux.classes, idx!), w.d));
     lossD.backward();
     const dNorm = norms ? wg.nn.utils.gradNorm(D.parameters()) : null;
     this.optD.step();
@@ -185,7 +188,7 @@ export class GanTrainer {
     const dParams = D.parameters();
     for (const p of dParams) p.requiresGrad = false;
     const auxG = w ? D.classify!(fake) : null;
-    const lossG = auxG && w ? wg.add(lossFn(auxG.out, ones), wg.mul(wg.crossEntropy(auxG.classes, idx!), w.g)) : lossFn(D.forward(fake, onehot, idx), ones);
+    const lossG = auxG && w ? wg.add(lossFn(auxG.out, ones), weighted(wg.crossEntropy(auxG.classes, idx!), w.g)) : lossFn(D.forward(fake, onehot, idx), ones);
     for (const p of dParams) p.requiresGrad = true;
     lossG.backward();
     const gNorm = norms ? wg.nn.utils.gradNorm(G.parameters()) : null;
