@@ -9,7 +9,8 @@
 // Specialisation: TA, TB (operands stored transposed: A as [K,M], B as [N,K]), BIAS, TM, TN, WGX,
 // WGY, SG, TC (C stored transposed: the caller swapped the operands to put a long side on lanes),
 // EPI (an activation after the bias, act_value's code; 0 none), ADDC (binding 4 holds a tensor of
-// C's shape added to the result: a gradient accumulated so far; no bias then).
+// C's shape added to the result: a gradient accumulated so far; no bias then), KB (with TB: read
+// KB consecutive k of each of the lane's rows of B at once, 0 = one at a time; src/gpu/planner.ts).
 // Parameters (src/gpu/layouts.ts): M, N, K; strideA, strideB, strideC the batch strides (0 =
 // broadcast); LD the row stride of an operand stored along K (the whole K); chunkK the split-K chunk
 // length or 0: with split-K each batch index z is a chunk of K (z·chunkK onwards; the last may be shorter).
@@ -20,6 +21,8 @@
 
 // rows each lane loads per k: all TM of its own, or with SG its share of them
 const RL = select(TM, (TM + 7u) / 8u, SG);
+// KB's array length (at least 1: WGSL has no empty arrays)
+const KBA = max(KB, 1u);
 
 @compute @workgroup_size(WGX, WGY, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
@@ -49,13 +52,36 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<array<f32, TN>, TM>;
   var al: array<f32, RL>;
   var b: array<f32, TN>;
-  for (var k = 0u; k < K; k++) {
-    for (var h = 0u; h < RL; h++) { al[h] = A[aRow[h] + k * aStep]; }
-    for (var j = 0u; j < TN; j++) { b[j] = B[bCol[j] + k * bStep]; }
-    for (var i = 0u; i < TM; i++) {
-      var a: f32;
-      if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
-      for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
+  if (KB > 0u) {
+    // B stored along K (TB): each lane's columns are rows of B, K apart; read KB consecutive k of
+    // each at once, so every cache line is used up before the next
+    var bb: array<array<f32, KBA>, TN>;
+    for (var k0 = 0u; k0 < K; k0 += KB) {
+      for (var j = 0u; j < TN; j++) {
+        for (var kk = 0u; kk < KB; kk++) {
+          let k = k0 + kk;
+          bb[j][kk] = select(0.0, B[bCol[j] + min(k, K - 1u) * bStep], k < K);
+        }
+      }
+      for (var kk = 0u; kk < KB; kk++) {
+        let k = k0 + kk;
+        for (var h = 0u; h < RL; h++) { al[h] = select(0.0, A[aRow[h] + min(k, K - 1u) * aStep], k < K); }
+        for (var i = 0u; i < TM; i++) {
+          var a: f32;
+          if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, bb[j][kk], acc[i][j]); }
+        }
+      }
+    }
+  } else {
+    for (var k = 0u; k < K; k++) {
+      for (var h = 0u; h < RL; h++) { al[h] = A[aRow[h] + k * aStep]; }
+      for (var j = 0u; j < TN; j++) { b[j] = B[bCol[j] + k * bStep]; }
+      for (var i = 0u; i < TM; i++) {
+        var a: f32;
+        if (SG) { a = share8(al[i / 8u], i % 8u); } else { a = al[i]; }
+        for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a, b[j], acc[i][j]); }
+      }
     }
   }
   for (var i = 0u; i < TM; i++) {

@@ -175,6 +175,22 @@ describe('linear (matmul + bias fused)', () => {
       await expectClose(wg.linear(toGpu(x), toGpu(w)), cpu.linear(x, w), 1e-4, 1e-5);
     }
   });
+  test('x·Wᵀ for every K mod 4 (on a software adapter its rows of W are read 4 k at a time), with and without split-K', async () => {
+    const r = rng(16);
+    for (const [M, K, N] of [
+      [70, 64, 150],
+      [70, 65, 150],
+      [33, 66, 129],
+      [9, 67, 200],
+      [3, 3, 140],
+      [2, 1029, 1],
+    ] as Array<[number, number, number]>) {
+      const x = randCpu(r, [M, K]);
+      const w = randCpu(r, [N, K]);
+      const b = randCpu(r, [N]);
+      await expectClose(wg.linear(toGpu(x), toGpu(w), toGpu(b)), cpu.linear(x, w, b), 1e-4, 1e-5 * Math.sqrt(K), `linear ${M}x${K}x${N}`);
+    }
+  });
   test('backward by finite differences', async () => {
     const r = rng(15);
     await gradcheck(

@@ -1,7 +1,18 @@
 // The kernel planner decides from device facts and shapes alone: checked here without a GPU.
 import { describe, expect, test } from 'vitest';
 import { WgslgradError } from '../src/errors.js';
-import { convBlock, type DeviceFacts, defaultTuning, gemmBlock, planMatmul, planSum, planWeightGrad, setTuning, tuning } from '../src/gpu/planner.js';
+import {
+  convBlock,
+  type DeviceFacts,
+  defaultTuning,
+  gemmBlock,
+  laneKBlock,
+  planMatmul,
+  planSum,
+  planWeightGrad,
+  setTuning,
+  tuning,
+} from '../src/gpu/planner.js';
 
 const lavapipe: DeviceFacts = { software: true, subgroupShare: true, subgroupMin: 8, minGroups: 64 };
 const h100: DeviceFacts = { software: false, subgroupShare: true, subgroupMin: 32, minGroups: 1024 };
@@ -14,6 +25,10 @@ describe('planner', () => {
     expect(gemmBlock(h100)).toEqual({ TM: 8, TN: 8, WGX: 32, WGY: 1, SG: true });
     expect(gemmBlock(amd)).toEqual({ TM: 8, TN: 4, WGX: 64, WGY: 1, SG: true });
     expect(gemmBlock(noSubgroups)).toEqual({ TM: 8, TN: 8, WGX: 8, WGY: 8, SG: false });
+  });
+  test('x·Wᵀ reads its K-contiguous rows 4 k at a time on software adapters only', () => {
+    expect(laneKBlock(lavapipe)).toBe(4);
+    for (const f of [h100, amd, noSubgroups]) expect(laneKBlock(f)).toBe(0);
   });
   test('matmul: tiled kernel on hardware for products that fill it, blocked on lavapipe', () => {
     expect(planMatmul(h100, { batch: 1, M: 4096, N: 4096, K: 4096 })).toEqual({ kernel: 'tiled', groups: [32, 32, 1] });

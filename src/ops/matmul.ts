@@ -5,7 +5,7 @@ import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
-import { planMatmul } from '../gpu/planner.js';
+import { laneKBlock, planMatmul } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sum } from './reduce.js';
@@ -77,6 +77,7 @@ export function matmulRaw(
     ...plan.block,
     EPI: chunks === 1 ? epi.code : 0,
     ADDC: add1 !== null,
+    KB: TB ? laneKBlock(deviceFacts()) : 0,
   });
   const bufs = [first.binding, second.binding, target.binding, chunks === 1 ? ((bias ?? add1)?.binding ?? placeholder()) : placeholder()];
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
@@ -94,6 +95,7 @@ export function matmulRaw(
     ...plan.block,
     EPI: epi.code,
     ADDC: addend !== null,
+    KB: 0,
   });
   dispatch(finish, [target.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()], { M, N, K: chunks, slope: epi.slope }, groups1d(M * N));
   target.dispose();
