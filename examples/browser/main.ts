@@ -236,6 +236,8 @@ function setRunning(on: boolean): void {
   ui.reset.disabled = on;
   ui.save.disabled = on;
   ui.load.disabled = on;
+  // the model and batch of a run are fixed while it trains
+  ui.preset.disabled = ui.batch.disabled = on;
   if (on) {
     state.lastLog = { t: performance.now(), step: state.run!.step };
     train().catch((e) => {
@@ -355,9 +357,12 @@ async function main(): Promise<void> {
   ui.adapter.dataset.software = String(info.software);
   ui.preset.value = info.software ? 'mlp' : 'default';
   ui.batch.value = String(info.software ? 32 : CHOICES[ui.preset.value]!.batch);
+  // another model or batch starts a new run at once, so the run shown is the one Start trains
   ui.preset.onchange = () => {
     ui.batch.value = String(state.software && ui.preset.value === 'mlp' ? 32 : CHOICES[ui.preset.value]!.batch);
+    reset().catch(showError);
   };
+  ui.batch.onchange = () => reset().catch(showError);
   state.data = await loadMnist();
   await reset();
   ui.start.disabled = ui.reset.disabled = ui.save.disabled = ui.load.disabled = false;

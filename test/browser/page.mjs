@@ -133,6 +133,17 @@ try {
   console.log(
     `screenshots: ${join(outDir, 'page-training.png')} (training, step 10), ${join(outDir, 'page.png')} (after the loads); paused at step ${stepsPaused}`,
   );
+  // choosing the CLI's default model (the AC-GAN) starts a new run of it, which trains with its class terms
+  await page.selectOption('#preset', 'default');
+  await page.waitForFunction(() => document.getElementById('stats').dataset.step === '0', null, { timeout: 60_000 });
+  await page.click('#start');
+  check('the model choice is locked while training', await page.isDisabled('#preset'));
+  await page.waitForFunction(() => Number(document.getElementById('stats').dataset.step) >= 2, null, { timeout: 300_000 });
+  await page.click('#pause');
+  const acStats = await page.textContent('#stats');
+  const ac = /G loss ([\d.eE+-]+)/.exec(acStats);
+  // BCE ≈ 0.7 plus 5 × a 10-way cross-entropy of ≈ 2.3 from a D that cannot yet name digits
+  check("the default model trains in the page, G's loss holding its class term", !!ac && Number(ac[1]) > 5 && Number.isFinite(Number(ac[1])), ac?.[0]);
   check('no page error or console error', errors.length === 0, errors.join(' | '));
 } finally {
   await browser.close();
