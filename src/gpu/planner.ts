@@ -131,8 +131,8 @@ export function blockGroups(b: Block, cols: number, rows: number): [number, numb
 /**
  * k values a lane reads at once from each of its rows of a B stored along K (TB: x·Wᵀ, the linear
  * layers' forward), 0 for one at a time. On lavapipe a lane's 8 columns × 16 lanes are 128 rows of
- * B, K floats apart (4 KiB at K = 1024: one L1 set), so a line was evicted before its next k;
- * reading 4 at a time took x·Wᵀ 1024³ from 138 to 81 ms (bench/NOTES.md, "x·Wᵀ on lavapipe").
+ * B, K floats apart (4 KiB at K = 1024: one L1 set), read one k at a time; reading 4 at a time
+ * took x·Wᵀ 1024³ from 138 to 81 ms (bench/NOTES.md, "x·Wᵀ on lavapipe").
  * Not measured on hardware GPUs, which keep one at a time.
  */
 export function laneKBlock(f: DeviceFacts): number {
