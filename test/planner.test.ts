@@ -12,6 +12,7 @@ import {
   planWeightGrad,
   setTuning,
   tuning,
+  vec4Update,
 } from '../src/gpu/planner.js';
 
 const lavapipe: DeviceFacts = { software: true, subgroupShare: true, subgroupMin: 8, minGroups: 64 };
@@ -29,6 +30,10 @@ describe('planner', () => {
   test('x·Wᵀ reads its K-contiguous rows 4 k at a time on software adapters only', () => {
     expect(laneKBlock(lavapipe)).toBe(4);
     for (const f of [h100, amd, noSubgroups]) expect(laneKBlock(f)).toBe(0);
+  });
+  test('Adam updates four parameters a lane on software adapters only', () => {
+    expect(vec4Update(lavapipe)).toBe(true);
+    for (const f of [h100, amd, noSubgroups]) expect(vec4Update(f)).toBe(false);
   });
   test('matmul: tiled kernel on hardware for products that fill it, blocked on lavapipe', () => {
     expect(planMatmul(h100, { batch: 1, M: 4096, N: 4096, K: 4096 })).toEqual({ kernel: 'tiled', groups: [32, 32, 1] });

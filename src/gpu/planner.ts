@@ -139,6 +139,15 @@ export function laneKBlock(f: DeviceFacts): number {
   return f.software ? 4 : 0;
 }
 
+/**
+ * Whether the optimiser's update kernel takes four parameters a lane (Adam's `main4`). On lavapipe
+ * adam-1M went from 5.7 / 6.2 to 4.6 / 3.5 ms (bench/NOTES.md, "Adam four parameters a lane").
+ * Not measured on hardware GPUs, which keep one a lane.
+ */
+export function vec4Update(f: DeviceFacts): boolean {
+  return f.software;
+}
+
 /** The tiled kernel's tile (shaders/matmul_tiled.wgsl). */
 export const TILE = 128;
 /** Split-K chunks are at least this long. */

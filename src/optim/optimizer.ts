@@ -2,8 +2,10 @@
 // it), copy the step's gradients into a flat gradient buffer, and update everything with one
 // kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
 import { fmtShape, WgslgradError } from '../errors.js';
+import { deviceFacts } from '../gpu/device.js';
 import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, onReplay, pipeline, type Storage } from '../gpu/engine.js';
 import type { ParamValues } from '../gpu/layouts.js';
+import { vec4Update } from '../gpu/planner.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -128,7 +130,15 @@ export abstract class Optimizer {
       });
     }
     const t0 = at.t;
-    dispatch(pipeline(file, 'main'), bindings, { ...params(t0), n } as ParamValues<K>, groups1d(n), () => ({ ...params(at.t), n }) as ParamValues<K>);
+    // four parameters a lane where the planner says so (every range of the flat buffers is a multiple of 64)
+    const v4 = file === 'adam' && n % 4 === 0 && vec4Update(deviceFacts());
+    dispatch(
+      pipeline(file, v4 ? 'main4' : 'main'),
+      bindings,
+      { ...params(t0), n } as ParamValues<K>,
+      groups1d(v4 ? n / 4 : n),
+      () => ({ ...params(at.t), n }) as ParamValues<K>,
+    );
   }
 
   abstract step(): void;
