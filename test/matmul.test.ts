@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
 import { expectClose, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
@@ -175,7 +175,9 @@ describe('linear (matmul + bias fused)', () => {
       await expectClose(wg.linear(toGpu(x), toGpu(w)), cpu.linear(x, w), 1e-4, 1e-5);
     }
   });
-  test('x·Wᵀ for every K mod 4 (on a software adapter its rows of W are read 4 k at a time), with and without split-K', async () => {
+  test.each(['off', 'on'] as const)('x·Wᵀ for every K mod 4, W read one k at a time or 4 (laneKBlock %s), with and without split-K', async (kb) => {
+    const restore = wg.setTuning({ laneKBlock: kb });
+    onTestFinished(restore);
     const r = rng(16);
     for (const [M, K, N] of [
       [70, 64, 150],

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
 import { expectClose, randCpu, rng, toGpu } from './helpers.js';
@@ -13,28 +13,34 @@ function problem(seed: number) {
 }
 
 describe('Adam', () => {
-  test("after 5 steps equals the CPU reference of PyTorch's formula (with weight decay, an lr change, a missing grad)", async () => {
-    const { init, grads } = problem(1);
-    const params = init.map((c) => toGpu(c, true));
-    const o = { lr: 0.01, betas: [0.5, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
-    const opt = new wg.optim.Adam(params, o);
-    const ref = init.map((c) => ({ p: c.data.slice(), m: new Float64Array(c.data.length), v: new Float64Array(c.data.length), t: 0 }));
-    for (let s = 0; s < 5; s++) {
-      if (s === 3) opt.lr = o.lr = 0.003;
-      opt.zeroGrad();
-      params.forEach((p, i) => {
-        if (s === 2 && i === 1) return; // no gradient: PyTorch leaves this parameter and its state alone
-        p.grad = toGpu(grads[s]![i]!);
-      });
-      opt.step();
-      ref.forEach((st, i) => {
-        if (s === 2 && i === 1) return;
-        st.t++;
-        cpu.adam(st.p, grads[s]![i]!.data, st.m, st.v, s + 1, o);
-      });
-    }
-    for (let i = 0; i < params.length; i++) await expectClose(params[i]!, { shape: init[i]!.shape, data: ref[i]!.p }, 1e-5, 1e-6, `param ${i}`);
-  });
+  // both kernels: one parameter a lane, and four (the software adapters' choice)
+  test.each(['off', 'on'] as const)(
+    "after 5 steps equals the CPU reference of PyTorch's formula (with weight decay, an lr change, a missing grad), vec4Update %s",
+    async (v4) => {
+      const restore = wg.setTuning({ vec4Update: v4 });
+      onTestFinished(restore);
+      const { init, grads } = problem(1);
+      const params = init.map((c) => toGpu(c, true));
+      const o = { lr: 0.01, betas: [0.5, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
+      const opt = new wg.optim.Adam(params, o);
+      const ref = init.map((c) => ({ p: c.data.slice(), m: new Float64Array(c.data.length), v: new Float64Array(c.data.length), t: 0 }));
+      for (let s = 0; s < 5; s++) {
+        if (s === 3) opt.lr = o.lr = 0.003;
+        opt.zeroGrad();
+        params.forEach((p, i) => {
+          if (s === 2 && i === 1) return; // no gradient: PyTorch leaves this parameter and its state alone
+          p.grad = toGpu(grads[s]![i]!);
+        });
+        opt.step();
+        ref.forEach((st, i) => {
+          if (s === 2 && i === 1) return;
+          st.t++;
+          cpu.adam(st.p, grads[s]![i]!.data, st.m, st.v, s + 1, o);
+        });
+      }
+      for (let i = 0; i < params.length; i++) await expectClose(params[i]!, { shape: init[i]!.shape, data: ref[i]!.p }, 1e-5, 1e-6, `param ${i}`);
+    },
+  );
   test('one kernel dispatch per step updates every parameter', async () => {
     const params = [
       wg.randn([10, 10], { seed: 1, requiresGrad: true }),

@@ -102,6 +102,10 @@ describe('planner', () => {
     expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 }).kernel).toBe('blocked');
     expect(() => setTuning({ bogus: 1 } as never)).toThrow(WgslgradError);
     expect(() => setTuning({ tiled: 'sometimes' } as never)).toThrow(/tiled must be 'auto', 'on' or 'off'/);
+    expect(() => setTuning({ vec4Update: true } as never)).toThrow(/vec4Update must be 'auto', 'on' or 'off'/);
+    const r2 = setTuning({ laneKBlock: 'off', vec4Update: 'on' });
+    expect([laneKBlock(lavapipe), vec4Update(h100)]).toEqual([0, true]);
+    r2();
     expect(() => setTuning({ plain: { TM: 0, TN: 8, WGX: 8, WGY: 8 } })).toThrow(/plain must be a block/);
     expect(tuning()).toBe(defaultTuning());
     expect(() => {

@@ -44,7 +44,17 @@ export interface Tuning {
   convPlain: Block;
   /** the workgroup-memory tiled matmul: on hardware adapters for products that fill the device ('auto'), always, or never */
   tiled: 'auto' | 'on' | 'off';
+  /** x·Wᵀ reads 4 k at a time from each row of W (laneKBlock): on software adapters ('auto'), always, or never */
+  laneKBlock: 'auto' | 'on' | 'off';
+  /** Adam updates four parameters a lane (vec4Update): on software adapters ('auto'), always, or never */
+  vec4Update: 'auto' | 'on' | 'off';
 }
+
+/** The settings that take 'auto', 'on' or 'off' rather than a block. */
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update'];
+
+/** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
+const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
 
 const DEFAULTS: Readonly<Tuning> = Object.freeze({
   shared: Object.freeze({ TM: 16, TN: 8, WGX: 16, WGY: 1 }),
@@ -54,6 +64,8 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   convShared: Object.freeze({ TM: 16, TN: 8, WGX: 16, WGY: 1 }),
   convPlain: Object.freeze({ TM: 8, TN: 8, WGX: 8, WGY: 8 }),
   tiled: 'auto',
+  laneKBlock: 'auto',
+  vec4Update: 'auto',
 });
 
 let active: Readonly<Tuning> = DEFAULTS;
@@ -77,8 +89,8 @@ export function setTuning(overrides: Partial<Tuning>): () => void {
   const known = Object.keys(DEFAULTS);
   for (const [k, v] of Object.entries(overrides)) {
     if (!known.includes(k)) throw new WgslgradError('setTuning', `unknown setting ${k}; expected one of ${known.join(', ')}`);
-    if (k === 'tiled') {
-      if (!['auto', 'on', 'off'].includes(v as string)) throw new WgslgradError('setTuning', `tiled must be 'auto', 'on' or 'off', got ${JSON.stringify(v)}`);
+    if (SWITCHES.includes(k)) {
+      if (!['auto', 'on', 'off'].includes(v as string)) throw new WgslgradError('setTuning', `${k} must be 'auto', 'on' or 'off', got ${JSON.stringify(v)}`);
       continue;
     }
     const b = v as Block;
@@ -135,8 +147,8 @@ export function blockGroups(b: Block, cols: number, rows: number): [number, numb
  * took x·Wᵀ 1024³ from 138 to 81 ms (bench/NOTES.md, "x·Wᵀ on lavapipe").
  * Not measured on hardware GPUs, which keep one at a time.
  */
-export function laneKBlock(f: DeviceFacts): number {
-  return f.software ? 4 : 0;
+export function laneKBlock(f: DeviceFacts, t: Readonly<Tuning> = active): number {
+  return onForSoftware(t.laneKBlock, f) ? 4 : 0;
 }
 
 /**
@@ -144,8 +156,8 @@ export function laneKBlock(f: DeviceFacts): number {
  * adam-1M went from 5.7 / 6.2 to 4.6 / 3.5 ms (bench/NOTES.md, "Adam four parameters a lane").
  * Not measured on hardware GPUs, which keep one a lane.
  */
-export function vec4Update(f: DeviceFacts): boolean {
-  return f.software;
+export function vec4Update(f: DeviceFacts, t: Readonly<Tuning> = active): boolean {
+  return onForSoftware(t.vec4Update, f);
 }
 
 /** The tiled kernel's tile (shaders/matmul_tiled.wgsl). */
