@@ -1,5 +1,5 @@
 // Times the matmul kernel under several tuning constants on this adapter (bench/NOTES.md):
-//   npm run build:examples && node build/bench/tune-matmul.js [--n 4096] [--json FILE] [--modes tiled,shared,plain]
+//   npm run build:examples && node build/bench/tune-matmul.js [--n 4096] [--json FILE] [--modes tiled,vec4,shared,plain]
 // Each variant is checked on sampled rows against the CPU reference before it is timed.
 import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
@@ -10,7 +10,7 @@ const { values: opt } = parseArgs({
     n: { type: 'string', default: '4096' },
     json: { type: 'string' },
     reps: { type: 'string', default: '5' },
-    modes: { type: 'string', default: 'tiled,shared,plain' },
+    modes: { type: 'string', default: 'tiled,vec4,shared,plain' },
   },
 });
 const n = Number(opt.n);
@@ -27,9 +27,10 @@ const ref = rows.map((r) => {
   return o;
 });
 
-type Mode = 'tiled' | 'shared' | 'plain';
+type Mode = 'tiled' | 'vec4' | 'shared' | 'plain';
 const variants: Record<Mode, wg.Block[]> = {
   tiled: [{ TM: 8, TN: 8, WGX: 16, WGY: 16 }], // matmul_tiled.wgsl: 128×128 tiles, BK 16, fixed
+  vec4: [{ ...wg.VEC4_BLOCK }], // matmul.wgsl main4 (needs subgroups): 32 × 4 a lane, 16 lanes, fixed
   shared: [
     { TM: 16, TN: 8, WGX: 16, WGY: 1 },
     { TM: 8, TN: 8, WGX: 32, WGY: 1 },
@@ -72,11 +73,11 @@ const product = (A: wg.Tensor, B: wg.Tensor) => () =>
     wg.matmul(A, B);
   });
 const out: object[] = [];
-for (const mode of ['tiled', 'shared', 'plain'] as const) {
+for (const mode of ['tiled', 'vec4', 'shared', 'plain'] as const) {
   if (!opt.modes.split(',').includes(mode)) continue;
   const info = await wg.init({ subgroups: mode !== 'plain' });
-  if (mode === 'shared' && !info.subgroups) {
-    console.log('no subgroups on this adapter: shared variants skipped');
+  if ((mode === 'shared' || mode === 'vec4') && !info.subgroups) {
+    console.log(`no subgroups on this adapter: ${mode} variants skipped`);
     continue;
   }
   const A = wg.keep(wg.tensor(a, [n, n]));
@@ -85,7 +86,13 @@ for (const mode of ['tiled', 'shared', 'plain'] as const) {
   for (const v of variants[mode]) {
     // the variant for every subgroup width (shared, wide, wide64) or the plain layout
     const restore = wg.setTuning(
-      mode === 'tiled' ? { tiled: 'on' } : mode === 'shared' ? { tiled: 'off', shared: v, wide: v, wide64: v } : { tiled: 'off', plain: v },
+      mode === 'tiled'
+        ? { tiled: 'on' }
+        : mode === 'vec4'
+          ? { tiled: 'off', vec4Gemm: 'on' }
+          : mode === 'shared'
+            ? { tiled: 'off', vec4Gemm: 'off', shared: v, wide: v, wide64: v }
+            : { tiled: 'off', vec4Gemm: 'off', plain: v },
     );
     const label = mode === 'tiled' ? 'tiled 128×128 (workgroup memory)' : `${mode} TM${v.TM} TN${v.TN} WG${v.WGX}×${v.WGY}`;
     try {
@@ -120,7 +127,7 @@ for (const mode of ['tiled', 'shared', 'plain'] as const) {
       const r = {
         variant: label,
         ...v,
-        SG: mode === 'shared',
+        SG: mode === 'shared' || mode === 'vec4',
         tiled: mode === 'tiled',
         wall_ms: wall,
         gpu_ms: gpuMs,

@@ -50,7 +50,8 @@ describe('device layer', () => {
       c = wg.keep(wg.relu(wg.matmul(a, b)));
     });
     if (k === null) return; // an adapter without timestamp queries: nothing to check
-    expect(k.map((e) => e.kernel).sort()).toEqual(['activation.act', 'matmul.main']);
+    // matmul's vec4 kernel on software adapters (main4), its scalar one elsewhere
+    expect(k.map((e) => e.kernel).sort()).toEqual(['activation.act', expect.stringMatching(/^matmul\.main4?$/)]);
     for (const e of k) {
       expect(e.count).toBe(1);
       expect(e.ms).toBeGreaterThanOrEqual(0);

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LAYOUTS, slotsOf, wgslAccessors } from '../src/gpu/layouts.js';
-import { pipeline } from '../src/gpu/pipelines.js';
+import { pipeline, unrollLoops } from '../src/gpu/pipelines.js';
 import { dispatch } from '../src/gpu/recorder.js';
 import * as wg from '../src/index.js';
 
@@ -46,5 +46,22 @@ describe('kernel parameter layouts', () => {
       /keptSizes holds 6 values, got one number/,
     );
     expect(Array.from(await wg.sum(x).toArray())).toEqual([4]);
+  });
+});
+
+describe('unrolled loops (`// unroll`, written out before compilation)', () => {
+  test('literal and constant limits, a constant divided, nested loops, names replaced as whole words only', () => {
+    const src = ['for (var i = 0u; i < TM / 8u; i++) { // unroll', '  for (var kk = 0u; kk < 2u; kk++) { // unroll', '    acc[i] += x[kk] * ii;', '  }', '}', ''].join('\n');
+    const out = unrollLoops(src, { TM: 16 });
+    expect(out).not.toContain('for (');
+    expect(out.match(/acc\[\du\] \+= x\[\du\] \* ii;/g)).toEqual(['acc[0u] += x[0u] * ii;', 'acc[0u] += x[1u] * ii;', 'acc[1u] += x[0u] * ii;', 'acc[1u] += x[1u] * ii;']);
+    // a limit of 0 leaves nothing; unmarked loops stay loops
+    expect(unrollLoops('for (var h = 0u; h < TM / 32u; h++) { // unroll\n  a[h] = 1.0;\n}\n', { TM: 16 })).not.toContain('a[');
+    expect(unrollLoops('for (var j = 0u; j < 4u; j++) { b[j] = 0.0; }\n', {})).toContain('for (var j');
+  });
+  test('a limit that is not a number, or a loop without its closing brace, is refused', () => {
+    expect(() => unrollLoops('for (var i = 0u; i < TQ; i++) { // unroll\n}\n', {})).toThrow(/limit TQ is not a literal or a numeric constant/);
+    expect(() => unrollLoops('for (var i = 0u; i < TA; i++) { // unroll\n}\n', { TA: true })).toThrow(wg.WgslgradError);
+    expect(() => unrollLoops('for (var i = 0u; i < 2u; i++) { // unroll\n  x[i] = 0.0;\n', {})).toThrow(/no closing brace/);
   });
 });

@@ -160,6 +160,67 @@ describe('matmul against the CPU reference', () => {
   });
 });
 
+describe.each(['on', 'off'] as const)('matmul with the vec4 kernel %s (main4: software adapters)', (mode) => {
+  test('every operand layout, partial tiles, K past a multiple of 4, batches, bias + activation, split-K, an accumulated gradient', async () => {
+    const restore = wg.setTuning({ vec4Gemm: mode });
+    onTestFinished(restore);
+    const r = rng(21);
+    // [M, K, N]: whole tiles; partial ones; N or M not a multiple of 4; K not one (only Aᵀ·B reads vec4s then); a 4×4
+    for (const [M, K, N] of [
+      [64, 32, 64],
+      [33, 20, 36],
+      [100, 24, 130],
+      [40, 13, 12],
+      [36, 44, 10],
+      [4, 4, 4],
+    ] as Array<[number, number, number]>) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        const a = randCpu(r, ta ? [K, M] : [M, K]);
+        const b = randCpu(r, tb ? [N, K] : [K, N]);
+        const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
+        const ga = toGpu(a),
+          gb = toGpu(b);
+        await expectClose(wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb), ref, 1e-4, 1e-5 * Math.sqrt(K), `${M}×${K}×${N} ${ta} ${tb}`);
+      }
+    }
+    // batched with a broadcast operand
+    const a3 = randCpu(r, [3, 36, 20]),
+      b3 = randCpu(r, [20, 44]);
+    await expectClose(wg.matmul(toGpu(a3), toGpu(b3)), cpu.matmul(a3, b3), 1e-4, 1e-5, 'batched');
+    // linear layers: bias and a fused activation; the D head (one output: swapped, split-K over 6272)
+    for (const [rows, inF, outF] of [
+      [40, 64, 72],
+      [8, 6272, 1],
+    ] as Array<[number, number, number]>) {
+      const x = randCpu(r, [rows, inF]),
+        w = randCpu(r, [outF, inF]),
+        bias = randCpu(r, [outF]);
+      const y = wg.linear(toGpu(x), toGpu(w), toGpu(bias), { activation: 'leakyRelu', slope: 0.2 });
+      await expectClose(y, cpu.leakyRelu(cpu.linear(x, w, bias), 0.2), 1e-4, 1e-5 * Math.sqrt(inF), `linear ${rows}×${inF}→${outF}`);
+    }
+    // a weight used twice: its second gradient is added to the first in the weight-gradient kernel
+    await gradcheck(
+      (x, w) => wg.linear(wg.linear(x, w), w),
+      (x, w) => cpu.linear(cpu.linear(x, w), w),
+      [randCpu(r, [8, 4]), randCpu(r, [4, 4])],
+    );
+    // which kernel ran, from the profiler's kernel names (lavapipe has timestamp queries)
+    const ga = toGpu(randCpu(r, [64, 64])),
+      gb = toGpu(randCpu(r, [64, 64]));
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.matmul(ga, gb);
+      });
+    });
+    if (kernels) expect(kernels.map((k) => k.kernel)).toContain(mode === 'on' ? 'matmul.main4' : 'matmul.main');
+  });
+});
+
 describe('linear (matmul + bias fused)', () => {
   test('forward with and without bias, 2-D and 3-D input', async () => {
     const r = rng(14);

@@ -12,6 +12,7 @@ import {
   planWeightGrad,
   setTuning,
   tuning,
+  VEC4_BLOCK,
   vec4Update,
 } from '../src/gpu/planner.js';
 
@@ -39,20 +40,23 @@ describe('planner', () => {
     expect(planMatmul(h100, { batch: 1, M: 4096, N: 4096, K: 4096 })).toEqual({ kernel: 'tiled', groups: [32, 32, 1] });
     expect(planMatmul(lavapipe, { batch: 1, M: 1024, N: 1024, K: 1024 })).toEqual({
       kernel: 'blocked',
-      block: gemmBlock(lavapipe),
+      block: { ...VEC4_BLOCK, SG: true },
+      vec4: true,
       swap: false,
       chunks: 1,
       kc: 1024,
-      groups: [8, 64, 1],
+      groups: [16, 32, 1],
     });
     // too few tiles for the H100 (2·2·1·16 < 1024): blocked
     expect(planMatmul(h100, { batch: 1, M: 256, N: 256, K: 64 }).kernel).toBe('blocked');
   });
   test('matmul: one output column swaps the operands and a long inner sum is split (the D head)', () => {
     // [128, 6272]·[6272, 1]: 16 chunks of 392 on lavapipe (64 workgroups wanted), 49 of 128 on an H100
+    // (as a matmul: a [6272, 1] column read along M after the swap, so not the vec4 kernel)
     expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
       kernel: 'blocked',
       block: gemmBlock(lavapipe),
+      vec4: false,
       swap: true,
       chunks: 16,
       kc: 392,
@@ -61,6 +65,7 @@ describe('planner', () => {
     expect(planMatmul(h100, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
       kernel: 'blocked',
       block: gemmBlock(h100),
+      vec4: false,
       swap: true,
       chunks: 49,
       kc: 128,
@@ -69,6 +74,54 @@ describe('planner', () => {
     // batched products are never split; short sums neither
     expect(planMatmul(lavapipe, { batch: 2, M: 128, N: 1, K: 6272 })).toMatchObject({ chunks: 1, groups: [1, 1, 2] });
     expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 200 })).toMatchObject({ chunks: 1 });
+  });
+  test('matmul: the vec4 kernel on software adapters wherever its vec4 reads are whole and aligned', () => {
+    const vec4 = (f: DeviceFacts, p: Parameters<typeof planMatmul>[1]) => {
+      const plan = planMatmul(f, p);
+      return plan.kernel === 'blocked' && plan.vec4;
+    };
+    const sq = { batch: 1, M: 256, N: 256, K: 256 };
+    // every layout of a square product
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const)
+      expect(vec4(lavapipe, { ...sq, ta, tb })).toBe(true);
+    // operands stored along K need K a multiple of 4: x·W (A's rows), x·Wᵀ (both)
+    expect(vec4(lavapipe, { ...sq, K: 257 })).toBe(false);
+    expect(vec4(lavapipe, { ...sq, K: 257, tb: true })).toBe(false);
+    // Aᵀ·B (a weight gradient) reads along M and N only: any K
+    expect(vec4(lavapipe, { ...sq, K: 257, ta: true })).toBe(true);
+    // an operand stored along N or M needs N or M a multiple of 4
+    expect(vec4(lavapipe, { ...sq, N: 254 })).toBe(false);
+    expect(vec4(lavapipe, { ...sq, N: 254, tb: true })).toBe(true);
+    expect(vec4(lavapipe, { ...sq, M: 254, ta: true })).toBe(false);
+    expect(vec4(lavapipe, { ...sq, M: 254 })).toBe(true);
+    // the D head as a linear layer, [128, 6272]·[1, 6272]ᵀ: swapped, both operands along K, split into chunks of a multiple of 4
+    const head = planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272, tb: true });
+    expect(head).toMatchObject({ kernel: 'blocked', vec4: true, swap: true });
+    if (head.kernel === 'blocked') {
+      expect(head.kc % 4).toBe(0);
+      expect(head.chunks * head.kc).toBeGreaterThanOrEqual(6272);
+      expect((head.chunks - 1) * head.kc).toBeLessThan(6272);
+    }
+    // hardware adapters keep the scalar kernel unless asked; 'on' needs subgroups; 'off' everywhere
+    expect(vec4(h100, sq)).toBe(false);
+    const restore = setTuning({ vec4Gemm: 'on', tiled: 'off' });
+    try {
+      expect(vec4(h100, sq)).toBe(true);
+      expect(vec4(noSubgroups, sq)).toBe(false);
+    } finally {
+      restore();
+    }
+    const off = setTuning({ vec4Gemm: 'off' });
+    try {
+      expect(vec4(lavapipe, sq)).toBe(false);
+    } finally {
+      off();
+    }
   });
   test('conv blocks narrow with few output channels', () => {
     expect(convBlock(lavapipe, 64)).toEqual({ TM: 16, TN: 8, WGX: 16, WGY: 1, SG: true });

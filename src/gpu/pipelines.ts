@@ -30,6 +30,46 @@ fn share8(v: f32, i: u32) -> f32 { return v; }
 fn lane8() -> u32 { return 0u; }
 `;
 
+// Loops written out before compilation: `for (var i = 0u; i < LIMIT; i++) { // unroll` with LIMIT a
+// literal (`4u`), a specialisation constant (`TM`) or one divided by a literal (`TM / 8u`). The body is
+// repeated with i replaced by each value, innermost loops too. Compilers for CPU adapters (llvmpipe)
+// keep a loop they judge too long, and then index its arrays per lane through memory (matmul.wgsl main4).
+const UNROLL = /for \(var (\w+) = 0u; \1 < (\w+)(?: \/ (\d+)u)?; \1\+\+\) \{ \/\/ unroll\n/;
+
+export function unrollLoops(src: string, consts: Consts): string {
+  let out = src;
+  for (let m = UNROLL.exec(out); m; m = UNROLL.exec(out)) {
+    const [head, name, limitName, divisor] = m as unknown as [string, string, string, string | undefined];
+    const lit = /^(\d+)u$/.exec(limitName);
+    const base = lit ? Number(lit[1]) : consts[limitName];
+    if (typeof base !== 'number') throw new WgslgradError('pipeline', `an unrolled loop's limit ${limitName} is not a literal or a numeric constant`);
+    const limit = divisor === undefined ? base : Math.floor(base / Number(divisor));
+    const start = m.index + head.length;
+    let depth = 1;
+    let end = start;
+    for (; depth > 0; end++) {
+      if (end >= out.length) throw new WgslgradError('pipeline', `an unrolled loop over ${name} has no closing brace`);
+      if (out[end] === '{') depth++;
+      else if (out[end] === '}') depth--;
+    }
+    const body = out.slice(start, end - 1);
+    const use = new RegExp(`\\b${name}\\b`, 'g');
+    let copies = '';
+    for (let v = 0; v < limit; v++) copies += `{\n${body.replace(use, `${v}u`)}}\n`;
+    out = out.slice(0, m.index) + copies + out.slice(end);
+  }
+  return out;
+}
+
+/** The source with the loops of one entry point's function unrolled (the other functions' stay loops). */
+function unrollEntry(src: string, entry: string, consts: Consts): string {
+  const at = src.indexOf(`fn ${entry}(`);
+  if (at < 0 || !src.includes('// unroll')) return src;
+  const next = src.indexOf('\n@compute', at);
+  const end = next < 0 ? src.length : next;
+  return src.slice(0, at) + unrollLoops(src.slice(at, end), consts) + src.slice(end);
+}
+
 function constLines(consts: Consts): string {
   let s = '';
   for (const [k, v] of Object.entries(consts)) {
@@ -61,7 +101,7 @@ export function pipeline<K extends KernelFile>(file: K, entry: string, consts: C
     if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
     const sg = s.subgroupShare && consts.SG !== false;
     const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
-    const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${body}`;
+    const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${unrollEntry(body, entry, consts)}`;
     const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
     p = { file, gpu: s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` }) };
     cache.pipelines.set(key, p);

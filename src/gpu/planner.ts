@@ -48,10 +48,12 @@ export interface Tuning {
   laneKBlock: 'auto' | 'on' | 'off';
   /** Adam updates four parameters a lane (vec4Update): on software adapters ('auto'), always, or never */
   vec4Update: 'auto' | 'on' | 'off';
+  /** matmul's vec4 kernel (main4) where the shapes allow it: on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
+  vec4Gemm: 'auto' | 'on' | 'off';
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -66,6 +68,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   tiled: 'auto',
   laneKBlock: 'auto',
   vec4Update: 'auto',
+  vec4Gemm: 'auto',
 });
 
 let active: Readonly<Tuning> = DEFAULTS;
@@ -167,11 +170,20 @@ export const SPLIT_K_MIN = 128;
 /** Chunks of a split sum are at least this long. */
 export const SPLIT_SUM_MIN = 2048;
 
+/**
+ * The block of matmul's vec4 kernel (shaders/matmul.wgsl main4): 32 rows × 4 consecutive columns a
+ * lane, 16 lanes. On lavapipe 1024³ took 36–37 ms against 66 for the scalar kernel's 16 × 8 block;
+ * 16 rows took 43 ms, 64 rows 42 ms, 8 or 32 lanes 37–38 ms (bench/NOTES.md, "Matmul four floats a load").
+ */
+export const VEC4_BLOCK: Readonly<Block> = Object.freeze({ TM: 32, TN: 4, WGX: 16, WGY: 1 });
+
 export type MatmulPlan =
   | { kernel: 'tiled'; groups: [number, number, number] }
   | {
       kernel: 'blocked';
       block: KernelBlock;
+      /** the vec4 kernel (main4) rather than the scalar one (main) */
+      vec4: boolean;
       /** compute Cᵀ = op(B)ᵀ·op(A)ᵀ and store it transposed (too few columns to fill a workgroup's lanes) */
       swap: boolean;
       /** split-K: the inner sum in `chunks` pieces of `kc`, summed after */
@@ -180,25 +192,62 @@ export type MatmulPlan =
       groups: [number, number, number];
     };
 
-/** How C[batch, M, N] = A·B with inner size K runs. */
-export function planMatmul(f: DeviceFacts, p: { batch: number; M: number; N: number; K: number }, t: Readonly<Tuning> = active): MatmulPlan {
+/** A matmul's shape and operand layout: ta, a stored [K, M]; tb, b stored [N, K]. */
+export interface MatmulShape {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  ta?: boolean;
+  tb?: boolean;
+}
+
+/** How C[batch, M, N] = op(A)·op(B) with inner size K runs. */
+export function planMatmul(f: DeviceFacts, p: MatmulShape, t: Readonly<Tuning> = active): MatmulPlan {
   const block = gemmBlock(f, t);
-  // Lanes run along the columns: when there are too few columns to fill a workgroup's lanes but
-  // many rows, swap the operands (a D head [B,6272]·[6272,1]).
-  const swap = p.N < (block.WGX * block.TN) / 2 && p.M > p.N;
   const tiles = Math.ceil(p.M / TILE) * Math.ceil(p.N / TILE) * p.batch;
-  if (t.tiled === 'on' || (t.tiled === 'auto' && !f.software && !swap && tiles * 16 >= f.minGroups)) {
+  if (t.tiled === 'on' || (t.tiled === 'auto' && !f.software && !swapsFor(block, p) && tiles * 16 >= f.minGroups)) {
     return { kernel: 'tiled', groups: [Math.ceil(p.N / TILE), Math.ceil(p.M / TILE), p.batch] };
   }
+  if (f.subgroupShare && (t.vec4Gemm === 'on' || (t.vec4Gemm === 'auto' && f.software))) {
+    const v = blockedPlan(f, p, { ...VEC4_BLOCK, SG: true }, 4);
+    if (vec4Fits(p, v.swap)) return { ...v, vec4: true };
+  }
+  return { ...blockedPlan(f, p, block, 1), vec4: false };
+}
+
+/**
+ * Lanes run along the columns: when there are too few columns to fill a workgroup's lanes but many
+ * rows, the operands are swapped (a D head [B,6272]·[6272,1]).
+ */
+const swapsFor = (b: Block, p: MatmulShape): boolean => p.N < (b.WGX * b.TN) / 2 && p.M > p.N;
+
+function blockedPlan(f: DeviceFacts, p: MatmulShape, block: KernelBlock, kAlign: number) {
+  const swap = swapsFor(block, p);
   const [R, Q] = swap ? [p.N, p.M] : [p.M, p.N];
   const [gx, gy] = blockGroups(block, Q, R);
   // Split-K: too few output tiles to keep the device busy (under a quarter of minGroups) and a long
-  // inner sum (the D head's 6272-long dot products): each chunk of K becomes one "batch" of partial products.
+  // inner sum (the D head's 6272-long dot products): each chunk of K becomes one "batch" of partial
+  // products. Chunks start at multiples of kAlign (the vec4 kernel reads rows along K 4 floats at a time).
   const S =
     p.batch === 1 && gx * gy * 4 < f.minGroups && p.K >= 2 * SPLIT_K_MIN ? Math.min(Math.ceil(f.minGroups / 4 / (gx * gy)), Math.floor(p.K / SPLIT_K_MIN)) : 1;
-  const kc = Math.ceil(p.K / S);
+  const kc = Math.ceil(Math.ceil(p.K / S) / kAlign) * kAlign;
   const chunks = Math.ceil(p.K / kc);
-  return { kernel: 'blocked', block, swap, chunks, kc, groups: [gx, gy, p.batch * chunks] };
+  return { kernel: 'blocked' as const, block, swap, chunks, kc, groups: [gx, gy, p.batch * chunks] as [number, number, number] };
+}
+
+/**
+ * Whether every vec4 the vec4 kernel reads is whole and aligned: an operand stored along K needs K
+ * a multiple of 4 (the split-K chunks are then too), one stored along M or N needs M or N one.
+ */
+function vec4Fits(p: MatmulShape, swap: boolean): boolean {
+  const [R, Q] = swap ? [p.N, p.M] : [p.M, p.N];
+  const TA = swap ? !p.tb : !!p.ta;
+  const TB = swap ? !p.ta : !!p.tb;
+  const alongK = !TA || TB;
+  if (p.K < 1 || (alongK && p.K % 4 !== 0)) return false;
+  if (TA && R % 4 !== 0) return false;
+  return TB || Q % 4 === 0;
 }
 
 /**

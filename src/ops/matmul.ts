@@ -51,7 +51,7 @@ export function matmulRaw(
   const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
   const shape = a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N];
   if (M === 0 || N === 0 || batch === 0) return Tensor.empty(shape, false, op);
-  const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka });
+  const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka, ta, tb });
   if (plan.kernel === 'tiled') {
     const out = Tensor.empty(shape, false, op);
     const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false, EPI: epi.code, ADDC: addend !== null });
@@ -69,7 +69,7 @@ export function matmulRaw(
   const [first, second] = swap ? [b, a] : [a, b];
   const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape, false, op);
   const add1 = chunks === 1 ? addend : null;
-  const pipe = pipeline('matmul', 'main', {
+  const pipe = pipeline('matmul', plan.vec4 ? 'main4' : 'main', {
     TA,
     TB,
     BIAS: bias !== null && chunks === 1,
@@ -77,7 +77,7 @@ export function matmulRaw(
     ...plan.block,
     EPI: chunks === 1 ? epi.code : 0,
     ADDC: add1 !== null,
-    KB: TB ? laneKBlock(deviceFacts()) : 0,
+    KB: TB && !plan.vec4 ? laneKBlock(deviceFacts()) : 0,
   });
   const bufs = [first.binding, second.binding, target.binding, chunks === 1 ? ((bias ?? add1)?.binding ?? placeholder()) : placeholder()];
   // a chunk's operands start kc further along K: that many elements on for K-contiguous rows, kc rows on otherwise
