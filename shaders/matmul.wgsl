@@ -184,6 +184,9 @@ fn main4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
       if (TB) {
         rb[q] = B4[bAt[q]];
         bAt[q] += 1u;
+      } else if (TA) {
+        // Aᵀ·B, the one layout where K need not be a multiple of 4: rows past K read as 0
+        rb[q] = select(vec4<f32>(0.0), B4[bAt[0] + min(q, K - 1u - k) * N4], k + q < K);
       } else {
         rb[q] = B4[bAt[0] + q * N4];
       }
