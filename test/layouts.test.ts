@@ -51,10 +51,22 @@ describe('kernel parameter layouts', () => {
 
 describe('unrolled loops (`// unroll`, written out before compilation)', () => {
   test('literal and constant limits, a constant divided, nested loops, names replaced as whole words only', () => {
-    const src = ['for (var i = 0u; i < TM / 8u; i++) { // unroll', '  for (var kk = 0u; kk < 2u; kk++) { // unroll', '    acc[i] += x[kk] * ii;', '  }', '}', ''].join('\n');
+    const src = [
+      'for (var i = 0u; i < TM / 8u; i++) { // unroll',
+      '  for (var kk = 0u; kk < 2u; kk++) { // unroll',
+      '    acc[i] += x[kk] * ii;',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
     const out = unrollLoops(src, { TM: 16 });
     expect(out).not.toContain('for (');
-    expect(out.match(/acc\[\du\] \+= x\[\du\] \* ii;/g)).toEqual(['acc[0u] += x[0u] * ii;', 'acc[0u] += x[1u] * ii;', 'acc[1u] += x[0u] * ii;', 'acc[1u] += x[1u] * ii;']);
+    expect(out.match(/acc\[\du\] \+= x\[\du\] \* ii;/g)).toEqual([
+      'acc[0u] += x[0u] * ii;',
+      'acc[0u] += x[1u] * ii;',
+      'acc[1u] += x[0u] * ii;',
+      'acc[1u] += x[1u] * ii;',
+    ]);
     // a limit of 0 leaves nothing; unmarked loops stay loops
     expect(unrollLoops('for (var h = 0u; h < TM / 32u; h++) { // unroll\n  a[h] = 1.0;\n}\n', { TM: 16 })).not.toContain('a[');
     expect(unrollLoops('for (var j = 0u; j < 4u; j++) { b[j] = 0.0; }\n', {})).toContain('for (var j');

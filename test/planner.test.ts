@@ -107,6 +107,9 @@ describe('planner', () => {
       expect(head.chunks * head.kc).toBeGreaterThanOrEqual(6272);
       expect((head.chunks - 1) * head.kc).toBeLessThan(6272);
     }
+    // columns for more than 65,535 of its 64-wide tiles: the scalar kernel's 128-wide ones
+    expect(vec4(lavapipe, { batch: 1, M: 4, N: 65536 * 64, K: 4 })).toBe(false);
+    expect(vec4(lavapipe, { batch: 1, M: 4, N: 65535 * 64, K: 4 })).toBe(true);
     // hardware adapters keep the scalar kernel unless asked; 'on' needs subgroups; 'off' everywhere
     expect(vec4(h100, sq)).toBe(false);
     const restore = setTuning({ vec4Gemm: 'on', tiled: 'off' });

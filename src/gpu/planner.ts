@@ -163,6 +163,8 @@ export function vec4Update(f: DeviceFacts, t: Readonly<Tuning> = active): boolea
   return onForSoftware(t.vec4Update, f);
 }
 
+/** WebGPU's limit on workgroups along one dimension of a dispatch (maxComputeWorkgroupsPerDimension). */
+export const MAX_GROUPS_PER_DIM = 65535;
 /** The tiled kernel's tile (shaders/matmul_tiled.wgsl). */
 export const TILE = 128;
 /** Split-K chunks are at least this long. */
@@ -211,7 +213,8 @@ export function planMatmul(f: DeviceFacts, p: MatmulShape, t: Readonly<Tuning> =
   }
   if (f.subgroupShare && (t.vec4Gemm === 'on' || (t.vec4Gemm === 'auto' && f.software))) {
     const v = blockedPlan(f, p, { ...VEC4_BLOCK, SG: true }, 4);
-    if (vec4Fits(p, v.swap)) return { ...v, vec4: true };
+    // (its tiles are half as wide as the scalar block's: past 65,535 workgroups a row, the scalar kernel)
+    if (vec4Fits(p, v.swap) && v.groups[0] <= MAX_GROUPS_PER_DIM && v.groups[1] <= MAX_GROUPS_PER_DIM) return { ...v, vec4: true };
   }
   return { ...blockedPlan(f, p, block, 1), vec4: false };
 }
