@@ -139,6 +139,10 @@ describe('planner', () => {
   test('conv weight gradient: a small weight splits the batch sum', () => {
     // D's first conv (1→64, 4×4) at batch 64: 4 tiles, so 16 chunks of 4 images on lavapipe
     expect(planWeightGrad(lavapipe, { N: 64, A: 64, cols: 16 })).toMatchObject({ chunk: 4, chunks: 16, groups: [1, 4, 16] });
+    // its 16 columns: one a lane on 16 lanes, not 8 (128 computed, 112 of them clamped copies)
+    expect(planWeightGrad(lavapipe, { N: 64, A: 64, cols: 16 }).block).toEqual({ TM: 16, TN: 1, WGX: 16, WGY: 1, SG: true });
+    expect(planWeightGrad(h100, { N: 64, A: 64, cols: 40 }).block).toEqual({ TM: 8, TN: 2, WGX: 32, WGY: 1, SG: true });
+    expect(planWeightGrad(lavapipe, { N: 64, A: 128, cols: 1024 }).block).toEqual(convBlock(lavapipe, 128));
     // G's 128→64 transposed conv (cols 128·16): 16·4 = 64 tiles fill lavapipe, no split
     expect(planWeightGrad(lavapipe, { N: 64, A: 128, cols: 64 * 16 })).toMatchObject({ chunks: 1, chunk: 64 });
   });

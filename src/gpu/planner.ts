@@ -254,6 +254,16 @@ function vec4Fits(p: MatmulShape, swap: boolean): boolean {
 }
 
 /**
+ * A block no wider than `cols` columns where it can be: fewer columns a lane (TN), down to one, so
+ * lanes do not compute clamped copies of the last column. The weight gradient of a 1-channel conv
+ * (D's first layer, G's last) has 16 columns, and the 16 × 8 block on 16 lanes computed 128.
+ */
+function narrowTo(b: KernelBlock, cols: number): KernelBlock {
+  const tn = Math.max(1, Math.min(b.TN, Math.ceil(cols / b.WGX)));
+  return tn === b.TN ? b : { ...b, TN: tn };
+}
+
+/**
  * The conv weight gradient D[A, B·KH·KW] summed over a batch of N: small weights have few tiles, so
  * the batch sum is split into `chunks` of `chunk` images that enough workgroups run, summed after.
  */
@@ -262,7 +272,7 @@ export function planWeightGrad(
   p: { N: number; A: number; cols: number },
   t: Readonly<Tuning> = active,
 ): { block: KernelBlock; chunk: number; chunks: number; groups: [number, number, number] } {
-  const block = convBlock(f, p.A, t);
+  const block = narrowTo(convBlock(f, p.A, t), p.cols);
   const [gx, gy] = blockGroups(block, p.cols, p.A);
   const chunk = Math.ceil(p.N / Math.min(p.N, Math.max(1, Math.ceil(f.minGroups / (gx * gy)))));
   const chunks = Math.ceil(p.N / chunk);
