@@ -24,13 +24,18 @@ const RL = select(TM, (TM + 7u) / 8u, SG);
 // KB's array length (at least 1: WGSL has no empty arrays)
 const KBA = max(KB, 1u);
 
+// the inner sum's length for batch index z: K, or with split-K (chunkK > 0) chunk z's part of LD
+fn inner_len(z: u32) -> u32 {
+  return select(p_K(), min(p_K(), p_LD() - z * p_chunkK()), p_chunkK() > 0u);
+}
+
 @compute @workgroup_size(WGX, WGY, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
   /*SG_INIT*/
   let M = p_M();
   let N = p_N();
   let LD = p_LD();
-  let K = select(p_K(), min(p_K(), LD - wid.z * p_chunkK()), p_chunkK() > 0u);
+  let K = inner_len(wid.z);
   let aBase = wid.z * p_strideA();
   let bBase = wid.z * p_strideB();
   let cBase = wid.z * p_strideC();
@@ -128,7 +133,7 @@ fn main4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
   let M = p_M();
   let N = p_N();
   let LD = p_LD();
-  let K = select(p_K(), min(p_K(), LD - wid.z * p_chunkK()), p_chunkK() > 0u);
+  let K = inner_len(wid.z);
   let aBase = wid.z * p_strideA();
   let bBase = wid.z * p_strideB();
   let m0 = wid.y * TM;

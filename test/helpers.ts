@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { CpuTensor } from '../src/cpu/index.js';
+import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
 
 /** Deterministic test data (mulberry32). */
@@ -121,4 +122,29 @@ export function expectError(fn: () => unknown, ...fragments: string[]): void {
 /** A random shape with `nd` dims, each in [lo, hi]. */
 export function randShape(r: () => number, nd: number, lo = 1, hi = 7): number[] {
   return Array.from({ length: nd }, () => randInt(r, lo, hi));
+}
+
+/** wg.matmul against the CPU reference for each [M, K, N] in all four layouts (a stored [K, M], b stored [N, K], both, neither). */
+export async function expectMatmulLayouts(r: () => number, shapes: Array<[number, number, number]>, what: string, atolPerRootK = 1e-5): Promise<void> {
+  for (const [M, K, N] of shapes) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const a = randCpu(r, ta ? [K, M] : [M, K]);
+      const b = randCpu(r, tb ? [N, K] : [K, N]);
+      const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
+      const ga = toGpu(a),
+        gb = toGpu(b);
+      await expectClose(
+        wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb),
+        ref,
+        1e-4,
+        atolPerRootK * Math.sqrt(K),
+        `${what} ${M}×${K}×${N} ${ta} ${tb}`,
+      );
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
-import { expectClose, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
+import { expectClose, expectMatmulLayouts, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
 
 describe('matmul against the CPU reference', () => {
   test('2-D: size 1, sizes not divisible by the tile, skinny and wide', async () => {
@@ -56,31 +56,15 @@ describe('matmul against the CPU reference', () => {
     const r = rng(17);
     const restore = wg.setTuning({ tiled: 'on' });
     try {
-      for (const [M, K, N] of [
-        [130, 37, 129],
-        [5, 20, 140],
-        [128, 128, 128],
-      ] as Array<[number, number, number]>) {
-        for (const [ta, tb] of [
-          [false, false],
-          [true, false],
-          [false, true],
-          [true, true],
-        ] as const) {
-          const a = randCpu(r, ta ? [K, M] : [M, K]);
-          const b = randCpu(r, tb ? [N, K] : [K, N]);
-          const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
-          const ga = toGpu(a),
-            gb = toGpu(b);
-          await expectClose(
-            wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb),
-            ref,
-            1e-4,
-            1e-5 * Math.sqrt(K),
-            `tiled ${M}×${K}×${N} ${ta} ${tb}`,
-          );
-        }
-      }
+      await expectMatmulLayouts(
+        r,
+        [
+          [130, 37, 129],
+          [5, 20, 140],
+          [128, 128, 128],
+        ],
+        'tiled',
+      );
       const x = randCpu(r, [3, 33, 17]),
         w = randCpu(r, [150, 17]),
         bias = randCpu(r, [150]);
@@ -166,28 +150,18 @@ describe.each(['on', 'off'] as const)('matmul with the vec4 kernel %s (main4: so
     onTestFinished(restore);
     const r = rng(21);
     // [M, K, N]: whole tiles; partial ones; N or M not a multiple of 4; K not one (only Aᵀ·B reads vec4s then); a 4×4
-    for (const [M, K, N] of [
-      [64, 32, 64],
-      [33, 20, 36],
-      [100, 24, 130],
-      [40, 13, 12],
-      [36, 44, 10],
-      [4, 4, 4],
-    ] as Array<[number, number, number]>) {
-      for (const [ta, tb] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ] as const) {
-        const a = randCpu(r, ta ? [K, M] : [M, K]);
-        const b = randCpu(r, tb ? [N, K] : [K, N]);
-        const ref = cpu.matmul(ta ? cpu.transpose(a, 0, 1) : a, tb ? cpu.transpose(b, 0, 1) : b);
-        const ga = toGpu(a),
-          gb = toGpu(b);
-        await expectClose(wg.matmul(ta ? ga.transpose(0, 1) : ga, tb ? gb.transpose(0, 1) : gb), ref, 1e-4, 1e-5 * Math.sqrt(K), `${M}×${K}×${N} ${ta} ${tb}`);
-      }
-    }
+    await expectMatmulLayouts(
+      r,
+      [
+        [64, 32, 64],
+        [33, 20, 36],
+        [100, 24, 130],
+        [40, 13, 12],
+        [36, 44, 10],
+        [4, 4, 4],
+      ],
+      `vec4Gemm ${mode}`,
+    );
     // batched with a broadcast operand
     const a3 = randCpu(r, [3, 36, 20]),
       b3 = randCpu(r, [20, 44]);
