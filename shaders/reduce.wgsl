@@ -23,6 +23,15 @@ fn term(i: u32) -> f32 {
 
 var<workgroup> partial: array<f32, WG>;
 
+// A flat index i = q·S + k kept as (q, k) while i steps by d = (step / S, step % S): one compare a
+// step instead of a division (llvmpipe divides lane by lane). split_first(i, S) starts it.
+fn split_first(i: u32, S: u32) -> vec2<u32> { return vec2<u32>(i / S, i % S); }
+fn split_next(p: vec2<u32>, d: vec2<u32>, S: u32) -> vec2<u32> {
+  let q = p + d;
+  let wrap = q.y >= S;
+  return vec2<u32>(select(q.x, q.x + 1u, wrap), select(q.y, q.y - S, wrap));
+}
+
 fn kept_offset(o: u32) -> u32 { return strided_offset(o, p_keptNd(), P_keptSizes, P_keptStrides); }
 fn red_offset(r: u32) -> u32 { return strided_offset(r, p_redNd(), P_redSizes, P_redStrides); }
 
@@ -41,17 +50,17 @@ fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
       for (var r = r0 + lid; r < R; r += WG) { acc += term(base + r * st); }
     } else if (p_redNd() == 2u) {
       // two reduced dims (a bias's [N, H·W]): the same terms in the same order, the index split
-      // carried from term to term instead of a division per term (lavapipe has no vector division)
+      // carried from term to term instead of a division per term (lavapipe has no vector division),
+      // one compare a term (split_next; a loop of WG / inner subtractions before)
       let inner = p_redSizes(1u);
       let st0 = p_redStrides(0u);
       let st1 = p_redStrides(1u);
       let start = r0 + lid;
-      var q = start / inner;
-      var k = start % inner;
+      let d = split_first(WG, inner);
+      var qk = split_first(start, inner);
       for (var r = start; r < R; r += WG) {
-        acc += term(base + q * st0 + k * st1);
-        k += WG;
-        while (k >= inner) { k -= inner; q += 1u; }
+        acc += term(base + qk.x * st0 + qk.y * st1);
+        qk = split_next(qk, d, inner);
       }
     } else {
       for (var r = r0 + lid; r < R; r += WG) { acc += term(base + red_offset(r)); }
