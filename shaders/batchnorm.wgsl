@@ -1,4 +1,5 @@
-// Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of 256 lanes per channel.
+// Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of BWG lanes per channel
+// (the planner's bnLanes: 32 on software adapters, 256 on GPUs).
 // stats_apply (training): mean and biased variance of channel c over N·S values (two passes over
 //   the data, no cancellation), y = (x − mean)·invstd·γ + β, saves mean and invstd for backward,
 //   and updates the running mean and the running (unbiased) variance with momentum p_momentum(), eps p_eps().
@@ -22,28 +23,42 @@ fn act(v: f32) -> f32 {
   return v;
 }
 
-@compute @workgroup_size(256)
+// Sum of v over the BWG lanes of a workgroup (a power of two; the planner's bnLanes): every lane calls it.
+var<workgroup> bn_partial: array<f32, BWG>;
+fn bn_sum(v: f32, lid: u32) -> f32 {
+  bn_partial[lid] = v;
+  workgroupBarrier();
+  for (var s = BWG / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { bn_partial[lid] += bn_partial[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = bn_partial[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(BWG)
 fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let N = p_N(); let C = p_C(); let S = p_S();
   let c = wid.x;
   let M = N * S;
   var acc = 0.0;
-  for (var i = lid; i < M; i += 256u) {
+  for (var i = lid; i < M; i += BWG) {
     let n = i / S;
     acc += X[(n * C + c) * S + (i - n * S)];
   }
-  let mean = workgroup_sum_256(acc, lid) / f32(M);
+  let mean = bn_sum(acc, lid) / f32(M);
   var acc2 = 0.0;
-  for (var i = lid; i < M; i += 256u) {
+  for (var i = lid; i < M; i += BWG) {
     let n = i / S;
     let d = X[(n * C + c) * S + (i - n * S)] - mean;
     acc2 += d * d;
   }
-  let varB = workgroup_sum_256(acc2, lid) / f32(M);
+  let varB = bn_sum(acc2, lid) / f32(M);
   let invstd = inverseSqrt(varB + p_eps());
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
-  for (var i = lid; i < M; i += 256u) {
+  for (var i = lid; i < M; i += BWG) {
     let n = i / S;
     let idx = (n * C + c) * S + (i - n * S);
     Y[idx] = act(X[idx] * g + b);
@@ -92,7 +107,7 @@ fn g_in(idx: u32) -> f32 {
   return g;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(BWG)
 fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let N = p_N(); let C = p_C(); let S = p_S();
   let c = wid.x;
@@ -101,17 +116,17 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
   let invstd = SAVEDB[C + c];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var i = lid; i < M; i += 256u) {
+  for (var i = lid; i < M; i += BWG) {
     let n = i / S;
     let idx = (n * C + c) * S + (i - n * S);
     let g = g_in(idx);
     sg += g;
     sgx += g * (XB[idx] - mean) * invstd;
   }
-  let sumG = workgroup_sum_256(sg, lid);
-  let sumGX = workgroup_sum_256(sgx, lid);
+  let sumG = bn_sum(sg, lid);
+  let sumGX = bn_sum(sgx, lid);
   let k = GAMMAB[c] * invstd / f32(M);
-  for (var i = lid; i < M; i += 256u) {
+  for (var i = lid; i < M; i += BWG) {
     let n = i / S;
     let idx = (n * C + c) * S + (i - n * S);
     let xhat = (XB[idx] - mean) * invstd;

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
 import { expectClose, expectError, gradcheck, randCpu, rng, toGpu } from './helpers.js';
@@ -50,6 +50,37 @@ describe('batchNorm against the CPU reference', () => {
       );
     });
   }
+  test.each(['on', 'off'] as const)(
+    "workgroups of 32 lanes or 256 (bnSmallGroups %s): forward and gradients over several lanes' worth per channel",
+    async (mode) => {
+      const restore = wg.setTuning({ bnSmallGroups: mode });
+      onTestFinished(restore);
+      const r = rng(mode === 'on' ? 62 : 63);
+      // values per channel (N·H·W): 378, 512, 31, 600
+      for (const shape of [
+        [6, 3, 9, 7],
+        [2, 4, 16, 16],
+        [1, 2, 31, 1],
+        [24, 2, 5, 5],
+      ]) {
+        const C = shape[1]!;
+        const x = randCpu(r, shape, -2, 3),
+          wt = randCpu(r, [C], 0.5, 1.5),
+          bs = randCpu(r, [C]),
+          g = randCpu(r, shape);
+        const gx = toGpu(x, true),
+          gw = toGpu(wt, true),
+          gb = toGpu(bs, true);
+        const y = wg.batchNorm(gx, null, null, gw, gb, { training: true });
+        await expectClose(y, cpu.batchNorm(x, null, null, wt, bs, { training: true }), 1e-4, 1e-5, `forward ${shape}`);
+        y.backward(toGpu(g));
+        const ref = cpu.batchNormBackward(x, wt, g);
+        await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, `dx ${shape}`);
+        await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, `dw ${shape}`);
+        await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, `db ${shape}`);
+      }
+    },
+  );
   test('fused ReLU / LeakyReLU forward', async () => {
     const r = rng(5);
     const x = randCpu(r, [4, 3, 2, 2]);

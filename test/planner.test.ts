@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { WgslgradError } from '../src/errors.js';
 import {
+  bnLanes,
   convBlock,
   type DeviceFacts,
   defaultTuning,
@@ -31,6 +32,10 @@ describe('planner', () => {
   test('x·Wᵀ reads its K-contiguous rows 4 k at a time on software adapters only', () => {
     expect(laneKBlock(lavapipe)).toBe(4);
     for (const f of [h100, amd, noSubgroups]) expect(laneKBlock(f)).toBe(0);
+  });
+  test('batchnorm workgroups: 32 lanes on software adapters, 256 on GPUs', () => {
+    expect(bnLanes(lavapipe)).toBe(32);
+    for (const f of [h100, amd, noSubgroups]) expect(bnLanes(f)).toBe(256);
   });
   test('Adam updates four parameters a lane on software adapters only', () => {
     expect(vec4Update(lavapipe)).toBe(true);

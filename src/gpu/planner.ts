@@ -50,10 +50,12 @@ export interface Tuning {
   vec4Update: 'auto' | 'on' | 'off';
   /** matmul's vec4 kernel (main4) where the shapes allow it: on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
   vec4Gemm: 'auto' | 'on' | 'off';
+  /** batchnorm workgroups of 32 lanes rather than 256 (bnLanes): on software adapters ('auto'), always, or never */
+  bnSmallGroups: 'auto' | 'on' | 'off';
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -69,6 +71,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   laneKBlock: 'auto',
   vec4Update: 'auto',
   vec4Gemm: 'auto',
+  bnSmallGroups: 'auto',
 });
 
 let active: Readonly<Tuning> = DEFAULTS;
@@ -161,6 +164,17 @@ export function laneKBlock(f: DeviceFacts, t: Readonly<Tuning> = active): number
  */
 export function vec4Update(f: DeviceFacts, t: Readonly<Tuning> = active): boolean {
   return onForSoftware(t.vec4Update, f);
+}
+
+/**
+ * Lanes of a batchnorm workgroup (one workgroup a channel, shaders/batchnorm.wgsl): 32 on software
+ * adapters, where a workgroup's lanes run as coroutines switched at every barrier and the 256-lane
+ * tree sum (9 barriers) cost more than the loads for small channels (batchnorm [32, 64, 7, 7]
+ * forward 1.25 → 0.6–1.3 ms, backward 1.3–2.3 → 0.7–1.3; [128, 64, 14, 14] 8.1 / 8.8 → 7.2 / 7.5;
+ * bench/NOTES.md, "Batchnorm workgroups on lavapipe"); 256 on hardware GPUs, as measured there.
+ */
+export function bnLanes(f: DeviceFacts, t: Readonly<Tuning> = active): number {
+  return onForSoftware(t.bnSmallGroups, f) ? 32 : 256;
 }
 
 /** WebGPU's limit on workgroups along one dimension of a dispatch (maxComputeWorkgroupsPerDimension). */

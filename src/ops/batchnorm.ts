@@ -4,7 +4,9 @@
 // Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
+import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
+import { bnLanes } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { leakyRelu, relu } from './activation.js';
 import { full } from './creation.js';
@@ -59,7 +61,7 @@ export function batchNorm(
   if (training && N * S < 2) throw new WgslgradError(op, `training needs more than one value per channel, got input ${fmtShape(x.shape)}`);
   const FUSED_ACT = opts.activation === 'relu' ? 1 : opts.activation === 'leakyRelu' ? 2 : 0;
   const slope = opts.slope ?? 0.01;
-  const consts = { ACT: FUSED_ACT };
+  const consts = { ACT: FUSED_ACT, BWG: bnLanes(deviceFacts()) };
   const params = { N, C, S, momentum, eps, slope };
   const gamma = weight ?? full([C], 1);
   const beta = bias ?? full([C], 0);
