@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The checks that need a hardware GPU, as one short run for a lent device machine (no Node, no
-# registry there). Here, first: `npm ci && npm run build:examples && ../shared/scripts/portable-bundle.sh`
-# (it writes .portable/). Then run this on the device with `carry: [".portable", "build"]`:
-#   bash scripts/gpu-check.sh            # results under $OUT (the device tool's folder), else bench/results
+# The checks that need a hardware GPU, as one short run, for a machine with a GPU but no Node.js
+# and no package registry. Here, first: `npm ci && npm run build:examples &&
+# ../shared/scripts/portable-bundle.sh` (it writes .portable/); copy the tree there with .portable/
+# and build/, then, from the repository root:
+#   bash scripts/gpu-check.sh            # results under $OUT if it is set, else bench/results
 #   bash scripts/gpu-check.sh --quick    # the same, fewer runs (a rehearsal; also works on lavapipe)
 # It runs, in order, each step's failure reported and the next still run:
 #   1. the matmul and planner tests (they run the vec4 kernel with vec4Gemm 'on', which needs
