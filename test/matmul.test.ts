@@ -211,7 +211,8 @@ describe('linear (matmul + bias fused)', () => {
     }
   });
   test.each(['off', 'on'] as const)('x·Wᵀ for every K mod 4, W read one k at a time or 4 (laneKBlock %s), with and without split-K', async (kb) => {
-    const restore = wg.setTuning({ laneKBlock: kb });
+    // the scalar kernel whose switch this is (K a multiple of 4 would otherwise take the vec4 one)
+    const restore = wg.setTuning({ laneKBlock: kb, vec4Gemm: 'off' });
     onTestFinished(restore);
     const r = rng(16);
     for (const [M, K, N] of [

@@ -4,6 +4,7 @@ import { WgslgradError } from '../errors.js';
 import { gpuState, throwPending } from './device.js';
 import { type KernelFile, type ParamValues, slotsOf, U32_SLOTS } from './layouts.js';
 import type { Kernel } from './pipelines.js';
+import { MAX_GROUPS_PER_DIM as MAX_GROUPS } from './planner.js';
 import { poolRecording, poolSubmitted } from './pool.js';
 
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
@@ -271,8 +272,6 @@ export function writeParams(
     }
   }
 }
-
-const MAX_GROUPS = 65535;
 
 /** Workgroup counts for n invocations of a 1-D kernel of `wg` lanes, folded into y past 65535 groups. */
 export function groups1d(n: number, wg = 256): [number, number] {
