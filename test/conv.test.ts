@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
 import { expectClose, expectError, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
@@ -70,6 +70,63 @@ describe('conv2d against the CPU reference', () => {
     const x = randCpu(r, [4, 64, 14, 14]);
     const w = randCpu(r, [128, 64, 4, 4], -0.1, 0.1);
     await expectClose(wg.conv2d(toGpu(x), toGpu(w), null, { stride: 2, padding: 1 }), cpu.conv2d(x, w, null, { stride: 2, padding: 1 }), 1e-4, 1e-4);
+  });
+});
+
+describe.each(['on', 'off'] as const)('conv2d with conv_rows %s (4-wide kernels on software adapters)', (mode) => {
+  // [N, CI, CO, H, W, KH, stride, padding]: output widths 7, 14, 6, 5, 11 (no divisor: 7-pixel
+  // blocks past the row's end), 3 and 1; strides 1-3; windows past both ends of the input; 8-15
+  // channels (8-row blocks); an input whose size is not a multiple of 4 floats
+  const shapes: Array<[number, number, number, number, number, number, number, number]> = [
+    [2, 5, 16, 14, 14, 4, 2, 1],
+    [1, 3, 12, 28, 28, 4, 2, 1],
+    [3, 4, 9, 9, 14, 3, 2, 2],
+    [1, 2, 20, 6, 8, 4, 1, 1],
+    [2, 3, 8, 7, 12, 2, 2, 0],
+    [1, 1, 17, 5, 25, 4, 2, 0],
+    [2, 3, 24, 7, 9, 4, 3, 1],
+    [1, 2, 8, 4, 4, 1, 2, 0],
+    [3, 7, 13, 5, 3, 4, 1, 1],
+  ];
+  test('forward against the CPU reference: output widths, strides, padding, bias with a fused activation', async () => {
+    const restore = wg.setTuning({ convRows: mode });
+    onTestFinished(restore);
+    const r = rng(36);
+    for (const [N, CI, CO, H, W, KH, s, p] of shapes) {
+      const x = randCpu(r, [N, CI, H, W]);
+      const w = randCpu(r, [CO, CI, KH, 4]);
+      const b = randCpu(r, [CO]);
+      const c = JSON.stringify({ N, CI, CO, H, W, KH, s, p, mode });
+      await expectClose(wg.conv2d(toGpu(x), toGpu(w), null, { stride: s, padding: p }), cpu.conv2d(x, w, null, { stride: s, padding: p }), 1e-4, 1e-5, c);
+      const fused = wg.conv2d(toGpu(x), toGpu(w), toGpu(b), { stride: s, padding: p, activation: 'leakyRelu', slope: 0.2 });
+      await expectClose(fused, cpu.leakyRelu(cpu.conv2d(x, w, b, { stride: s, padding: p }), 0.2), 1e-4, 1e-5, `${c} + bias + leakyRelu`);
+    }
+    // which kernel ran, from the profiler's kernel names (lavapipe has timestamp queries)
+    const x = toGpu(randCpu(r, [2, 4, 14, 14])),
+      w = toGpu(randCpu(r, [16, 4, 4, 4]));
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.conv2d(x, w, null, { stride: 2, padding: 1 });
+      });
+    });
+    if (kernels) expect(kernels.map((k) => k.kernel)).toContain(mode === 'on' ? 'conv_rows.forward_rows' : 'conv.forward');
+  });
+  test("gradients by finite differences, and a transposed conv's input gradient (the same kernel)", async () => {
+    const restore = wg.setTuning({ convRows: mode });
+    onTestFinished(restore);
+    const r = rng(37);
+    const opts = { stride: 2, padding: 1 };
+    await gradcheck(
+      (x, w, b) => wg.conv2d(x, w, b, opts),
+      (x, w, b) => cpu.conv2d(x, w, b, opts),
+      [randCpu(r, [2, 2, 6, 6]), randCpu(r, [8, 2, 4, 4]), randCpu(r, [8])],
+    );
+    // convTranspose2d [2, 8, 3, 3] → [2, 2, 6, 6]: its input gradient is a conv of the output gradient with 8 output channels
+    await gradcheck(
+      (x, w) => wg.convTranspose2d(x, w, null, opts),
+      (x, w) => cpu.convTranspose2d(x, w, null, opts),
+      [randCpu(r, [2, 8, 3, 3]), randCpu(r, [8, 2, 4, 4])],
+    );
   });
 });
 

@@ -8,6 +8,7 @@ import {
   defaultTuning,
   gemmBlock,
   laneKBlock,
+  planConvRows,
   planMatmul,
   planSum,
   planWeightGrad,
@@ -127,6 +128,38 @@ describe('planner', () => {
     const off = setTuning({ vec4Gemm: 'off' });
     try {
       expect(vec4(lavapipe, sq)).toBe(false);
+    } finally {
+      off();
+    }
+  });
+  test('conv forwards of 4-wide kernels take conv_rows on software adapters', () => {
+    const d = { CO: 64, KW: 4, SW: 2, OW: 7 };
+    // 7 × 16 a lane; the widest of 7, 6, 5 dividing the output width; the width itself below 5; 7 when none divides it
+    expect(planConvRows(lavapipe, d)).toEqual({ TM: 16, TN: 7, WGX: 16, SWC: 2, WIN: 16, NV: 5 });
+    expect(planConvRows(lavapipe, { ...d, OW: 14 })?.TN).toBe(7);
+    expect(planConvRows(lavapipe, { ...d, OW: 12 })?.TN).toBe(6);
+    expect(planConvRows(lavapipe, { ...d, OW: 10 })?.TN).toBe(5);
+    expect(planConvRows(lavapipe, { ...d, OW: 3 })?.TN).toBe(3);
+    expect(planConvRows(lavapipe, { ...d, OW: 16 })?.TN).toBe(7);
+    // the window: (TN − 1)·SW + 4 floats in (WIN + 6) / 4 vec4s from any start
+    expect(planConvRows(lavapipe, { ...d, SW: 1 })).toMatchObject({ SWC: 1, WIN: 10, NV: 4 });
+    // 8–11 channels: 8-row blocks; fewer, another kernel width, a stride past 4: the `forward` kernel
+    expect(planConvRows(lavapipe, { ...d, CO: 10 })?.TM).toBe(8);
+    expect(planConvRows(lavapipe, { ...d, CO: 7 })).toBeNull();
+    expect(planConvRows(lavapipe, { ...d, KW: 3 })).toBeNull();
+    expect(planConvRows(lavapipe, { ...d, SW: 5 })).toBeNull();
+    // hardware adapters keep `forward` unless asked; 'on' needs subgroups; 'off' everywhere
+    expect(planConvRows(h100, d)).toBeNull();
+    const restore = setTuning({ convRows: 'on' });
+    try {
+      expect(planConvRows(h100, d)?.TN).toBe(7);
+      expect(planConvRows(noSubgroups, d)).toBeNull();
+    } finally {
+      restore();
+    }
+    const off = setTuning({ convRows: 'off' });
+    try {
+      expect(planConvRows(lavapipe, d)).toBeNull();
     } finally {
       off();
     }

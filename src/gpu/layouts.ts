@@ -31,6 +31,7 @@ export const LAYOUTS = {
   // forward: GEO; weight_grad: D[A, B, KH, KW] from G [N, A, GH, GW] and X [N, B, XH, XW], the batch
   // sum in chunks of `chunk` images
   conv: { u: [...GEO, 'A', 'GH', 'GW', 'B', 'XH', 'XW', 'chunk'], f: ['slope'] },
+  conv_rows: { u: GEO, f: ['slope'] },
   conv_transpose: { u: GEO, f: ['slope'] },
   // fill: value a; rand: [a, b); randn: mean a, std b; the stream's key (k0, k1)
   creation: { u: ['n', 'k0', 'k1'], f: ['a', 'b'] },

@@ -52,10 +52,12 @@ export interface Tuning {
   vec4Gemm: 'auto' | 'on' | 'off';
   /** batchnorm workgroups of 32 lanes rather than 256 (bnLanes): on software adapters ('auto'), always, or never */
   bnSmallGroups: 'auto' | 'on' | 'off';
+  /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows): on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
+  convRows: 'auto' | 'on' | 'off';
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -72,6 +74,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   vec4Update: 'auto',
   vec4Gemm: 'auto',
   bnSmallGroups: 'auto',
+  convRows: 'auto',
 });
 
 let active: Readonly<Tuning> = DEFAULTS;
@@ -139,6 +142,32 @@ export function convBlock(f: DeviceFacts, rows: number, t: Readonly<Tuning> = ac
   if (rows >= 12) return { TM: 4, TN: 8, WGX: 16, WGY: 4, SG: false };
   if (rows > 4) return { TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false };
   return { TM: rows, TN: 8, WGX: 64, WGY: 1, SG: false };
+}
+
+/** conv_rows.wgsl's block: TM channels × TN pixels of one output row a lane, WGX lanes; SWC the stride along W, WIN the input floats a lane reads along a row and NV the vec4s that hold them. */
+export interface ConvRowsPlan {
+  TM: number;
+  TN: number;
+  WGX: number;
+  SWC: number;
+  WIN: number;
+  NV: number;
+}
+
+/**
+ * Whether a conv forward runs conv_rows.wgsl, and its block: for kernels 4 wide (KW = 4) with at
+ * least 8 output channels, where subgroups share rows in groups of 8 and 16 (software adapters on
+ * 'auto'). TN is the widest of 7, 6, 5 that divides the output width (the width itself below 5
+ * pixels, 7 when none divides it), so few lanes compute pixels past a row's end; 8 pixels × 16
+ * channels (128 accumulators) was 1.2–1.4× slower than 7 on llvmpipe (bench/NOTES.md). Strides up
+ * to 4 (the window holds (TN − 1)·SW + 4 floats).
+ */
+export function planConvRows(f: DeviceFacts, g: { CO: number; KW: number; SW: number; OW: number }, t: Readonly<Tuning> = active): ConvRowsPlan | null {
+  const on = t.convRows === 'on' || (t.convRows === 'auto' && f.software);
+  if (!on || !f.subgroupShare || g.KW !== 4 || g.CO < 8 || g.SW > 4) return null;
+  const TN = g.OW < 5 ? g.OW : ([7, 6, 5].find((d) => g.OW % d === 0) ?? 7);
+  const WIN = (TN - 1) * g.SW + 4;
+  return { TM: g.CO >= 12 ? 16 : 8, TN, WGX: 16, SWC: g.SW, WIN, NV: Math.floor((WIN + 6) / 4) };
 }
 
 /** Workgroups along columns and rows for a grid of `cols` × `rows` outputs. */

@@ -8,7 +8,7 @@ import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
-import { blockGroups, convBlock, planWeightGrad } from '../gpu/planner.js';
+import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sumAdd } from './reduce.js';
@@ -57,14 +57,28 @@ const geoParams = (g: Geo) => ({
 function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi = NO_EPILOGUE): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
+  const bindings = [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()];
+  const rows = planConvRows(deviceFacts(), { CO: g.CO, KW: g.KW, SW: g.s[1], OW: g.OW });
+  // one lane per TN pixels of an output row, TM channels a workgroup row
+  const lanes = rows ? g.N * g.OH * Math.ceil(g.OW / rows.TN) : 0;
+  // conv_rows reads the input as vec4s: its binding rounded up to 16 bytes, where the buffer has them
+  const xb = x.binding;
+  const x16 = 'buffer' in xb ? { ...xb, size: Math.ceil(xb.size / 16) * 16 } : null;
+  if (rows && Math.ceil(lanes / rows.WGX) <= MAX_GROUPS_PER_DIM && x16 && x16.offset + x16.size <= x16.buffer.size) {
+    dispatch(
+      pipeline('conv_rows', 'forward_rows', { ...rows, SG: true, BIAS: bias !== null, EPI: epi.code }),
+      [x16, ...bindings.slice(1)],
+      { ...geoParams(g), slope: epi.slope },
+      [Math.ceil(lanes / rows.WGX), Math.ceil(g.CO / rows.TM), 1],
+    );
+    return y;
+  }
   const t = convBlock(deviceFacts(), g.CO);
   const P = g.N * g.OH * g.OW;
-  dispatch(
-    pipeline('conv', 'forward', { ...t, BIAS: bias !== null, EPI: epi.code, ADDC: false }),
-    [x.binding, w.binding, y.binding, bias ? bias.binding : placeholder()],
-    { ...geoParams(g), slope: epi.slope },
-    [...blockGroups(t, P, g.CO), 1],
-  );
+  dispatch(pipeline('conv', 'forward', { ...t, BIAS: bias !== null, EPI: epi.code, ADDC: false }), bindings, { ...geoParams(g), slope: epi.slope }, [
+    ...blockGroups(t, P, g.CO),
+    1,
+  ]);
   return y;
 }
 
