@@ -144,7 +144,11 @@ export function convBlock(f: DeviceFacts, rows: number, t: Readonly<Tuning> = ac
   return { TM: rows, TN: 8, WGX: 64, WGY: 1, SG: false };
 }
 
-/** conv_rows.wgsl's block: TM channels × TN pixels of one output row a lane, WGX lanes; SWC the stride along W, WIN the input floats a lane reads along a row and NV the vec4s that hold them. */
+/**
+ * conv_rows.wgsl's block: TM channels × TN pixels of one output row a lane, WGX lanes; SWC the
+ * stride along W, WIN the input floats a lane reads along a row and NV the vec4s that hold them
+ * from any start.
+ */
 export interface ConvRowsPlan {
   TM: number;
   TN: number;
@@ -155,12 +159,12 @@ export interface ConvRowsPlan {
 }
 
 /**
- * Whether a conv forward runs conv_rows.wgsl, and its block: for kernels 4 wide (KW = 4) with at
- * least 8 output channels, where subgroups share rows in groups of 8 and 16 (software adapters on
- * 'auto'). TN is the widest of 7, 6, 5 that divides the output width (the width itself below 5
- * pixels, 7 when none divides it), so few lanes compute pixels past a row's end; 8 pixels × 16
- * channels (128 accumulators) was 1.2–1.4× slower than 7 on llvmpipe (bench/NOTES.md). Strides up
- * to 4 (the window holds (TN − 1)·SW + 4 floats).
+ * Whether a conv forward (also a transposed conv's input gradient) runs conv_rows.wgsl, and its
+ * block: for kernels 4 wide (KW = 4) with at least 8 output channels, where subgroups share rows
+ * (software adapters on 'auto'), strides up to 4. TN is the widest of 7, 6, 5 that divides the
+ * output width (the width itself below 5 pixels, 7 when none divides it), so few lanes compute
+ * pixels past a row's end; 8 pixels × 16 channels (128 accumulators) was 1.2–1.4× slower than 7 on
+ * llvmpipe (bench/NOTES.md).
  */
 export function planConvRows(f: DeviceFacts, g: { CO: number; KW: number; SW: number; OW: number }, t: Readonly<Tuning> = active): ConvRowsPlan | null {
   const on = t.convRows === 'on' || (t.convRows === 'auto' && f.software);

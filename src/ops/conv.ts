@@ -7,7 +7,7 @@ import { type Pair, pair } from '../args.js';
 import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { dispatch, pipeline, placeholder } from '../gpu/engine.js';
+import { type Binding, dispatch, pipeline, placeholder } from '../gpu/engine.js';
 import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
@@ -53,6 +53,17 @@ const geoParams = (g: Geo) => ({
   PW: g.p[1],
 });
 
+/**
+ * conv_rows.wgsl reads its input as vec4s: the input's binding rounded up to 16 bytes, or null where
+ * its buffer ends first (the other kernels run then).
+ */
+function vec4Binding(x: Tensor): Binding | null {
+  const b = x.binding;
+  if (!('buffer' in b)) return null;
+  const size = Math.ceil(b.size / 16) * 16;
+  return b.offset + size <= b.buffer.size ? { ...b, size } : null;
+}
+
 /** Y[N,CO,OH,OW] = conv(X[N,CI,H,W], W[CO,CI,KH,KW]) (+ bias). */
 function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi = NO_EPILOGUE): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
@@ -61,10 +72,8 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi =
   const rows = planConvRows(deviceFacts(), { CO: g.CO, KW: g.KW, SW: g.s[1], OW: g.OW });
   // one lane per TN pixels of an output row, TM channels a workgroup row
   const lanes = rows ? g.N * g.OH * Math.ceil(g.OW / rows.TN) : 0;
-  // conv_rows reads the input as vec4s: its binding rounded up to 16 bytes, where the buffer has them
-  const xb = x.binding;
-  const x16 = 'buffer' in xb ? { ...xb, size: Math.ceil(xb.size / 16) * 16 } : null;
-  if (rows && Math.ceil(lanes / rows.WGX) <= MAX_GROUPS_PER_DIM && x16 && x16.offset + x16.size <= x16.buffer.size) {
+  const x16 = rows ? vec4Binding(x) : null;
+  if (rows && x16 && Math.ceil(lanes / rows.WGX) <= MAX_GROUPS_PER_DIM) {
     dispatch(
       pipeline('conv_rows', 'forward_rows', { ...rows, SG: true, BIAS: bias !== null, EPI: epi.code }),
       [x16, ...bindings.slice(1)],
