@@ -3,9 +3,9 @@
 // `forward`, run over ci, then kh, then kw. Each lane computes TM output channels × TN consecutive
 // pixels of one output row. At each (ci, kh) it reads that input row's window of WIN floats once
 // and the 4 taps of its TM weight rows as vec4s (the rows shared through share8, as in `forward`),
-// then does its 4·TM·TN FMAs from registers. `forward` reads one input float per tap and column: on
-// llvmpipe, where a storage load that differs across lanes is a loop over the lanes, this reads
-// about half as many (bench/NOTES.md). Loops marked `// unroll` are written out when the pipeline is
+// then does its 4·TM·TN FMAs from registers. On llvmpipe, where a storage load that differs across
+// lanes is a loop over the lanes, that is 7 vec4 loads per 448 FMAs where `forward`, one input float
+// per tap and column, makes 40 scalar loads per 512 (bench/NOTES.md). Loops marked `// unroll` are written out when the pipeline is
 // built. Constants: TM (a multiple of 8), TN, WGX, SWC (= SW), WIN, NV, BIAS, EPI; SG is required. The input
 // is read as vec4s: its binding's size is a multiple of 16 bytes (src/ops/conv.ts).
 // Parameters: N, CI, H, W, CO, OH, OW, KH, KW, SH, SW, PH, PW (src/gpu/layouts.ts).

@@ -167,8 +167,7 @@ export interface ConvRowsPlan {
  * llvmpipe (bench/NOTES.md).
  */
 export function planConvRows(f: DeviceFacts, g: { CO: number; KW: number; SW: number; OW: number }, t: Readonly<Tuning> = active): ConvRowsPlan | null {
-  const on = t.convRows === 'on' || (t.convRows === 'auto' && f.software);
-  if (!on || !f.subgroupShare || g.KW !== 4 || g.CO < 8 || g.SW > 4) return null;
+  if (!onForSoftware(t.convRows, f) || !f.subgroupShare || g.KW !== 4 || g.CO < 8 || g.SW > 4) return null;
   const TN = g.OW < 5 ? g.OW : ([7, 6, 5].find((d) => g.OW % d === 0) ?? 7);
   const WIN = (TN - 1) * g.SW + 4;
   return { TM: g.CO >= 12 ? 16 : 8, TN, WGX: 16, SWC: g.SW, WIN, NV: Math.floor((WIN + 6) / 4) };
