@@ -11,7 +11,7 @@
 // TF.js rows wait on `await tensor.data()` of each result.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -56,7 +56,10 @@ const ctx: Ctx = {
   wanted: (name) => !only || only.some((o) => name.includes(o)),
 };
 
+// the host's CPU: a software adapter's speed follows it (the same commit ran 2× apart on two hosts)
+const host = hostCpu();
 const t0 = performance.now();
+console.log(`host: ${host.cpu}, ${host.cores} cores${host.simd ? `, ${host.simd}` : ''}`);
 console.log(
   `wgslgrad benchmark${quick ? ' (--quick)' : ''} on ${info.adapter.description || info.adapter.device} [${info.backend}${info.software ? ', software' : ''}${info.subgroups ? ', subgroups' : ''}], node ${process.version}${tf ? `, TF.js ${tf.version.tfjs}` : ''}`,
 );
@@ -113,6 +116,7 @@ writeJson(file, {
   adapter: { ...info.adapter, backend: info.backend, software: info.software, subgroups: info.subgroups },
   options: { subgroups: opt.subgroups, large, reps: ctx.reps },
   node: process.version,
+  host,
   date,
   quick,
   tfjs: tf ? tf.version.tfjs : tfNote || 'not run (--no-tfjs)',
@@ -170,4 +174,18 @@ function runTorch(device: 'cpu' | 'cuda'): string {
     printRow(row);
   }
   return `torch ${out.torch} on ${out.device}; BLAS ${out.blas.map((b) => b.split('/').pop()).join(', ') || 'unknown'}`;
+}
+
+/** The CPU model, core count and widest vector extension (from /proc/cpuinfo where there is one). */
+function hostCpu(): { cpu: string; cores: number; simd: string } {
+  const list = cpus();
+  let flags = '';
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    // not Linux: the model and core count alone
+  }
+  const has = (f: string) => flags.split(/\s+/).includes(f);
+  const simd = has('avx512f') ? 'avx512' : has('avx2') ? 'avx2' : has('avx') ? 'avx' : has('sse4_2') ? 'sse4.2' : '';
+  return { cpu: list[0]?.model.trim() || 'unknown', cores: list.length, simd };
 }
