@@ -3,7 +3,7 @@
 // Output pixels are split into sh·sw parity classes (workgroup z): in class (qh,qw) every pixel
 // has (oh+ph) mod sh = qh, so only taps kh ≡ qh (mod sh) contribute and none is wasted.
 // Rows = co, columns = pixels of one class. Specialisation: TM, TN, WGX, WGY, BIAS, EPI, SG (rows shared
-// across lanes, as in matmul.wgsl).
+// across lanes, as in matmul.wgsl). `main_few` below: few output channels on software adapters.
 // Parameters: N, CI, H, W, CO, OH, OW, KH, KW, SH, SW, PH, PW (src/gpu/layouts.ts).
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
@@ -90,6 +90,105 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (BIAS) { bias = BIASV[c]; }
     for (var j = 0u; j < TN; j++) {
       if (p0 + j * WGX < P) { Y[outOff[j] + c * OHW] = act_value(acc[i][j] + bias, EPI, p_slope()); }
+    }
+  }
+}
+
+// conv_transpose2d's forward (also conv2d's input gradient) for 4×4 kernels of stride 2 to few output
+// channels (TM = CO, at most 4: a generator's image layer, a discriminator's first-layer input
+// gradient), on software adapters. `main` gives those a lane per 8 pixels of one parity class and
+// gathers an input float per FMA. Here a lane computes 4 output rows × TN columns (TN even) of
+// every channel. Their taps reach 3 input rows and TN / 2 + 1 = WIN columns, read once a channel ci
+// as aligned vec4s (NV of them a row, the window's start picked out by selects, as in
+// conv_rows.wgsl), with the 16 taps of each output channel as 4 vec4s (the same for every lane).
+// Each output gets its 4 taps (2 rows × 2 columns) in a row. The sums run over ci, then the taps,
+// where `main` sums taps, then ci: the results differ from its in the last bits.
+// Constants: TM, TN, WIN, NV, WGX, BIAS, EPI. X and W are bound with sizes that are multiples of 16
+// bytes (src/ops/conv.ts).
+@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> Wt4: array<vec4<f32>>;
+
+@compute @workgroup_size(WGX, 1, 1)
+fn main_few(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let CI = p_CI(); let H = p_H(); let Wd = p_W();
+  // blocks of 4 output rows from oh = −ph and TN columns from ow = −pw: block (bh, bw) reads input
+  // rows 2·bh − 1 … 2·bh + 1 and columns TN·bw / 2 − 1 … TN·bw / 2 + TN / 2
+  let NBH = (p_OH() + p_PH() + 3u) / 4u;
+  let NBW = (p_OW() + p_PW() + TN - 1u) / TN;
+  let Q = p_N() * NBH * NBW;
+  // lanes past the last read the last one's block and store nothing
+  let q = min(wid.x * WGX + lid.x, Q - 1u);
+  let bw = q % NBW;
+  let t0 = q / NBW;
+  let bh = t0 % NBH;
+  let n = t0 / NBH;
+  let ih0 = i32(2u * bh) - 1;
+  let iw0 = i32(bw * (TN / 2u)) - 1;
+  var acc: array<array<array<f32, TN>, 4>, TM>;
+  var xw: array<array<f32, WIN>, 3>;
+  var rowAt = n * CI * H * Wd;
+  var wAt = 0u; // W[ci, co, kh, 0..3] is vec4 (ci·CO + co)·4 + kh
+  for (var ci = 0u; ci < CI; ci++) {
+    for (var r = 0u; r < 3u; r++) { // unroll
+      let ih = ih0 + i32(r);
+      let rowOk = u32(ih) < H; // negative values wrap to large ones
+      let start = i32(rowAt) + ih * i32(Wd) + iw0;
+      let at = start >> 2u; // floor(start / 4), negative starts too
+      let sh = u32(start - at * 4);
+      var xv: array<vec4<f32>, NV>;
+      for (var v = 0u; v < NV; v++) { // unroll
+        xv[v] = X4[u32(max(at + i32(v), 0))];
+      }
+      for (var u = 0u; u < WIN; u++) { // unroll
+        let e01 = select(xv[u / 4u][u % 4u], xv[(u + 1u) / 4u][(u + 1u) % 4u], sh == 1u);
+        let e23 = select(xv[(u + 2u) / 4u][(u + 2u) % 4u], xv[(u + 3u) / 4u][(u + 3u) % 4u], sh == 3u);
+        xw[r][u] = select(0.0, select(e01, e23, sh >= 2u), rowOk && u32(iw0 + i32(u)) < Wd);
+      }
+    }
+    for (var co = 0u; co < TM; co++) { // unroll
+      var w: array<vec4<f32>, 4>;
+      for (var kh = 0u; kh < 4u; kh++) { // unroll
+        w[kh] = Wt4[wAt + co * 4u + kh];
+      }
+      // output row t (oh + ph = 4·bh + t) takes taps kh = t % 2 + 2·u from input row r = t / 2 + 1 − u;
+      // column c, taps kw = c % 2 + 2·v from window float c / 2 + 1 − v
+      for (var t = 0u; t < 4u; t++) { // unroll
+        for (var c = 0u; c < TN; c++) { // unroll
+          for (var u = 0u; u < 2u; u++) { // unroll
+            for (var v = 0u; v < 2u; v++) { // unroll
+              acc[co][t][c] = fma(w[t % 2u + 2u * u][c % 2u + 2u * v], xw[t / 2u + 1u - u][c / 2u + 1u - v], acc[co][t][c]);
+            }
+          }
+        }
+      }
+    }
+    rowAt += H * Wd;
+    wAt += TM * 4u;
+  }
+  // the store's indices worked out again rather than kept live through the loop
+  let qo = wid.x * WGX + lid.x;
+  let NBHo = (p_OH() + p_PH() + 3u) / 4u;
+  let NBWo = (p_OW() + p_PW() + TN - 1u) / TN;
+  if (qo >= p_N() * NBHo * NBWo) { return; }
+  let OHo = p_OH();
+  let OWo = p_OW();
+  let bwo = qo % NBWo;
+  let to = qo / NBWo;
+  let oh0 = i32(4u * (to % NBHo)) - i32(p_PH());
+  let ow0 = i32(TN * bwo) - i32(p_PW());
+  let no = to / NBHo;
+  for (var co = 0u; co < TM; co++) { // unroll
+    var bias = 0.0;
+    if (BIAS) { bias = BIASV[co]; }
+    for (var t = 0u; t < 4u; t++) { // unroll
+      let oh = oh0 + i32(t);
+      if (u32(oh) < OHo) {
+        let at = ((no * TM + co) * OHo + u32(oh)) * OWo;
+        for (var c = 0u; c < TN; c++) { // unroll
+          let ow = ow0 + i32(c);
+          if (u32(ow) < OWo) { Y[at + u32(ow)] = act_value(acc[co][t][c] + bias, EPI, p_slope()); }
+        }
+      }
     }
   }
 }

@@ -130,6 +130,59 @@ describe.each(['on', 'off'] as const)('conv2d with conv_rows %s (4-wide kernels 
   });
 });
 
+describe.each(['on', 'off'] as const)('convTranspose2d to 1-4 channels with main_few %s (4×4, stride 2, software adapters)', (mode) => {
+  // [N, CI, CO, H, W, padding, outputPadding]: 1-4 output channels; padding 0-3 (blocks that start
+  // above and left of the output); an output 80 wide (3 column blocks), 1 × 1 and odd sizes
+  const shapes: Array<[number, number, number, number, number, number, number]> = [
+    [2, 6, 1, 7, 7, 1, 0],
+    [1, 3, 3, 5, 6, 0, 1],
+    [2, 5, 4, 4, 9, 2, 0],
+    [1, 2, 2, 6, 40, 1, 1],
+    [3, 4, 1, 1, 1, 0, 0],
+    [1, 9, 2, 3, 5, 3, 1],
+  ];
+  test('forward against the CPU reference, with bias and a fused tanh', async () => {
+    const restore = wg.setTuning({ convRows: mode });
+    onTestFinished(restore);
+    const r = rng(44);
+    for (const [N, CI, CO, H, W, p, op] of shapes) {
+      const x = randCpu(r, [N, CI, H, W]);
+      const w = randCpu(r, [CI, CO, 4, 4]);
+      const b = randCpu(r, [CO]);
+      const opts = { stride: 2, padding: p, outputPadding: op };
+      const c = JSON.stringify({ N, CI, CO, H, W, p, op, mode });
+      await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, opts), cpu.convTranspose2d(x, w, null, opts), 1e-4, 1e-5, c);
+      const fused = wg.convTranspose2d(toGpu(x), toGpu(w), toGpu(b), { ...opts, activation: 'tanh' });
+      await expectClose(fused, cpu.tanh(cpu.convTranspose2d(x, w, b, opts)), 1e-4, 1e-5, `${c} + bias + tanh`);
+    }
+    const x = toGpu(randCpu(r, [2, 8, 14, 14])),
+      w = toGpu(randCpu(r, [8, 1, 4, 4]));
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.convTranspose2d(x, w, null, { stride: 2, padding: 1 });
+      });
+    });
+    if (kernels) expect(kernels.map((k) => k.kernel)).toContain(mode === 'on' ? 'conv_transpose.main_few' : 'conv_transpose.main');
+  });
+  test("gradients by finite differences, and a 1-channel conv's input gradient (the same kernel)", async () => {
+    const restore = wg.setTuning({ convRows: mode });
+    onTestFinished(restore);
+    const r = rng(45);
+    const opts = { stride: 2, padding: 1 };
+    await gradcheck(
+      (x, w, b) => wg.convTranspose2d(x, w, b, opts),
+      (x, w, b) => cpu.convTranspose2d(x, w, b, opts),
+      [randCpu(r, [2, 3, 4, 5]), randCpu(r, [3, 1, 4, 4]), randCpu(r, [1])],
+    );
+    // conv2d [2, 1, 8, 8] → [2, 4, 4, 4]: its input gradient is a transposed conv to 1 channel
+    await gradcheck(
+      (x, w) => wg.conv2d(x, w, null, opts),
+      (x, w) => cpu.conv2d(x, w, null, opts),
+      [randCpu(r, [2, 1, 8, 8]), randCpu(r, [4, 1, 4, 4])],
+    );
+  });
+});
+
 describe('convTranspose2d against the CPU reference', () => {
   test('forward on random configurations, output size as PyTorch', async () => {
     const r = rng(41);

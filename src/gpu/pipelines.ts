@@ -70,6 +70,30 @@ function unrollEntry(src: string, entry: string, consts: Consts): string {
   return src.slice(0, at) + unrollLoops(src.slice(at, end), consts) + src.slice(end);
 }
 
+/**
+ * The source without the other entry points' functions: an entry point's constants are given only
+ * when it is compiled, so another's (conv_rows.wgsl's TC in `forward_rows`) would be unresolved.
+ */
+function onlyEntry(src: string, entry: string): string {
+  const head = /@compute[^\n]*\nfn (\w+)\(/g;
+  let out = '';
+  let from = 0;
+  for (let m = head.exec(src); m; m = head.exec(src)) {
+    if (m[1] === entry) continue;
+    // the function's body: from its first brace to the one that closes it
+    let i = src.indexOf('{', m.index);
+    let depth = 0;
+    for (; i < src.length; i++) {
+      if (src[i] === '{') depth++;
+      else if (src[i] === '}' && --depth === 0) break;
+    }
+    out += src.slice(from, m.index);
+    from = i + 1;
+    head.lastIndex = from;
+  }
+  return out + src.slice(from);
+}
+
 function constLines(consts: Consts): string {
   let s = '';
   for (const [k, v] of Object.entries(consts)) {
@@ -101,7 +125,7 @@ export function pipeline<K extends KernelFile>(file: K, entry: string, consts: C
     if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
     const sg = s.subgroupShare && consts.SG !== false;
     const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
-    const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${unrollEntry(body, entry, consts)}`;
+    const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${unrollEntry(onlyEntry(body, entry), entry, consts)}`;
     const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
     p = { file, gpu: s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` }) };
     cache.pipelines.set(key, p);

@@ -52,7 +52,7 @@ export interface Tuning {
   vec4Gemm: 'auto' | 'on' | 'off';
   /** batchnorm workgroups of 32 lanes rather than 256 (bnLanes): on software adapters ('auto'), always, or never */
   bnSmallGroups: 'auto' | 'on' | 'off';
-  /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows): on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
+  /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters ('auto'; forward_rows needs subgroups too), everywhere ('on'), or never */
   convRows: 'auto' | 'on' | 'off';
 }
 
@@ -171,6 +171,39 @@ export function planConvRows(f: DeviceFacts, g: { CO: number; KW: number; SW: nu
   const TN = g.OW < 5 ? g.OW : ([7, 6, 5].find((d) => g.OW % d === 0) ?? 7);
   const WIN = (TN - 1) * g.SW + 4;
   return { TM: g.CO >= 12 ? 16 : 8, TN, WGX: 16, SWC: g.SW, WIN, NV: Math.floor((WIN + 6) / 4) };
+}
+
+/**
+ * conv_transpose.wgsl `main_few`' block: all TM = CO output channels × 4 output rows × TN columns a
+ * lane, WGX lanes; WIN the input floats of a row's window and NV the vec4s that hold them from any
+ * start.
+ */
+export interface ConvTransposeFewPlan {
+  TM: number;
+  TN: number;
+  WIN: number;
+  NV: number;
+  WGX: number;
+}
+
+/**
+ * Whether a transposed conv (also a conv's input gradient) runs conv_transpose.wgsl `main_few`: 4×4
+ * kernels of stride 2 to at most 4 output channels, on software adapters under the convRows switch.
+ * TN, the columns a lane computes, is the narrowest even width that covers the output row (plus its
+ * padding) in as few blocks as keep TM·4·TN ≤ 120 accumulators.
+ */
+export function planConvTransposeFew(
+  f: DeviceFacts,
+  g: { CO: number; KH: number; KW: number; SH: number; SW: number; OW: number; PW: number },
+  t: Readonly<Tuning> = active,
+): ConvTransposeFewPlan | null {
+  if (!onForSoftware(t.convRows, f) || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2) return null;
+  const widest = 2 * Math.floor(120 / (8 * g.CO));
+  const span = g.OW + g.PW;
+  const blocks = Math.ceil(span / widest);
+  const TN = 2 * Math.ceil(span / blocks / 2);
+  const WIN = TN / 2 + 1;
+  return { TM: g.CO, TN, WIN, NV: Math.floor((WIN + 6) / 4), WGX: 16 };
 }
 
 /** Workgroups along columns and rows for a grid of `cols` × `rows` outputs. */

@@ -1,6 +1,8 @@
 // conv2d and convTranspose2d (NCHW, PyTorch weight layouts), forward and the three gradients.
 // Three kernels serve both ops: conv.wgsl `forward` (conv forward = convT input grad),
-// conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`.
+// conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`. On
+// software adapters conv_rows.wgsl `forward_rows` takes the first's 4-wide kernels, and
+// conv_transpose.wgsl `main_few` the second's 4×4 stride-2 ones to 1-4 channels (src/gpu/planner.ts).
 // CPU reference: src/cpu/conv.ts.
 
 import { type Pair, pair } from '../args.js';
@@ -8,7 +10,7 @@ import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { type Binding, dispatch, pipeline, placeholder } from '../gpu/engine.js';
-import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planWeightGrad } from '../gpu/planner.js';
+import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planConvTransposeFew, planWeightGrad } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sumAdd } from './reduce.js';
@@ -95,6 +97,20 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi =
 function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi = NO_EPILOGUE): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
+  const few = planConvTransposeFew(deviceFacts(), { CO: g.CO, KH: g.KH, KW: g.KW, SH: g.s[0], SW: g.s[1], OW: g.OW, PW: g.p[1] });
+  const x16 = few ? vec4Binding(x) : null;
+  const w16 = few ? vec4Binding(w) : null;
+  // one lane per 4 output rows × TN columns, every channel
+  const lanes = few ? g.N * Math.ceil((g.OH + g.p[0]) / 4) * Math.ceil((g.OW + g.p[1]) / few.TN) : 0;
+  if (few && x16 && w16 && g.p[0] <= 3 && g.p[1] <= 3 && Math.ceil(lanes / few.WGX) <= MAX_GROUPS_PER_DIM) {
+    dispatch(
+      pipeline('conv_transpose', 'main_few', { ...few, BIAS: bias !== null, EPI: epi.code }),
+      [x16, w16, y.binding, bias ? bias.binding : placeholder()],
+      { ...geoParams(g), slope: epi.slope },
+      [Math.ceil(lanes / few.WGX), 1, 1],
+    );
+    return y;
+  }
   const t = convBlock(deviceFacts(), g.CO);
   // one z-slice per stride-parity class, each a GEMM over its output positions
   const classP = g.N * Math.ceil(g.OH / g.s[0]) * Math.ceil(g.OW / g.s[1]);
