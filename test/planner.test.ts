@@ -166,7 +166,7 @@ describe('planner', () => {
     }
   });
   test('a transposed conv to 1-4 channels (4×4, stride 2) takes main_few on software adapters', () => {
-    const g = { CO: 1, KH: 4, KW: 4, SH: 2, SW: 2, OW: 28, PW: 1 };
+    const g = { CO: 1, KH: 4, KW: 4, SH: 2, SW: 2, OW: 28, PH: 1, PW: 1 };
     // 28 columns plus the padding's one in a block of 30 (120 accumulators); the window is 16 floats
     expect(planConvTransposeFew(lavapipe, g)).toEqual({ TM: 1, TN: 30, WIN: 16, NV: 5, WGX: 16 });
     // wider rows in blocks of equal even widths: 81 columns in 3 of 28
@@ -176,6 +176,7 @@ describe('planner', () => {
     expect(planConvTransposeFew(lavapipe, { ...g, CO: 5 })).toBeNull();
     expect(planConvTransposeFew(lavapipe, { ...g, SW: 1 })).toBeNull();
     expect(planConvTransposeFew(lavapipe, { ...g, KH: 3 })).toBeNull();
+    expect(planConvTransposeFew(lavapipe, { ...g, PH: 4 })).toBeNull();
     expect(planConvTransposeFew(h100, g)).toBeNull();
     const off = setTuning({ convRows: 'off' });
     try {

@@ -188,16 +188,18 @@ export interface ConvTransposeFewPlan {
 
 /**
  * Whether a transposed conv (also a conv's input gradient) runs conv_transpose.wgsl `main_few`: 4×4
- * kernels of stride 2 to at most 4 output channels, on software adapters under the convRows switch.
+ * kernels of stride 2 (padding up to 3) to at most 4 output channels, on software adapters under the
+ * convRows switch.
  * TN, the columns a lane computes, is the narrowest even width that covers the output row (plus its
  * padding) in as few blocks as keep TM·4·TN ≤ 120 accumulators.
  */
 export function planConvTransposeFew(
   f: DeviceFacts,
-  g: { CO: number; KH: number; KW: number; SH: number; SW: number; OW: number; PW: number },
+  g: { CO: number; KH: number; KW: number; SH: number; SW: number; OW: number; PH: number; PW: number },
   t: Readonly<Tuning> = active,
 ): ConvTransposeFewPlan | null {
-  if (!onForSoftware(t.convRows, f) || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2) return null;
+  // padding past 3 would start a block's rows or columns wholly above or left of the output
+  if (!onForSoftware(t.convRows, f) || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2 || g.PH > 3 || g.PW > 3) return null;
   const widest = 2 * Math.floor(120 / (8 * g.CO));
   const span = g.OW + g.PW;
   const blocks = Math.ceil(span / widest);

@@ -97,12 +97,12 @@ function convForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi =
 function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi = NO_EPILOGUE): Tensor {
   const y = Tensor.empty([g.N, g.CO, g.OH, g.OW]);
   if (y.size === 0) return y;
-  const few = planConvTransposeFew(deviceFacts(), { CO: g.CO, KH: g.KH, KW: g.KW, SH: g.s[0], SW: g.s[1], OW: g.OW, PW: g.p[1] });
+  const few = planConvTransposeFew(deviceFacts(), { CO: g.CO, KH: g.KH, KW: g.KW, SH: g.s[0], SW: g.s[1], OW: g.OW, PH: g.p[0], PW: g.p[1] });
   const x16 = few ? vec4Binding(x) : null;
   const w16 = few ? vec4Binding(w) : null;
   // one lane per 4 output rows × TN columns, every channel
   const lanes = few ? g.N * Math.ceil((g.OH + g.p[0]) / 4) * Math.ceil((g.OW + g.p[1]) / few.TN) : 0;
-  if (few && x16 && w16 && g.p[0] <= 3 && g.p[1] <= 3 && Math.ceil(lanes / few.WGX) <= MAX_GROUPS_PER_DIM) {
+  if (few && x16 && w16 && Math.ceil(lanes / few.WGX) <= MAX_GROUPS_PER_DIM) {
     dispatch(
       pipeline('conv_transpose', 'main_few', { ...few, BIAS: bias !== null, EPI: epi.code }),
       [x16, w16, y.binding, bias ? bias.binding : placeholder()],
