@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LAYOUTS, slotsOf, wgslAccessors } from '../src/gpu/layouts.js';
-import { pipeline, unrollLoops } from '../src/gpu/pipelines.js';
+import { onlyEntry, pipeline, unrollLoops } from '../src/gpu/pipelines.js';
 import { dispatch } from '../src/gpu/recorder.js';
 import * as wg from '../src/index.js';
 
@@ -70,6 +70,31 @@ describe('unrolled loops (`// unroll`, written out before compilation)', () => {
     // a limit of 0 leaves nothing; unmarked loops stay loops
     expect(unrollLoops('for (var h = 0u; h < TM / 32u; h++) { // unroll\n  a[h] = 1.0;\n}\n', { TM: 16 })).not.toContain('a[');
     expect(unrollLoops('for (var j = 0u; j < 4u; j++) { b[j] = 0.0; }\n', {})).toContain('for (var j');
+  });
+  test("a pipeline's source keeps its own entry point's function and drops the others'", () => {
+    const src = [
+      'const K = 2u;',
+      'fn helper(x: f32) -> f32 { return x * 2.0; }',
+      '@compute @workgroup_size(WGX, 1, 1)',
+      'fn first(@builtin(local_invocation_id) lid: vec3<u32>) {',
+      '  if (true) { let a = helper(f32(WIN)); } // a brace in a comment: }',
+      '}',
+      '@compute @workgroup_size(64)',
+      'fn second() {',
+      '  var b = K;',
+      '}',
+      '',
+    ].join('\n');
+    const second = onlyEntry(src, 'second');
+    expect(second).not.toContain('fn first');
+    expect(second).not.toContain('WIN');
+    expect(second).toContain('fn helper');
+    expect(second).toContain('const K = 2u;');
+    expect(second).toContain('fn second() {\n  var b = K;\n}');
+    const first = onlyEntry(src, 'first');
+    expect(first).not.toContain('fn second');
+    expect(first).toContain('// a brace in a comment: }\n}');
+    expect(() => onlyEntry('@compute @workgroup_size(1)\nfn a() {\n', 'b')).toThrow(/entry point a has no closing brace/);
   });
   test('a limit that is not a number, or a loop without its closing brace, is refused', () => {
     expect(() => unrollLoops('for (var i = 0u; i < TQ; i++) { // unroll\n}\n', {})).toThrow(/limit TQ is not a literal or a numeric constant/);

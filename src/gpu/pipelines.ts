@@ -72,21 +72,24 @@ function unrollEntry(src: string, entry: string, consts: Consts): string {
 
 /**
  * The source without the other entry points' functions: an entry point's constants are given only
- * when it is compiled, so another's (conv_rows.wgsl's TC in `forward_rows`) would be unresolved.
+ * when it is compiled, so another's (conv_transpose.wgsl's WIN in `main_few`) would be unresolved
+ * where `main` is compiled. Module-scope declarations and helper functions stay.
  */
-function onlyEntry(src: string, entry: string): string {
+export function onlyEntry(src: string, entry: string): string {
   const head = /@compute[^\n]*\nfn (\w+)\(/g;
   let out = '';
   let from = 0;
   for (let m = head.exec(src); m; m = head.exec(src)) {
     if (m[1] === entry) continue;
-    // the function's body: from its first brace to the one that closes it
+    // the function's body: from its first brace to the one that closes it, braces in comments aside
     let i = src.indexOf('{', m.index);
     let depth = 0;
-    for (; i < src.length; i++) {
-      if (src[i] === '{') depth++;
+    for (; i >= 0 && i < src.length; i++) {
+      if (src[i] === '/' && src[i + 1] === '/') i = src.indexOf('\n', i) >>> 0; // past the line's end (or the source's)
+      else if (src[i] === '{') depth++;
       else if (src[i] === '}' && --depth === 0) break;
     }
+    if (i < 0 || i >= src.length) throw new WgslgradError('pipeline', `entry point ${m[1]} has no closing brace`);
     out += src.slice(from, m.index);
     from = i + 1;
     head.lastIndex = from;
