@@ -85,7 +85,8 @@ export function onlyEntry(src: string, entry: string): string {
     let i = src.indexOf('{', m.index);
     let depth = 0;
     for (; i >= 0 && i < src.length; i++) {
-      if (src[i] === '/' && src[i + 1] === '/') i = src.indexOf('\n', i) >>> 0; // past the line's end (or the source's)
+      // a comment: on to the line's end (past the source's end on its last line)
+      if (src[i] === '/' && src[i + 1] === '/') i = src.indexOf('\n', i) >>> 0;
       else if (src[i] === '{') depth++;
       else if (src[i] === '}' && --depth === 0) break;
     }
