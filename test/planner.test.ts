@@ -178,6 +178,8 @@ describe('planner', () => {
     expect(planConvTransposeFew(lavapipe, { ...g, KH: 3 })).toBeNull();
     expect(planConvTransposeFew(lavapipe, { ...g, PH: 4 })).toBeNull();
     expect(planConvTransposeFew(h100, g)).toBeNull();
+    // a software adapter without subgroups (SwiftShader) keeps `main`
+    expect(planConvTransposeFew({ ...lavapipe, subgroupShare: false }, g)).toBeNull();
     const off = setTuning({ convRows: 'off' });
     try {
       expect(planConvTransposeFew(lavapipe, g)).toBeNull();

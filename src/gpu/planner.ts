@@ -52,7 +52,7 @@ export interface Tuning {
   vec4Gemm: 'auto' | 'on' | 'off';
   /** batchnorm workgroups of 32 lanes rather than 256 (bnLanes): on software adapters ('auto'), always, or never */
   bnSmallGroups: 'auto' | 'on' | 'off';
-  /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters ('auto'; forward_rows needs subgroups too), everywhere ('on'), or never */
+  /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters with subgroups ('auto'), everywhere ('on'; forward_rows needs subgroups), or never */
   convRows: 'auto' | 'on' | 'off';
 }
 
@@ -188,8 +188,10 @@ export interface ConvTransposeFewPlan {
 
 /**
  * Whether a transposed conv (also a conv's input gradient) runs conv_transpose.wgsl `main_few`: 4×4
- * kernels of stride 2 (padding up to 3) to at most 4 output channels, on software adapters under the
- * convRows switch.
+ * kernels of stride 2 (padding up to 3) to at most 4 output channels, under the convRows switch. On
+ * 'auto' that is software adapters with subgroups, the one kind it was measured on (llvmpipe); the
+ * kernel uses no subgroup operation, but Chromium's SwiftShader, which has none, lost its device
+ * on the 30-column block.
  * TN, the columns a lane computes, is the narrowest even width that covers the output row (plus its
  * padding) in as few blocks as keep TM·4·TN ≤ 120 accumulators.
  */
@@ -199,7 +201,8 @@ export function planConvTransposeFew(
   t: Readonly<Tuning> = active,
 ): ConvTransposeFewPlan | null {
   // padding past 3 would start a block's rows or columns wholly above or left of the output
-  if (!onForSoftware(t.convRows, f) || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2 || g.PH > 3 || g.PW > 3) return null;
+  const on = t.convRows === 'on' || (t.convRows === 'auto' && f.software && f.subgroupShare);
+  if (!on || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2 || g.PH > 3 || g.PW > 3) return null;
   const widest = 2 * Math.floor(120 / (8 * g.CO));
   const span = g.OW + g.PW;
   const blocks = Math.ceil(span / widest);
