@@ -41,6 +41,12 @@ fn strided_offset(i: u32, nd: u32, sizes: u32, strides: u32) -> u32 {
   }
   return off;
 }
+// Of four consecutive floats a, b, c, d, the one `sh` (0–3) places on: how the row-window kernels
+// (conv_rows.wgsl, conv_transpose.wgsl `main_few`) pick a window's floats out of aligned vec4s.
+fn shifted4(a: f32, b: f32, c: f32, d: f32, sh: u32) -> f32 {
+  return select(select(a, b, sh == 1u), select(c, d, sh == 3u), sh >= 2u);
+}
+
 // An activation by code (0 none, 1 relu, 2 leakyRelu with `slope`, 3 tanh, 4 sigmoid): the
 // activation kernels and the fused epilogues of matmul and convolution (EPI) share it, so a fused
 // layer computes exactly what the separate activation would.

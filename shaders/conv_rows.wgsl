@@ -56,9 +56,8 @@ fn forward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
       }
       for (var u = 0u; u < WIN; u++) { // unroll
         let iw = iw0 + i32(u);
-        let e01 = select(xv[u / 4u][u % 4u], xv[(u + 1u) / 4u][(u + 1u) % 4u], sh == 1u);
-        let e23 = select(xv[(u + 2u) / 4u][(u + 2u) % 4u], xv[(u + 3u) / 4u][(u + 3u) % 4u], sh == 3u);
-        xw[u] = select(0.0, select(e01, e23, sh >= 2u), rowOk && u32(iw) < Wd);
+        let e = shifted4(xv[u / 4u][u % 4u], xv[(u + 1u) / 4u][(u + 1u) % 4u], xv[(u + 2u) / 4u][(u + 2u) % 4u], xv[(u + 3u) / 4u][(u + 3u) % 4u], sh);
+        xw[u] = select(0.0, e, rowOk && u32(iw) < Wd);
       }
       for (var h = 0u; h < TM / 8u; h++) { // unroll
         wv[h] = Wt4[wAt[h]];

@@ -140,9 +140,8 @@ fn main_few(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
         xv[v] = X4[u32(max(at + i32(v), 0))];
       }
       for (var u = 0u; u < WIN; u++) { // unroll
-        let e01 = select(xv[u / 4u][u % 4u], xv[(u + 1u) / 4u][(u + 1u) % 4u], sh == 1u);
-        let e23 = select(xv[(u + 2u) / 4u][(u + 2u) % 4u], xv[(u + 3u) / 4u][(u + 3u) % 4u], sh == 3u);
-        xw[r][u] = select(0.0, select(e01, e23, sh >= 2u), rowOk && u32(iw0 + i32(u)) < Wd);
+        let e = shifted4(xv[u / 4u][u % 4u], xv[(u + 1u) / 4u][(u + 1u) % 4u], xv[(u + 2u) / 4u][(u + 2u) % 4u], xv[(u + 3u) / 4u][(u + 3u) % 4u], sh);
+        xw[r][u] = select(0.0, e, rowOk && u32(iw0 + i32(u)) < Wd);
       }
     }
     for (var co = 0u; co < TM; co++) { // unroll
