@@ -200,8 +200,8 @@ export function planConvTransposeFew(
   g: { CO: number; KH: number; KW: number; SH: number; SW: number; OW: number; PH: number; PW: number },
   t: Readonly<Tuning> = active,
 ): ConvTransposeFewPlan | null {
-  // padding past 3 would start a block's rows or columns wholly above or left of the output
   const on = t.convRows === 'on' || (t.convRows === 'auto' && f.software && f.subgroupShare);
+  // padding past 3 would start a block's rows or columns wholly above or left of the output
   if (!on || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2 || g.PH > 3 || g.PW > 3) return null;
   const widest = 2 * Math.floor(120 / (8 * g.CO));
   const span = g.OW + g.PW;
