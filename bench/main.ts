@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
-import { type Ctx, kernelTables, printRow, printSummary, type Row, results, runKernel, TOL, type Workload, writeJson } from './harness.js';
-import { ganStepBench } from './steps.js';
+import { type Ctx, kernelTables, printRow, printSummary, type Row, randData, results, runKernel, TOL, type Workload, wgRun, writeJson } from './harness.js';
+import { type PairedRow, type PairedWorkload, pairedRounds, printPaired } from './paired.js';
+import { ganStep, ganStepBench } from './steps.js';
 import { loadTfjs } from './tfjs.js';
 import { adamWorkload, batchnormWorkload, bceWorkload, convWorkload, leakyWorkload, matmulWorkload } from './workloads.js';
 
@@ -30,6 +31,7 @@ const { values: opt } = parseArgs({
     'no-tfjs': { type: 'boolean', default: false },
     'no-cpu': { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
+    rounds: { type: 'string' },
     subgroups: { type: 'string', default: 'auto' },
     large: { type: 'boolean' },
     help: { type: 'boolean', default: false },
@@ -37,7 +39,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--no-torch] [--subgroups auto|off] [--large]\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations',
+    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--no-torch] [--rounds N] [--subgroups auto|off] [--large]\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations\n  --rounds N: paired rounds against PyTorch on the CPU (software adapters; default 4, 2 with --quick, 0 for none)',
   );
   process.exit(0);
 }
@@ -101,8 +103,24 @@ for (const phase of ['own', 'tfjs'] as const) {
 }
 // PyTorch on the same machine, after every other row: on the CPU beside a software adapter (the
 // user's real alternative there), on CUDA beside a hardware one
+const python = opt['no-torch'] ? null : torchPython();
 const torchNote = opt['no-torch'] ? 'not run (--no-torch)' : runTorch(info.software ? 'cpu' : 'cuda');
 printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0])]);
+// then the goal rows again in paired rounds, on the CPU only (on a GPU the two processes would share
+// the device, and its clocks are steady once warm)
+const rounds = opt.rounds !== undefined ? Number(opt.rounds) : quick ? 2 : 4;
+let paired: { rows: PairedRow[]; note: string } = { rows: [], note: 'not run' };
+if (!info.software) paired.note = 'not run: a hardware adapter (paired rounds are for the CPU, where both share the cores)';
+else if (!python) paired.note = opt['no-torch'] ? 'not run (--no-torch)' : 'not run: no Python with torch';
+else if (!(rounds > 0)) paired.note = 'not run (--rounds 0)';
+else {
+  console.log(`\n---- paired rounds against PyTorch (cpu): ${rounds} rounds ----`);
+  const drop: Array<() => void> = [];
+  paired = await pairedRounds(python, torchArgs('cpu'), pairedWorkloads(drop), rounds, 'pytorch-cpu');
+  for (const d of drop) d();
+  if (paired.rows.length === 0) console.log(`paired rounds: ${paired.note}`);
+  printPaired(paired.rows, 'pytorch-cpu');
+}
 
 const date = new Date().toISOString();
 const slug = (info.adapter.device || info.adapter.description || 'adapter')
@@ -121,6 +139,11 @@ writeJson(file, {
   quick,
   tfjs: tf ? tf.version.tfjs : tfNote || 'not run (--no-tfjs)',
   pytorch: torchNote,
+  paired: {
+    timing:
+      'per round, the median wall ms of a few runs of each side right after one another (which side goes first alternates); ratio = PyTorch ÷ ours per round, then the median and range over the rounds',
+    ...paired,
+  },
   timing:
     "wall ms from recording to GPU completion (wgslgrad: wg.sync(); TF.js: await data() of each result); median and min–max after warm-up (one run; on a hardware adapter ≥ 300 ms of runs); gpu_ms: sum of the kernels' timestamp-query times in one further run; CPU and wgslgrad rows are measured first, TF.js rows after them in the same process",
   max_rel_err: `max |result − CPU float64 reference| / max |reference| over all outputs; rows above ${TOL} are marked failed`,
@@ -133,10 +156,49 @@ console.log(
 );
 process.exit(failed.some((r) => r.impl === 'wgslgrad') ? 1 : 0);
 
+/** A Python that imports torch: $PYTHON, python3 on the PATH or Debian's. */
+function torchPython(): string | null {
+  return [process.env.PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? null;
+}
+
+/** bench/torch_step.py and its arguments for the sizes of this run. */
+function torchArgs(device: 'cpu' | 'cuda'): string[] {
+  const script = fileURLToPath(new URL('../../bench/torch_step.py', import.meta.url));
+  return [script, '--device', device, '--matmul', S.mm.join(','), '--conv-batch', String(S.b), '--gan-batch', String(S.gan)];
+}
+
+/**
+ * The rows with goals against PyTorch on the CPU, as far as this run has them: the largest matmul
+ * selected, the convT layer forward + grads, and both steps op by op and replayed.
+ */
+function pairedWorkloads(drop: Array<() => void>): PairedWorkload[] {
+  const out: PairedWorkload[] = [];
+  const kernel = (name: string, reps: number) => {
+    const w = W.find((x) => x.name === name);
+    if (w && ctx.wanted(name)) out.push({ name, ours: { wgslgrad: wgRun(() => void w.gpu()) }, reps });
+  };
+  const mm = [...S.mm].reverse().find((n) => ctx.wanted(`matmul-${n}`));
+  if (mm) kernel(`matmul-${mm}`, quick ? 3 : 5);
+  kernel('convT-fwd-bwd', quick ? 3 : 5);
+  for (const [name, preset, B] of steps) {
+    if (!ctx.wanted(name)) continue;
+    const real = randData(B * 784, 21);
+    const ours: Record<string, () => Promise<void>> = {};
+    for (const mode of ['eager', 'replay'] as const) {
+      const { step, dispose } = ganStep(preset, B, mode, real);
+      drop.push(dispose);
+      ours[mode === 'eager' ? 'wgslgrad' : 'wgslgrad-replay'] = async () => {
+        step();
+        await wg.sync();
+      };
+    }
+    out.push({ name, ours, reps: quick ? 1 : preset === 'dcgan' ? 2 : 4 });
+  }
+  return out;
+}
+
 /** Runs bench/torch_step.py and adds its rows (impl pytorch-cpu or pytorch-eager); returns a note for the JSON. */
 function runTorch(device: 'cpu' | 'cuda'): string {
-  const script = fileURLToPath(new URL('../../bench/torch_step.py', import.meta.url));
-  const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
   if (!python) {
     const note = "not run: no Python with torch (install Debian's: sudo bash scripts/install-pytorch.sh)";
     console.log(`\nPyTorch rows: ${note}`);
@@ -145,20 +207,7 @@ function runTorch(device: 'cpu' | 'cuda'): string {
   console.log(`\n---- PyTorch (${device}) on the same machine, same workloads ----`);
   const json = join(tmpdir(), `wgslgrad-torch-${process.pid}.json`);
   // the same sizes as our rows of this run
-  const args = [
-    script,
-    '--device',
-    device,
-    '--json',
-    json,
-    '--matmul',
-    S.mm.join(','),
-    '--conv-batch',
-    String(S.b),
-    '--gan-batch',
-    String(S.gan),
-    ...(quick ? ['--quick'] : []),
-  ];
+  const args = [...torchArgs(device), '--json', json, ...(quick ? ['--quick'] : [])];
   const r = spawnSync(python, args, { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     const note = `failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;

@@ -18,19 +18,9 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
   if (phase === 'own') {
     // op by op (step), and captured once then replayed (replay): each on its own trainer
     for (const mode of ['eager', 'replay'] as const) {
-      const trainer = new GanTrainer(presetSetup(presetName, { batch: B }));
-      const step =
-        mode === 'eager'
-          ? () => {
-              wg.scope(() => {
-                trainer.step(realData, null);
-              });
-            }
-          : () => {
-              trainer.replay(realData, null);
-            };
+      const { step, dispose } = ganStep(presetName, B, mode, realData);
       rows.push(await timeStep(ctx, name, mode === 'eager' ? 'wgslgrad' : 'wgslgrad-replay', step, steps, B, mode === 'eager'));
-      trainer.dropCapture();
+      dispose();
     }
   }
   const tf = ctx.tf;
@@ -58,6 +48,30 @@ export async function ganStepBench(ctx: Ctx, name: string, presetName: Extract<P
     m.dispose();
   }
   report(rows, desc);
+}
+
+/**
+ * One training step of a fresh trainer for the preset, op by op ('eager', in a scope) or captured at
+ * its first call and replayed after it ('replay'); dispose() drops the capture.
+ */
+export function ganStep(
+  presetName: Extract<PresetName, 'dcgan' | 'mlp'>,
+  B: number,
+  mode: 'eager' | 'replay',
+  realData: Float32Array,
+): { step: () => void; dispose: () => void } {
+  const trainer = new GanTrainer(presetSetup(presetName, { batch: B }));
+  const step =
+    mode === 'eager'
+      ? () => {
+          wg.scope(() => {
+            trainer.step(realData, null);
+          });
+        }
+      : () => {
+          trainer.replay(realData, null);
+        };
+  return { step, dispose: () => trainer.dropCapture() };
 }
 
 /**

@@ -1,7 +1,10 @@
 # The same workloads as npm run bench (bench/steps.ts, bench/workloads.ts) in PyTorch eager, on CUDA
 # for the ratio on a real GPU or on the CPU (threads = cores) for the ratio on a machine without one:
 #   python3 bench/torch_step.py [--device cuda|cpu] [--json FILE] [--tf32] [--large] [--quick]
-# npm run bench runs it with --device cpu after its own rows when Debian's PyTorch is installed.
+# npm run bench runs it with --device cpu after its own rows when Debian's PyTorch is installed, then
+# once more with --serve NAMES for the paired rounds (bench/paired.ts): the workloads are built and
+# warmed, and each line "NAME REPS" on stdin is answered by one JSON line on stdout with the wall ms
+# of REPS runs, so that the bench can alternate its runs with ours while the host's speed drifts.
 # R1 DCGAN step at batch 128 and R3 MLP GAN step at batch 100 (D step on real + fake, then G step
 # with D frozen, BCE, Adam(2e-4, beta1, 0.999)), matmul 1024/4096 in float32 and the conv-transpose
 # layer [64,128,7,7]→[64,64,14,14] forward + grads. float32 throughout; TF32 is off unless --tf32
@@ -20,6 +23,7 @@ ap.add_argument("--quick", action="store_true", help="fewer runs (npm run bench 
 ap.add_argument("--matmul", default="", help="matmul sizes, e.g. 256,512,1024 (default: 1024, and 4096 on CUDA or with --large)")
 ap.add_argument("--conv-batch", type=int, default=64, help="batch of the conv-transpose layer")
 ap.add_argument("--gan-batch", type=int, default=128, help="batch of the DCGAN step")
+ap.add_argument("--serve", default="", help="comma-separated workloads to build, then time on request (lines NAME REPS on stdin)")
 args = ap.parse_args()
 dev = torch.device(args.device)
 CUDA = dev.type == "cuda"
@@ -60,26 +64,26 @@ def row(workload, st, **extra):
     print(json.dumps(r), file=sys.stderr)
 
 
-for n in [int(v) for v in args.matmul.split(",")] if args.matmul else (1024, 4096) if CUDA or args.large else (1024,):
+def matmul_run(n):
     a = torch.randn(n, n, device=dev)
     b = torch.randn(n, n, device=dev)
-    st = timed(lambda: a @ b, 20)
-    row(f"matmul-{n}", st, gflops=2 * n**3 / st["median_ms"] / 1e6)
+    return lambda: a @ b
 
-ct = nn.ConvTranspose2d(128, 64, 4, 2, 1).to(dev)
+
 NB = args.conv_batch
-x = torch.randn(NB, 128, 7, 7, device=dev, requires_grad=True)
-g = torch.randn(NB, 64, 14, 14, device=dev)
 
 
-def convt():
-    x.grad = None
-    ct.zero_grad(set_to_none=True)
-    ct(x).backward(g)
+def convt_run():
+    ct = nn.ConvTranspose2d(128, 64, 4, 2, 1).to(dev)
+    x = torch.randn(NB, 128, 7, 7, device=dev, requires_grad=True)
+    g = torch.randn(NB, 64, 14, 14, device=dev)
 
+    def convt():
+        x.grad = None
+        ct.zero_grad(set_to_none=True)
+        ct(x).backward(g)
 
-st = timed(convt, 20)
-row("convT-fwd-bwd", st, gflops=3 * 2 * NB * 64 * 14 * 14 * 128 * 4 / st["median_ms"] / 1e6)
+    return convt
 
 
 def dcgan():
@@ -99,8 +103,7 @@ def mlp():
     return G, D, 100, 0.9
 
 
-GAN_B = args.gan_batch
-for name, build, B in ((f"dcgan-step-b{GAN_B}", dcgan, GAN_B), ("mlp-step-b100", mlp, 100)):
+def gan_run(build, B):
     G, D, z, beta1 = build()
     G, D = G.to(dev).train(), D.to(dev).train()
     optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(beta1, 0.999))
@@ -120,6 +123,62 @@ for name, build, B in ((f"dcgan-step-b{GAN_B}", dcgan, GAN_B), ("mlp-step-b100",
         D.requires_grad_(True)
         optG.step()
 
+    return step
+
+
+GAN_B = args.gan_batch
+GANS = ((f"dcgan-step-b{GAN_B}", dcgan, GAN_B), ("mlp-step-b100", mlp, 100))
+
+
+def build(name):
+    """One run of a workload by its bench name, or None for a name this script does not have."""
+    if name.startswith("matmul-") and name[7:].isdigit():
+        return matmul_run(int(name[7:]))
+    if name == "convT-fwd-bwd":
+        return convt_run()
+    for gan, fn, B in GANS:
+        if name == gan:
+            return gan_run(fn, B)
+    return None
+
+
+if args.serve:
+    # paired rounds: build and warm everything first, then answer "NAME REPS" lines until stdin ends
+    runs = {}
+    for name in args.serve.split(","):
+        fn = build(name)
+        if fn is None:
+            print(json.dumps({"error": f"unknown workload {name}"}), flush=True)
+            sys.exit(2)
+        for _ in range(3):
+            fn()
+        sync()
+        runs[name] = fn
+    print(json.dumps({"ready": list(runs), "device": f"CPU ({torch.get_num_threads()} threads)" if not CUDA else torch.cuda.get_device_name(0)}), flush=True)
+    for line in sys.stdin:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] not in runs or not parts[1].isdigit():
+            print(json.dumps({"error": f"bad request {line.strip()!r}"}), flush=True)
+            continue
+        fn = runs[parts[0]]
+        ms = []
+        for _ in range(int(parts[1])):
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            ms.append((time.perf_counter() - t0) * 1e3)
+        print(json.dumps({"workload": parts[0], "ms": ms}), flush=True)
+    sys.exit(0)
+
+for n in [int(v) for v in args.matmul.split(",")] if args.matmul else (1024, 4096) if CUDA or args.large else (1024,):
+    st = timed(matmul_run(n), 20)
+    row(f"matmul-{n}", st, gflops=2 * n**3 / st["median_ms"] / 1e6)
+
+st = timed(convt_run(), 20)
+row("convT-fwd-bwd", st, gflops=3 * 2 * NB * 64 * 14 * 14 * 128 * 4 / st["median_ms"] / 1e6)
+
+for name, fn, B in GANS:
+    step = gan_run(fn, B)
     st = timed(step, 50 if CUDA else 10)
     # pipelined: 50 steps with one synchronize at the end (the launches run ahead of the GPU), as
     # our bench's pipelined timing records step N+1 while the GPU runs step N
