@@ -16,10 +16,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
-import { type Ctx, kernelTables, printRow, printSummary, type Row, randData, results, runKernel, TOL, type Workload, wgRun, writeJson } from './harness.js';
+import {
+  type Ctx,
+  kernelTables,
+  printRow,
+  printSummary,
+  type Row,
+  randData,
+  results,
+  runKernel,
+  TOL,
+  tfRun,
+  type Workload,
+  wgRun,
+  writeJson,
+} from './harness.js';
 import { type PairedRow, type PairedWorkload, pairedRounds, printPaired } from './paired.js';
 import { ganStep, ganStepBench } from './steps.js';
-import { loadTfjs } from './tfjs.js';
+import { loadTfjs, tfBackend } from './tfjs.js';
 import { adamWorkload, batchnormWorkload, bceWorkload, convWorkload, leakyWorkload, matmulWorkload } from './workloads.js';
 
 const { values: opt } = parseArgs({
@@ -116,10 +130,11 @@ else if (!(rounds > 0)) paired.note = 'not run (--rounds 0)';
 else {
   console.log(`\n---- paired rounds against PyTorch (cpu): ${rounds} rounds ----`);
   const drop: Array<() => void> = [];
-  paired = await pairedRounds(python, torchArgs('cpu'), pairedWorkloads(drop), rounds, 'pytorch-cpu');
+  const wasm = await tfBackend(tf, 'wasm');
+  paired = await pairedRounds(python, torchArgs('cpu'), pairedWorkloads(drop, wasm), rounds, 'pytorch-cpu');
   for (const d of drop) d();
   if (paired.rows.length === 0) console.log(`paired rounds: ${paired.note}`);
-  printPaired(paired.rows, 'pytorch-cpu');
+  printPaired(paired.rows);
 }
 
 const date = new Date().toISOString();
@@ -141,7 +156,7 @@ writeJson(file, {
   pytorch: torchNote,
   paired: {
     timing:
-      'per round, the median wall ms of a few runs of each side right after one another (which side goes first alternates); ratio = PyTorch ÷ ours per round, then the median and range over the rounds',
+      'per round, the median wall ms of a few runs of each side right after one another (which side goes first alternates); ratio[peer][impl] = the peer ÷ ours per round, then the median and range over the rounds',
     ...paired,
   },
   timing:
@@ -169,16 +184,23 @@ function torchArgs(device: 'cpu' | 'cuda'): string[] {
 
 /**
  * The rows with goals against PyTorch on the CPU, as far as this run has them: the largest matmul
- * selected, the convT layer forward + grads, and both steps op by op and replayed.
+ * selected (against TF.js wasm too, when it runs), the convT layer forward + grads, and both steps
+ * op by op and replayed.
  */
-function pairedWorkloads(drop: Array<() => void>): PairedWorkload[] {
+function pairedWorkloads(drop: Array<() => void>, wasm: boolean): PairedWorkload[] {
   const out: PairedWorkload[] = [];
-  const kernel = (name: string, reps: number) => {
+  const kernel = (name: string, reps: number, peers?: Record<string, () => Promise<void>>) => {
     const w = W.find((x) => x.name === name);
-    if (w && ctx.wanted(name)) out.push({ name, ours: { wgslgrad: wgRun(() => void w.gpu()) }, reps });
+    if (w && ctx.wanted(name)) out.push({ name, ours: { wgslgrad: wgRun(() => void w.gpu()) }, peers, reps });
   };
   const mm = [...S.mm].reverse().find((n) => ctx.wanted(`matmul-${n}`));
-  if (mm) kernel(`matmul-${mm}`, quick ? 3 : 5);
+  if (mm) {
+    // TF.js wasm beside PyTorch: the matmul's other goal is a ratio to it
+    const impl = wasm ? W.find((x) => x.name === `matmul-${mm}`)?.tfjs?.('wasm') : undefined;
+    const peer = tf && impl && typeof impl !== 'string' ? impl : null;
+    if (peer?.dispose) drop.push(peer.dispose);
+    kernel(`matmul-${mm}`, quick ? 3 : 5, tf && peer ? { 'tfjs-wasm': tfRun(tf, () => peer.run()) } : undefined);
+  }
   kernel('convT-fwd-bwd', quick ? 3 : 5);
   for (const [name, preset, B] of steps) {
     if (!ctx.wanted(name)) continue;

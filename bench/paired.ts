@@ -2,10 +2,11 @@
 // on the same cores, whose speed drifts by up to 2× within an hour, so a ratio taken from two blocks
 // of runs minutes apart says as much about the hour as about the code. Here bench/torch_step.py
 // --serve holds the same workloads built and warmed in a second process, and each round times a few
-// runs of ours (op by op and replayed, for the steps) and a few of PyTorch's right after one another,
-// alternating which goes first. The ratio of a round is PyTorch's median ÷ ours (above 1, wgslgrad is
-// faster); a row reports the median of the rounds' ratios and their range. Only one process
-// computes at a time: the other waits on its pipe.
+// runs of ours (op by op and replayed, for the steps) and a few of PyTorch's (and of TF.js wasm's,
+// in this process, for the matmul) right after one another, alternating which side goes first. The
+// ratio of a round is the peer's median ÷ ours (above 1, wgslgrad is faster); a row reports the
+// median of the rounds' ratios and their range. Only one process computes at a time: the other
+// waits on its pipe.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as wg from '../src/index.js';
@@ -17,16 +18,24 @@ export interface PairedWorkload {
   name: string;
   /** our implementations by impl name (as in the result rows: 'wgslgrad', 'wgslgrad-replay') */
   ours: Record<string, Run>;
+  /** peers run in this process (TF.js wasm), by impl name, beside PyTorch's */
+  peers?: Record<string, Run>;
   /** runs of each side in a round */
   reps: number;
 }
 
+export interface Ratio {
+  median: number;
+  min: number;
+  max: number;
+}
+
 export interface PairedRow {
   workload: string;
-  /** per round: the median ms of each side, by impl name */
+  /** per round: the median ms of each implementation, by impl name */
   rounds: Array<Record<string, number>>;
-  /** per our impl: median, min and max over the rounds of (PyTorch's median ÷ ours) */
-  ratio: Record<string, { median: number; min: number; max: number }>;
+  /** per peer, per our impl: median, min and max over the rounds of (the peer's median ÷ ours) */
+  ratio: Record<string, Record<string, Ratio>>;
 }
 
 /**
@@ -84,18 +93,25 @@ export async function pairedRounds(
     for (let r = 0; r < rounds; r++) {
       for (const [i, w] of workloads.entries()) {
         const round: Record<string, number> = {};
+        const peers = async () => {
+          round[torchImpl] = await torchRun(w.name, w.reps);
+          for (const [impl, run] of Object.entries(w.peers ?? {})) round[impl] = await ourRun(run, w.reps);
+        };
         // alternate which side goes first, so that a drift within a round favours neither
-        if (r % 2 === 1) round[torchImpl] = await torchRun(w.name, w.reps);
+        if (r % 2 === 1) await peers();
         for (const [impl, run] of Object.entries(w.ours)) round[impl] = await ourRun(run, w.reps);
-        if (r % 2 === 0) round[torchImpl] = await torchRun(w.name, w.reps);
+        if (r % 2 === 0) await peers();
         rows[i]!.rounds.push(round);
       }
     }
-    for (const row of rows) {
-      for (const impl of Object.keys(row.rounds[0] ?? {})) {
-        if (impl === torchImpl) continue;
-        const q = row.rounds.map((x) => x[torchImpl]! / x[impl]!);
-        row.ratio[impl] = { median: median(q), min: Math.min(...q), max: Math.max(...q) };
+    for (const [i, row] of rows.entries()) {
+      const w = workloads[i]!;
+      for (const peer of [torchImpl, ...Object.keys(w.peers ?? {})]) {
+        row.ratio[peer] = {};
+        for (const impl of Object.keys(w.ours)) {
+          const q = row.rounds.map((x) => x[peer]! / x[impl]!);
+          row.ratio[peer][impl] = { median: median(q), min: Math.min(...q), max: Math.max(...q) };
+        }
       }
     }
     return { rows, note: `${rounds} rounds, ${workloads.map((w) => `${w.name} ${w.reps}`).join(', ')} runs a side a round` };
@@ -115,21 +131,23 @@ function median(v: number[]): number {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
-/** The paired table: per workload and impl, the median ratio over the rounds and its range. */
-export function printPaired(rows: PairedRow[], torchImpl: string): void {
+/** The paired table: per workload, peer and impl, the median ratio over the rounds and its range. */
+export function printPaired(rows: PairedRow[]): void {
   if (rows.length === 0) return;
-  console.log(`\npaired rounds (${torchImpl} median ÷ ours in each round, alternating; above 1, wgslgrad is faster)`);
+  console.log("\npaired rounds (the peer's median ÷ ours in each round, alternating; above 1, wgslgrad is faster)");
   console.log(
-    `${'workload'.padEnd(22)}${'impl'.padEnd(18)}${'ratio (median)'.padStart(15)}${'range'.padStart(16)}${'ours ms'.padStart(10)}${'torch ms'.padStart(10)}`,
+    `${'workload'.padEnd(22)}${'impl'.padEnd(18)}${'peer'.padEnd(14)}${'ratio (median)'.padStart(15)}${'range'.padStart(16)}${'ours ms'.padStart(10)}${'peer ms'.padStart(10)}`,
   );
   for (const row of rows) {
-    for (const [impl, r] of Object.entries(row.ratio)) {
-      const ours = median(row.rounds.map((x) => x[impl]!));
-      const torch = median(row.rounds.map((x) => x[torchImpl]!));
-      const d = ours < 10 ? 2 : 1;
-      console.log(
-        `${row.workload.padEnd(22)}${impl.padEnd(18)}${`×${r.median.toFixed(2)}`.padStart(15)}${`×${r.min.toFixed(2)}–${r.max.toFixed(2)}`.padStart(16)}${ours.toFixed(d).padStart(10)}${torch.toFixed(d).padStart(10)}`,
-      );
+    for (const [peer, byImpl] of Object.entries(row.ratio)) {
+      for (const [impl, r] of Object.entries(byImpl)) {
+        const ours = median(row.rounds.map((x) => x[impl]!));
+        const theirs = median(row.rounds.map((x) => x[peer]!));
+        const d = ours < 10 ? 2 : 1;
+        console.log(
+          `${row.workload.padEnd(22)}${impl.padEnd(18)}${peer.padEnd(14)}${`×${r.median.toFixed(2)}`.padStart(15)}${`×${r.min.toFixed(2)}–${r.max.toFixed(2)}`.padStart(16)}${ours.toFixed(d).padStart(10)}${theirs.toFixed(d).padStart(10)}`,
+        );
+      }
     }
   }
 }
