@@ -183,6 +183,71 @@ describe.each(['on', 'off'] as const)('convTranspose2d to 1-4 channels with main
   });
 });
 
+describe.each(['on', 'off'] as const)('conv weight gradients as one GEMM %s (software adapters)', (mode) => {
+  // conv2dBackward / convTranspose2dBackward are the CPU reference; [N, CI, CO, H, W, KH, KW, s, p]:
+  // batch 1 (no swap), non-square kernels, stride 1 and 2, padding past the kernel's reach, K not a
+  // multiple of 4, and 1-channel inputs
+  const shapes: Array<[number, number, number, number, number, number, number, number, number]> = [
+    [2, 3, 5, 7, 6, 4, 4, 2, 1],
+    [1, 4, 2, 5, 5, 3, 2, 1, 0],
+    [3, 1, 6, 9, 7, 4, 3, 2, 2],
+    [2, 5, 3, 6, 5, 2, 2, 1, 1],
+    [1, 2, 4, 4, 4, 1, 1, 1, 0],
+  ];
+  test('weight gradients of conv2d and convTranspose2d against the CPU reference, and one accumulated over two uses', async () => {
+    const restore = wg.setTuning({ wgradGemm: mode });
+    onTestFinished(restore);
+    const r = rng(52);
+    for (const [N, CI, CO, H, W, KH, KW, s, p] of shapes) {
+      for (const transposed of [false, true]) {
+        const x = randCpu(r, [N, CI, H, W]);
+        const w = randCpu(r, transposed ? [CI, CO, KH, KW] : [CO, CI, KH, KW]);
+        const opts = { stride: s, padding: p };
+        const gw = toGpu(w, true);
+        const y = transposed ? wg.convTranspose2d(toGpu(x), gw, null, opts) : wg.conv2d(toGpu(x), gw, null, opts);
+        const g = randCpu(r, [...y.shape]);
+        y.backward(toGpu(g));
+        const ref = transposed ? cpu.convTranspose2dBackward(x, w, g, opts) : cpu.conv2dBackward(x, w, g, opts);
+        await expectClose(gw.grad!, ref.dw, 1e-4, 1e-5, JSON.stringify({ N, CI, CO, H, W, KH, KW, s, p, transposed, mode }));
+      }
+    }
+    // one weight in two convs of a graph: the second weight gradient takes in the first (the GEMM's addend)
+    const x1 = randCpu(r, [2, 3, 8, 8]);
+    const x2 = randCpu(r, [2, 3, 8, 8]);
+    const w = randCpu(r, [4, 3, 4, 4]);
+    const opts = { stride: 2, padding: 1 };
+    const gw = toGpu(w, true);
+    const g1 = randCpu(r, [2, 4, 4, 4]);
+    const g2 = randCpu(r, [2, 4, 4, 4]);
+    const loss = wg.add(wg.sum(wg.mul(wg.conv2d(toGpu(x1), gw, null, opts), toGpu(g1))), wg.sum(wg.mul(wg.conv2d(toGpu(x2), gw, null, opts), toGpu(g2))));
+    loss.backward();
+    const want = cpu.add(cpu.conv2dBackward(x1, w, g1, opts).dw, cpu.conv2dBackward(x2, w, g2, opts).dw);
+    await expectClose(gw.grad!, want, 1e-4, 1e-5, `accumulated, ${mode}`);
+  });
+  test('finite differences, and which kernels ran on the R1 discriminator layer', async () => {
+    const restore = wg.setTuning({ wgradGemm: mode });
+    onTestFinished(restore);
+    const r = rng(53);
+    await gradcheck(
+      (x, w) => wg.conv2d(x, w, null, { stride: 2, padding: 1 }),
+      (x, w) => cpu.conv2d(x, w, null, { stride: 2, padding: 1 }),
+      [randCpu(r, [2, 3, 6, 6]), randCpu(r, [4, 3, 4, 4])],
+    );
+    const x = toGpu(randCpu(r, [2, 64, 14, 14]));
+    const w = toGpu(randCpu(r, [128, 64, 4, 4], -0.1, 0.1), true);
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.sum(wg.conv2d(x, w, null, { stride: 2, padding: 1 })).backward();
+      });
+    });
+    if (kernels) {
+      const names = kernels.map((k) => k.kernel);
+      expect(names.includes('conv_cols.columns')).toBe(mode === 'on');
+      expect(names.includes('conv.weight_grad')).toBe(mode === 'off');
+    }
+  });
+});
+
 describe('convTranspose2d against the CPU reference', () => {
   test('forward on random configurations, output size as PyTorch', async () => {
     const r = rng(41);

@@ -13,6 +13,7 @@ import {
   planMatmul,
   planSum,
   planWeightGrad,
+  planWeightGradGemm,
   setTuning,
   tuning,
   VEC4_BLOCK,
@@ -182,6 +183,23 @@ describe('planner', () => {
     expect(planConvTransposeFew({ ...lavapipe, subgroupShare: false }, g)).toBeNull();
     // the switch, given as the planner's tuning argument
     expect(planConvTransposeFew(lavapipe, g, { ...defaultTuning(), convRows: 'off' })).toBeNull();
+  });
+  test('conv weight gradients as one GEMM: software adapters with subgroups, enough rows and columns, columns under 64 MiB', () => {
+    // R1's discriminator layer [128, 64·16] over 128 images of 7 × 7, and its 1-input-channel first layer
+    const r1 = { A: 128, cols: 1024, K: 128 * 49 };
+    expect(planWeightGradGemm(lavapipe, r1)).toBe(true);
+    expect(planWeightGradGemm(lavapipe, { A: 64, cols: 16, K: 128 * 196 })).toBe(false);
+    expect(planWeightGradGemm(lavapipe, { ...r1, A: 16 })).toBe(false);
+    expect(planWeightGradGemm(lavapipe, { ...r1, K: 6270 })).toBe(false);
+    expect(planWeightGradGemm(h100, r1)).toBe(false);
+    expect(planWeightGradGemm({ ...lavapipe, subgroupShare: false }, r1)).toBe(false);
+    // 'on' takes every shape whose columns fit, 'off' none
+    const on = { ...defaultTuning(), wgradGemm: 'on' as const };
+    expect(planWeightGradGemm(h100, { A: 1, cols: 1, K: 3 }, on)).toBe(true);
+    expect(planWeightGradGemm(lavapipe, r1, { ...defaultTuning(), wgradGemm: 'off' })).toBe(false);
+    // 1024 columns × 16,384 k = 64 MiB fits, one k more does not
+    expect(planWeightGradGemm(lavapipe, { ...r1, K: 16384 })).toBe(true);
+    expect(planWeightGradGemm(lavapipe, { ...r1, K: 16388 }, on)).toBe(false);
   });
   test('conv blocks narrow with few output channels', () => {
     expect(convBlock(lavapipe, 64)).toEqual({ TM: 16, TN: 8, WGX: 16, WGY: 1, SG: true });

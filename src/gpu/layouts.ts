@@ -31,6 +31,8 @@ export const LAYOUTS = {
   // forward: GEO; weight_grad: D[A, B, KH, KW] from G [N, A, GH, GW] and X [N, B, XH, XW], the batch
   // sum in chunks of `chunk` images
   conv: { u: [...GEO, 'A', 'GH', 'GW', 'B', 'XH', 'XW', 'chunk'], f: ['slope'] },
+  // the weight gradient's GEMM operands: columns of X [N, B, XH, XW], and G [N, A, GH, GW] as [A, N·GH·GW]
+  conv_cols: { u: ['N', 'A', 'B', 'XH', 'XW', 'GH', 'GW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW'], f: [] },
   conv_rows: { u: GEO, f: ['slope'] },
   conv_transpose: { u: GEO, f: ['slope'] },
   // fill: value a; rand: [a, b); randn: mean a, std b; the stream's key (k0, k1)

@@ -54,10 +54,12 @@ export interface Tuning {
   bnSmallGroups: 'auto' | 'on' | 'off';
   /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters with subgroups ('auto'), everywhere ('on'; forward_rows needs subgroups), or never */
   convRows: 'auto' | 'on' | 'off';
+  /** conv weight gradients as one GEMM over the input's columns (planWeightGradGemm): on software adapters with subgroups ('auto'), always where the columns fit ('on'), or never */
+  wgradGemm: 'auto' | 'on' | 'off';
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows', 'wgradGemm'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -75,6 +77,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   vec4Gemm: 'auto',
   bnSmallGroups: 'auto',
   convRows: 'auto',
+  wgradGemm: 'auto',
 });
 
 let active: Readonly<Tuning> = DEFAULTS;
@@ -361,6 +364,23 @@ export function planWeightGrad(
   const chunk = Math.ceil(p.N / Math.min(p.N, Math.max(1, Math.ceil(f.minGroups / (gx * gy)))));
   const chunks = Math.ceil(p.N / chunk);
   return { block, chunk, chunks, groups: [gx, gy, chunks] };
+}
+
+/** The largest column buffer the weight gradient's GEMM makes (64 MiB, half the smallest binding limit WebGPU allows). */
+export const WGRAD_COLS_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Whether a conv weight gradient D[A, cols] (cols = B·KH·KW, a sum over K = N·GH·GW) runs as one
+ * GEMM: the output gradient as [A, K] times the input's columns [cols, K] (im2col, conv_cols.wgsl)
+ * transposed, through matmul's kernels, rather than conv.wgsl `weight_grad`, which gathers an input
+ * float per column and k. On 'auto' that is software adapters with subgroups (the vec4 GEMM, which
+ * reads 4 k of each column at once), K a multiple of 4 and a block's worth of rows and columns
+ * (A ≥ 32, cols ≥ 64); never where the columns would pass WGRAD_COLS_MAX_BYTES.
+ */
+export function planWeightGradGemm(f: DeviceFacts, p: { A: number; cols: number; K: number }, t: Readonly<Tuning> = active): boolean {
+  if (p.cols * p.K * 4 > WGRAD_COLS_MAX_BYTES || p.A < 1 || p.cols < 1 || p.K < 1) return false;
+  if (t.wgradGemm === 'on') return true;
+  return t.wgradGemm === 'auto' && f.software && f.subgroupShare && p.K % 4 === 0 && p.A >= 32 && p.cols >= 64;
 }
 
 export type SumPlan = { kernel: 'thread' } | { kernel: 'workgroup'; chunks: number; chunkLen: number };

@@ -2,17 +2,19 @@
 // Three kernels serve both ops: conv.wgsl `forward` (conv forward = convT input grad),
 // conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`. On
 // software adapters conv_rows.wgsl `forward_rows` takes the first's 4-wide kernels, and
-// conv_transpose.wgsl `main_few` the second's 4×4 stride-2 ones to 1-4 channels (src/gpu/planner.ts).
+// conv_transpose.wgsl `main_few` the second's 4×4 stride-2 ones to 1-4 channels, and the weight
+// gradient runs as one GEMM over the input's columns (conv_cols.wgsl, matmul.wgsl) (src/gpu/planner.ts).
 // CPU reference: src/cpu/conv.ts.
 
 import { type Pair, pair } from '../args.js';
 import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { type Binding, dispatch, pipeline, placeholder } from '../gpu/engine.js';
-import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planConvTransposeFew, planWeightGrad } from '../gpu/planner.js';
+import { type Binding, dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
+import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planConvTransposeFew, planWeightGrad, planWeightGradGemm } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
+import { matmulRaw } from './matmul.js';
 import { sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
@@ -130,6 +132,7 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi
 function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number], addend: Tensor | null): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
+  if (planWeightGradGemm(deviceFacts(), { A, cols: B * KH * KW, K: N * GH * GW })) return weightGradGemm(gT, xT, KH, KW, s, p, addend);
   const plan = planWeightGrad(deviceFacts(), { N, A, cols: B * KH * KW });
   const { chunk, chunks } = plan;
   const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
@@ -145,6 +148,31 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
   const total = sumAdd(d, [0], addend);
   d.dispose();
   return total;
+}
+
+/**
+ * weightGradRaw as one GEMM (planWeightGradGemm): G as [A, N·GH·GW] (its first two dims swapped)
+ * times the columns of X, [B·KH·KW, N·GH·GW], transposed: matmul's x·Wᵀ, with the addend added in
+ * its kernel. conv_cols.wgsl writes both operands in one dispatch.
+ */
+function weightGradGemm(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number], addend: Tensor | null): Tensor {
+  const [N, A, GH, GW] = gT.shape as [number, number, number, number];
+  const [, B, XH, XW] = xT.shape as [number, number, number, number];
+  const K = N * GH * GW;
+  const cols = B * KH * KW;
+  const col = Tensor.empty([cols, K]);
+  const gp = Tensor.empty([A, K]);
+  dispatch(
+    pipeline('conv_cols', 'columns'),
+    [xT.binding, col.binding, gT.binding, gp.binding],
+    { N, A, B, XH, XW, GH, GW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1] },
+    groups1d((cols + A) * N, 64),
+  );
+  const add2 = addend ? addend.alias([A, cols]) : null;
+  const d2 = matmulRaw(gp, col, false, true, null, 'conv weight gradient', NO_EPILOGUE, add2);
+  const d = d2.alias([A, B, KH, KW]);
+  for (const t of [col, gp, add2, d2]) t?.dispose();
+  return d;
 }
 
 function checkArgs(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefined, inCh: number, outCh: number, wDesc: string): void {
