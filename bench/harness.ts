@@ -105,18 +105,23 @@ export async function warm(ctx: Ctx, run: () => Promise<void>): Promise<void> {
   } while (performance.now() - t0 < ctx.warmMs && n < 200);
 }
 
-/** Wall time of `reps` runs of fn, each in its own scope and waited for, after warm-up. */
-export async function timeRuns(ctx: Ctx, run: () => void | Promise<void>, reps = ctx.reps): Promise<Timing> {
-  await warm(ctx, async () => {
-    await run();
-  });
+/** The wall ms of each of `reps` runs, one after another. */
+export async function wallTimes(run: () => void | Promise<void>, reps: number): Promise<number[]> {
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     await run();
     ts.push(performance.now() - t0);
   }
-  return stats(ts);
+  return ts;
+}
+
+/** Wall time of `reps` runs of fn, each in its own scope and waited for, after warm-up. */
+export async function timeRuns(ctx: Ctx, run: () => void | Promise<void>, reps = ctx.reps): Promise<Timing> {
+  await warm(ctx, async () => {
+    await run();
+  });
+  return stats(await wallTimes(run, reps));
 }
 
 /** fn recorded in a scope (its end submits) and waited for. */

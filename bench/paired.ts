@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as wg from '../src/index.js';
+import { wallTimes } from './harness.js';
 
 /** One of our implementations of a paired workload: one run, waited for. */
 export type Run = () => Promise<void>;
@@ -77,15 +78,7 @@ export async function pairedRounds(
     const msg = await reply(600_000);
     return median(msg.ms as number[]);
   };
-  const ourRun = async (run: Run, reps: number): Promise<number> => {
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await run();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
+  const ourRun = async (run: Run, reps: number): Promise<number> => median(await wallTimes(run, reps));
   try {
     await reply(600_000); // built and warmed
     for (const w of workloads) for (const run of Object.values(w.ours)) for (let i = 0; i < 2; i++) await run(); // ours warmed too
