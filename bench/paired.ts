@@ -56,6 +56,10 @@ export async function pairedRounds(
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
   });
+  // a process that cannot start (or dies) ends its stdout, which reply() reports with this
+  child.on('error', (e) => {
+    stderr += `\n${e.message}`;
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   // a reply line, or an error once the process has ended or `ms` have passed without one
   const reply = async (ms: number): Promise<Record<string, unknown>> => {

@@ -23,3 +23,14 @@ test('npm run bench: a kernel and the shared GAN step, compared with the CPU ref
   expect(step?.submits_per_step).toBe(1);
   expect(step?.new_buffers_per_step).toBe(0);
 });
+
+test('paired rounds end with a note, not an exception, when the peer process cannot start or exits', async () => {
+  const { pairedRounds } = await import('../bench/paired.js');
+  const w = [{ name: 'matmul-64', ours: { wgslgrad: async () => {} }, reps: 1 }];
+  const missing = await pairedRounds('/nonexistent/python3', ['bench/torch_step.py'], w, 1, 'pytorch-cpu');
+  expect(missing.rows).toEqual([]);
+  expect(missing.note).toMatch(/^failed: .*ENOENT/);
+  const exits = await pairedRounds(process.execPath, ['-e', 'process.exit(3)'], w, 1, 'pytorch-cpu');
+  expect(exits.rows).toEqual([]);
+  expect(exits.note).toMatch(/^failed: torch_step.py --serve ended/);
+});
