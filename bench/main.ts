@@ -183,9 +183,9 @@ function torchArgs(device: 'cpu' | 'cuda'): string[] {
 }
 
 /**
- * The rows with goals against PyTorch on the CPU, as far as this run has them: the largest matmul
- * selected (against TF.js wasm too, when it runs), the convT layer forward + grads, and both steps
- * op by op and replayed.
+ * The rows with goals against PyTorch on the CPU, as far as this run has them: matmul 1024² (against
+ * TF.js wasm too, when it runs), the convT layer forward + grads, and both steps op by op and
+ * replayed.
  */
 function pairedWorkloads(drop: Array<() => void>, wasm: boolean): PairedWorkload[] {
   const out: PairedWorkload[] = [];
@@ -193,7 +193,8 @@ function pairedWorkloads(drop: Array<() => void>, wasm: boolean): PairedWorkload
     const w = W.find((x) => x.name === name);
     if (w && ctx.wanted(name)) out.push({ name, ours: { wgslgrad: wgRun(() => void w.gpu()) }, peers, reps });
   };
-  const mm = [...S.mm].reverse().find((n) => ctx.wanted(`matmul-${n}`));
+  // the goal's 1024² where this run has it (--large adds 2048² and 4096²), else the largest selected
+  const mm = S.mm.includes(1024) && ctx.wanted('matmul-1024') ? 1024 : [...S.mm].reverse().find((n) => ctx.wanted(`matmul-${n}`));
   if (mm) {
     // TF.js wasm beside PyTorch: the matmul's other goal is a ratio to it
     const impl = wasm ? W.find((x) => x.name === `matmul-${mm}`)?.tfjs?.('wasm') : undefined;
