@@ -6,8 +6,9 @@
 #   bash scripts/gpu-check.sh            # results under $OUT if it is set, else bench/results
 #   bash scripts/gpu-check.sh --quick    # the same, fewer runs (a rehearsal; also works on lavapipe)
 # It runs, in order, each step's failure reported and the next still run:
-#   1. the matmul and planner tests (they run the vec4 kernel with vec4Gemm 'on', which needs
-#      subgroups, as well as 'off'), so a GPU checks main4 against the CPU before it is timed;
+#   1. the matmul, conv and planner tests (they run the vec4 kernel with vec4Gemm 'on', which needs
+#      subgroups, and the software adapters' conv kernels with convRows and wgradGemm 'on', as well
+#      as 'off'), so a GPU checks them against the CPU before anything is timed;
 #   2. tune-matmul at 4096²: the tiled, vec4 and subgroup kernels side by side;
 #   3. `npm run bench` without the CPU reference: our rows, TF.js's, and PyTorch eager (float32) on
 #      the same GPU when PyTorch with CUDA is there (the bench runs bench/torch_step.py itself);
@@ -30,7 +31,7 @@ step() {
 }
 [[ -f build/bench/main.js ]] || { echo "build/ is missing: run npm run build:examples here and carry build" >&2; exit 1; }
 
-step "matmul tests" node node_modules/vitest/vitest.mjs run test/matmul.test.ts test/planner.test.ts
+step "kernel tests" node node_modules/vitest/vitest.mjs run test/matmul.test.ts test/conv.test.ts test/planner.test.ts
 n=4096
 [[ ${#quick[@]} -gt 0 ]] && n=1024
 step "tune-matmul $n" node build/bench/tune-matmul.js --n "$n" --modes tiled,vec4,shared --reps 3 --json "$out/tune-matmul-$n-$day.json"
