@@ -255,3 +255,53 @@ fn sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   if (ADDC) { acc += SCB[o]; }
   SCO[o] = act_value(acc, EPI, p_slope());
 }
+
+// One column, batch 1 (the D head's [B, 6272]·[6272, 1]): C[m] = act(A[m, :]·b + bias (+ C's
+// addend)), one workgroup per row. The row's products are shared out over DOT_WG lanes (dot_rows4:
+// four floats a load, K a multiple of 4) and added up in workgroup memory. One dispatch where
+// split-K took two (its chunks, then sum_chunks). b is B read as K consecutive floats: [K, 1] and
+// [1, K] are the same memory.
+const DOT_WG = 64u;
+var<workgroup> dotPart: array<f32, DOT_WG>;
+
+// the row's lane sums added up, then the bias, the addend and the activation
+fn dot_finish(lid: u32, m: u32, valid: bool, acc: f32) {
+  dotPart[lid] = acc;
+  workgroupBarrier();
+  for (var s = DOT_WG / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { dotPart[lid] += dotPart[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && valid) {
+    var v = dotPart[0];
+    if (BIAS) { v += BIASV[0]; }
+    if (ADDC) { v += BIASV[m]; }
+    C[m] = act_value(v, EPI, p_slope());
+  }
+}
+
+@compute @workgroup_size(DOT_WG)
+fn dot_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let m = wid.x + wid.y * nwg.x;
+  let valid = m < p_M();
+  let K = p_K();
+  var acc = 0.0;
+  if (valid) {
+    let base = m * K;
+    for (var k = lid; k < K; k += DOT_WG) { acc = fma(A[base + k], B[k], acc); }
+  }
+  dot_finish(lid, m, valid, acc);
+}
+
+@compute @workgroup_size(DOT_WG)
+fn dot_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let m = wid.x + wid.y * nwg.x;
+  let valid = m < p_M();
+  let K4 = p_K() / 4u;
+  var a4 = vec4<f32>(0.0);
+  if (valid) {
+    let base = m * K4;
+    for (var k = lid; k < K4; k += DOT_WG) { a4 = fma(A4[base + k], B4[k], a4); }
+  }
+  dot_finish(lid, m, valid, (a4.x + a4.y) + (a4.z + a4.w));
+}

@@ -1,6 +1,8 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
+import { NO_EPILOGUE } from '../src/ops/activation.js';
+import { matmulRaw } from '../src/ops/matmul.js';
 import { expectClose, expectMatmulLayouts, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
 
 describe('matmul against the CPU reference', () => {
@@ -22,6 +24,8 @@ describe('matmul against the CPU reference', () => {
     }
   });
   test('split-K: few output tiles and a long inner sum are summed in chunks (odd K, swapped, bias, transposed)', async () => {
+    // one-column products take dot_rows unless it is off (the next test)
+    onTestFinished(wg.setTuning({ dotRows: 'off' }));
     const r = rng(16);
     // [M, K, N]: the D head at batch 8 and 2 (swapped: one column), a few columns, an uneven last chunk
     for (const [M, K, N] of [
@@ -51,6 +55,54 @@ describe('matmul against the CPU reference', () => {
       [randCpu(r, [2, 300]), randCpu(r, [1, 300]), randCpu(r, [1])],
       { wrt: [2] },
     );
+  });
+  test('one column and a long inner sum: a workgroup a row (dot_rows), every K mod 4, bias, activation, an addend', async () => {
+    const r = rng(23);
+    for (const [M, K] of [
+      [8, 1100],
+      [3, 1101],
+      [5, 258],
+      [2, 6272],
+      [1, 999],
+    ] as Array<[number, number]>) {
+      const a = randCpu(r, [M, K]);
+      const b = randCpu(r, [K, 1]);
+      const before = wg.engineStats().dispatches;
+      const y = wg.matmul(toGpu(a), toGpu(b));
+      expect(wg.engineStats().dispatches - before, `dot ${M}x${K}`).toBe(1);
+      await expectClose(y, cpu.matmul(a, b), 1e-4, 1e-5 * Math.sqrt(K), `dot matmul ${M}x${K}`);
+      // as the D head: x·Wᵀ + bias through a fused LeakyReLU, W stored [1, K]
+      const w = randCpu(r, [1, K]);
+      const bias = randCpu(r, [1]);
+      await expectClose(
+        wg.linear(toGpu(a), toGpu(w), toGpu(bias), { activation: 'leakyRelu', slope: 0.2 }),
+        cpu.leakyRelu(cpu.linear(a, w, bias), 0.2),
+        1e-4,
+        1e-5 * Math.sqrt(K),
+        `dot linear ${M}x${K}`,
+      );
+      // a result added to C's shape in the same kernel (how accumulated gradients arrive)
+      const add = randCpu(r, [M, 1]);
+      await expectClose(
+        matmulRaw(toGpu(a), toGpu(w), false, true, null, 'matmul', NO_EPILOGUE, toGpu(add)),
+        cpu.add(cpu.matmul(a, cpu.transpose(w, 0, 1)), add),
+        1e-4,
+        1e-5 * Math.sqrt(K),
+        `dot with an addend ${M}x${K}`,
+      );
+    }
+    // which kernel ran (lavapipe has timestamp queries)
+    const ga = toGpu(randCpu(r, [4, 1024])),
+      gb = toGpu(randCpu(r, [1024, 1])),
+      gc = toGpu(randCpu(r, [4, 1023])),
+      gd = toGpu(randCpu(r, [1023, 1]));
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.matmul(ga, gb);
+        wg.matmul(gc, gd);
+      });
+    });
+    if (kernels) expect(kernels.map((k) => k.kernel).sort()).toEqual(['matmul.dot_rows', 'matmul.dot_rows4']);
   });
   test('the workgroup-memory tiled kernel (chosen on GPUs): partial tiles, transpose flags, bias, batches, its gradients', async () => {
     const r = rng(17);

@@ -58,30 +58,58 @@ describe('planner', () => {
     // too few tiles for the H100 (2·2·1·16 < 1024): blocked
     expect(planMatmul(h100, { batch: 1, M: 256, N: 256, K: 64 }).kernel).toBe('blocked');
   });
-  test('matmul: one output column swaps the operands and a long inner sum is split (the D head)', () => {
-    // [128, 6272]·[6272, 1]: 16 chunks of 392 on lavapipe (64 workgroups wanted), 49 of 128 on an H100
-    // (as a matmul: a [6272, 1] column read along M after the swap, so not the vec4 kernel)
-    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
-      kernel: 'blocked',
-      block: gemmBlock(lavapipe),
-      vec4: false,
-      swap: true,
-      chunks: 16,
-      kc: 392,
-      groups: [1, 1, 16],
-    });
-    expect(planMatmul(h100, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
-      kernel: 'blocked',
-      block: gemmBlock(h100),
-      vec4: false,
-      swap: true,
-      chunks: 49,
-      kc: 128,
-      groups: [1, 1, 49],
-    });
-    // batched products are never split; short sums neither
-    expect(planMatmul(lavapipe, { batch: 2, M: 128, N: 1, K: 6272 })).toMatchObject({ chunks: 1, groups: [1, 1, 2] });
-    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 200 })).toMatchObject({ chunks: 1 });
+  test('matmul: one output column and a long inner sum is a workgroup a row (the D head), split-K without it', () => {
+    // [128, 6272]·[6272, 1] and as a linear layer ([1, 6272]ᵀ): dot_rows4 on every adapter; an odd K reads one float a load
+    for (const f of [lavapipe, h100, noSubgroups]) {
+      expect(planMatmul(f, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({ kernel: 'dot', vec4: true, groups: [128, 1, 1] });
+      expect(planMatmul(f, { batch: 1, M: 128, N: 1, K: 6272, tb: true })).toEqual({ kernel: 'dot', vec4: true, groups: [128, 1, 1] });
+    }
+    expect(planMatmul(lavapipe, { batch: 1, M: 5, N: 1, K: 1101 })).toEqual({ kernel: 'dot', vec4: false, groups: [5, 1, 1] });
+    // rows past 65,535 workgroups fold into y
+    expect(planMatmul(lavapipe, { batch: 1, M: 70000, N: 1, K: 256 })).toMatchObject({ kernel: 'dot', groups: [65535, 2, 1] });
+    // not for short sums, batches, or A stored along M
+    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 200 }).kernel).toBe('blocked');
+    expect(planMatmul(lavapipe, { batch: 2, M: 128, N: 1, K: 6272 }).kernel).toBe('blocked');
+    expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272, ta: true }).kernel).toBe('blocked');
+    // with dot_rows off, split-K: the operands swap, 16 chunks of 392 on lavapipe (64 workgroups
+    // wanted), 49 of 128 on an H100 (a [6272, 1] column read along M after the swap, so not the vec4 kernel)
+    const restore = setTuning({ dotRows: 'off' });
+    try {
+      expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
+        kernel: 'blocked',
+        block: gemmBlock(lavapipe),
+        vec4: false,
+        swap: true,
+        chunks: 16,
+        kc: 392,
+        groups: [1, 1, 16],
+      });
+      expect(planMatmul(h100, { batch: 1, M: 128, N: 1, K: 6272 })).toEqual({
+        kernel: 'blocked',
+        block: gemmBlock(h100),
+        vec4: false,
+        swap: true,
+        chunks: 49,
+        kc: 128,
+        groups: [1, 1, 49],
+      });
+      // batched products are never split; short sums neither
+      expect(planMatmul(lavapipe, { batch: 2, M: 128, N: 1, K: 6272 })).toMatchObject({ chunks: 1, groups: [1, 1, 2] });
+      expect(planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 200 })).toMatchObject({ chunks: 1 });
+      // the D head as a linear layer, [128, 6272]·[1, 6272]ᵀ: swapped, both operands along K, split into chunks of a multiple of 4
+      const head = planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272, tb: true });
+      expect(head).toMatchObject({ kernel: 'blocked', vec4: true, swap: true });
+      if (head.kernel === 'blocked') {
+        expect(head.kc % 4).toBe(0);
+        expect(head.chunks * head.kc).toBeGreaterThanOrEqual(6272);
+        expect((head.chunks - 1) * head.kc).toBeLessThan(6272);
+      }
+    } finally {
+      restore();
+    }
+    // a few columns still split
+    expect(planMatmul(lavapipe, { batch: 1, M: 9, N: 5, K: 777 })).toMatchObject({ kernel: 'blocked', swap: true });
+    expect((planMatmul(lavapipe, { batch: 1, M: 9, N: 5, K: 777 }) as { chunks: number }).chunks).toBeGreaterThan(1);
   });
   test('matmul: the vec4 kernel on software adapters wherever its vec4 reads are whole and aligned', () => {
     const vec4 = (f: DeviceFacts, p: Parameters<typeof planMatmul>[1]) => {
@@ -107,14 +135,6 @@ describe('planner', () => {
     expect(vec4(lavapipe, { ...sq, N: 254, tb: true })).toBe(true);
     expect(vec4(lavapipe, { ...sq, M: 254, ta: true })).toBe(false);
     expect(vec4(lavapipe, { ...sq, M: 254 })).toBe(true);
-    // the D head as a linear layer, [128, 6272]·[1, 6272]ᵀ: swapped, both operands along K, split into chunks of a multiple of 4
-    const head = planMatmul(lavapipe, { batch: 1, M: 128, N: 1, K: 6272, tb: true });
-    expect(head).toMatchObject({ kernel: 'blocked', vec4: true, swap: true });
-    if (head.kernel === 'blocked') {
-      expect(head.kc % 4).toBe(0);
-      expect(head.chunks * head.kc).toBeGreaterThanOrEqual(6272);
-      expect((head.chunks - 1) * head.kc).toBeLessThan(6272);
-    }
     // columns for more than 65,535 of its 64-wide tiles: the scalar kernel's 128-wide ones
     expect(vec4(lavapipe, { batch: 1, M: 4, N: 65536 * 64, K: 4 })).toBe(false);
     expect(vec4(lavapipe, { batch: 1, M: 4, N: 65535 * 64, K: 4 })).toBe(true);

@@ -56,10 +56,12 @@ export interface Tuning {
   convRows: 'auto' | 'on' | 'off';
   /** conv weight gradients as one GEMM over the input's columns (planWeightGradGemm): on software adapters with subgroups ('auto'), always where the columns fit ('on'), or never */
   wgradGemm: 'auto' | 'on' | 'off';
+  /** one-column products with a long inner sum (the D head) as one workgroup per row (matmul.wgsl `dot_rows`) rather than split-K and its sum: everywhere ('auto', 'on'), or never */
+  dotRows: 'auto' | 'on' | 'off';
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows', 'wgradGemm'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows', 'wgradGemm', 'dotRows'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -78,6 +80,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   bnSmallGroups: 'auto',
   convRows: 'auto',
   wgradGemm: 'auto',
+  dotRows: 'auto',
 });
 
 let active: Readonly<Tuning> = DEFAULTS;
@@ -268,6 +271,8 @@ export const VEC4_BLOCK: Readonly<Block> = Object.freeze({ TM: 32, TN: 4, WGX: 1
 
 export type MatmulPlan =
   | { kernel: 'tiled'; groups: [number, number, number] }
+  /** one workgroup per row of a one-column product (matmul.wgsl dot_rows); vec4: K a multiple of 4 */
+  | { kernel: 'dot'; vec4: boolean; groups: [number, number, number] }
   | {
       kernel: 'blocked';
       block: KernelBlock;
@@ -293,6 +298,11 @@ export interface MatmulShape {
 
 /** How C[batch, M, N] = op(A)·op(B) with inner size K runs. */
 export function planMatmul(f: DeviceFacts, p: MatmulShape, t: Readonly<Tuning> = active): MatmulPlan {
+  // a one-column product whose inner sum split-K would cut into chunks (the D head): a workgroup a row
+  if (t.dotRows !== 'off' && p.batch === 1 && p.N === 1 && !p.ta && p.K >= 2 * SPLIT_K_MIN) {
+    const g = Math.min(p.M, MAX_GROUPS_PER_DIM);
+    return { kernel: 'dot', vec4: p.K % 4 === 0, groups: [g, Math.ceil(p.M / g), 1] };
+  }
   const block = gemmBlock(f, t);
   const tiles = Math.ceil(p.M / TILE) * Math.ceil(p.N / TILE) * p.batch;
   if (t.tiled === 'on' || (t.tiled === 'auto' && !f.software && !swapsFor(block, p) && tiles * 16 >= f.minGroups)) {

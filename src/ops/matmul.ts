@@ -5,7 +5,7 @@ import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
-import { laneKBlock, planMatmul } from '../gpu/planner.js';
+import { laneKBlock, planMatmul, VEC4_BLOCK } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type Epilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { sum } from './reduce.js';
@@ -59,6 +59,27 @@ export function matmulRaw(
       pipeT,
       [a.binding, b.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()],
       { M, N, K: p.K, strideA: p.sa, strideB: p.sb, strideC: M * N, LD: p.K, chunkK: 0, slope: epi.slope },
+      plan.groups,
+    );
+    return out;
+  }
+  if (plan.kernel === 'dot') {
+    const out = Tensor.empty(shape, false, op);
+    const pipeD = pipeline('matmul', plan.vec4 ? 'dot_rows4' : 'dot_rows', {
+      TA: false,
+      TB: false,
+      BIAS: bias !== null,
+      TC: false,
+      ...VEC4_BLOCK,
+      SG: false,
+      EPI: epi.code,
+      ADDC: addend !== null,
+      KB: 0,
+    });
+    dispatch(
+      pipeD,
+      [a.binding, b.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()],
+      { M, N, K: p.K, strideA: 0, strideB: 0, strideC: M, LD: p.K, chunkK: 0, slope: epi.slope },
       plan.groups,
     );
     return out;
