@@ -45,6 +45,8 @@ export interface Row extends Partial<Timing> {
   images_per_s?: number;
   submits_per_step?: number;
   new_buffers_per_step?: number;
+  /** bind groups made per step (the recorder's cache misses; 0 once a repeated step settles) */
+  new_bind_groups_per_step?: number;
   dispatches_per_step?: number;
   /** CPU time to record and submit one step (median) */
   record_ms?: number;
@@ -191,7 +193,9 @@ export function printRow(r: Row): void {
   const gpu = r.gpu_ms !== undefined ? `  [GPU ${fmt(r.gpu_ms, 2)} ms${r.gflops_gpu_time ? `, ${fmt(r.gflops_gpu_time, 1)} GFLOP/s` : ''}]` : '';
   const extra =
     gpu +
-    (r.submits_per_step !== undefined ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}` : '') +
+    (r.submits_per_step !== undefined
+      ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}  new bind groups/step ${fmt(r.new_bind_groups_per_step, 2)}`
+      : '') +
     (r.record_ms !== undefined
       ? `  ${fmt(r.dispatches_per_step, 0)} dispatches recorded in ${fmt(r.record_ms, 2)} ms (${fmt(r.record_us_per_dispatch, 1)} µs each)`
       : '') +

@@ -27,6 +27,25 @@ describe('memory: scope and the buffer pool', () => {
     expect(wg.engineStats().created).toBe(created);
     expect(w.grad).not.toBeNull();
   });
+  test('a repeated op-by-op training step is handed the same buffers, so it makes no bind group once settled', async () => {
+    // a GAN step (the pool's free lists are kept in creation order: released in turn, the small
+    // buffers of the losses and sums rotated among their places and missed the bind-group cache)
+    const { GanTrainer, presetSetup } = await import('../examples/mnist-gan/step.js');
+    const B = 8;
+    const t = new GanTrainer(presetSetup('dcgan', { batch: B }));
+    const x = new Float32Array(B * 784).map((_, i) => Math.sin(i));
+    const made: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const before = wg.engineStats().bindGroups;
+      wg.scope(() => void t.step(x, null));
+      await wg.sync();
+      made.push(wg.engineStats().bindGroups - before);
+    }
+    expect(made[0]).toBeGreaterThan(0);
+    expect(made.slice(-8), `bind groups made per step: ${made.join(' ')}`).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    t.optG.dispose();
+    t.optD.dispose();
+  });
   test('scope keeps what it returns (nested), disposes the rest, and rejects async functions', async () => {
     const before = wg.memory().liveBytes;
     const kept = wg.scope(() => {

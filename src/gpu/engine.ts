@@ -11,8 +11,16 @@ export { type KernelTime, profileKernels } from './profiler.js';
 export { type Binding, capturing, copyBuffer, dispatch, flush, groups1d } from './recorder.js';
 export { readBuffer, sync, upload } from './transfer.js';
 
-/** Counters for benchmarks: buffers ever created, submits, dispatches, and the pool's bytes. */
-export function engineStats(): { liveBytes: number; pooledBytes: number; buffers: number; created: number; submits: number; dispatches: number } {
+/** Counters for benchmarks: buffers ever created, submits, dispatches, bind groups made for op-by-op dispatches (the cache's misses), and the pool's bytes. */
+export function engineStats(): {
+  liveBytes: number;
+  pooledBytes: number;
+  buffers: number;
+  created: number;
+  submits: number;
+  dispatches: number;
+  bindGroups: number;
+} {
   return { ...poolStats(), ...recorderStats() };
 }
 

@@ -56,6 +56,30 @@ export interface Claim {
 
 /** How often each buffer went back to the pool (a buffer released and handed out again is another tensor's). */
 const releases = new WeakMap<GPUBuffer, number>();
+/**
+ * Each pooled buffer's creation number. The free lists are kept in this order, the oldest buffer
+ * handed out first, so a step that starts from the same free buffers is handed the same ones in the
+ * same places, step after step, whatever order the last step released them in, and its dispatches
+ * find their bind groups in the recorder's cache (released in turn, interchangeable small buffers
+ * rotated: ~5 bind groups made per eager R1 step before, ~0.2 ms of its record time; bench/NOTES.md).
+ */
+const serials = new WeakMap<GPUBuffer, number>();
+let nextSerial = 0;
+
+/** Puts a buffer into its class's free list, which is kept by creation number, the oldest last (popped first). */
+function addFree(p: Pool, buffer: GPUBuffer, cls: number): void {
+  const list = p.free.get(cls) ?? [];
+  p.free.set(cls, list);
+  const n = serials.get(buffer) ?? 0;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((serials.get(list[mid]!) ?? 0) > n) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, buffer);
+}
 
 let pool: Pool | null = null;
 
@@ -132,6 +156,7 @@ export function allocStorage(bytes: number, forUpload = false): Storage {
     p.stats.pooledBytes -= cls;
   } else {
     buffer = p.device.createBuffer({ size: cls, usage: STORAGE_USAGE });
+    serials.set(buffer, nextSerial++);
     p.stats.buffers++;
     p.stats.created++;
   }
@@ -149,7 +174,8 @@ function releaseBuffer(p: Pool, buffer: GPUBuffer, cls: number): void {
   }
   p.stats.liveBytes -= cls;
   p.stats.pooledBytes += cls;
-  pushTo(p.recording ? p.deferred : p.free, buffer, cls);
+  if (p.recording) pushTo(p.deferred, buffer, cls);
+  else addFree(p, buffer, cls);
 }
 
 function pushTo(map: Map<number, GPUBuffer[]>, buffer: GPUBuffer, cls: number): void {
@@ -167,7 +193,7 @@ export function poolRecording(): void {
 export function poolSubmitted(): void {
   const p = current();
   p.recording = false;
-  for (const [cls, list] of p.deferred) for (const b of list) pushTo(p.free, b, cls);
+  for (const [cls, list] of p.deferred) for (const b of list) addFree(p, b, cls);
   p.deferred.clear();
 }
 
@@ -227,7 +253,8 @@ export function releaseClaim(claim: Claim): void {
   for (const { buffer, cls } of claim.reserve) {
     p.stats.liveBytes -= cls;
     p.stats.pooledBytes += cls;
-    pushTo(p.recording ? p.deferred : p.free, buffer, cls);
+    if (p.recording) pushTo(p.deferred, buffer, cls);
+    else addFree(p, buffer, cls);
   }
   claim.reserve.length = 0;
   claim.owned.length = 0;

@@ -39,6 +39,8 @@ interface Recorder {
   submits: number;
   dispatches: number;
   bindGroups: Map<string, GPUBindGroup>;
+  /** bind groups made for eager dispatches (cache misses) */
+  bindGroupsMade: number;
 }
 
 let rec: Recorder | null = null;
@@ -97,6 +99,7 @@ function current(): Recorder {
       submits: 0,
       dispatches: 0,
       bindGroups: new Map(),
+      bindGroupsMade: 0,
     };
   }
   return rec;
@@ -107,9 +110,9 @@ export function setPassTimer(t: PassTimer | null): void {
   timer = t;
 }
 
-export function recorderStats(): { submits: number; dispatches: number } {
+export function recorderStats(): { submits: number; dispatches: number; bindGroups: number } {
   const r = current();
-  return { submits: r.submits, dispatches: r.dispatches };
+  return { submits: r.submits, dispatches: r.dispatches, bindGroups: r.bindGroupsMade };
 }
 
 /**
@@ -232,6 +235,7 @@ function bindGroup(r: Recorder, kernel: Kernel, slot: number, buffers: ReadonlyA
       entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
     }
     bg = r.device.createBindGroup({ layout: kernel.gpu.getBindGroupLayout(0), entries });
+    r.bindGroupsMade++;
     if (r.bindGroups.size >= BIND_GROUP_CACHE_MAX) r.bindGroups.clear();
     r.bindGroups.set(key, bg);
   }
