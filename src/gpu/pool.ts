@@ -61,7 +61,8 @@ const releases = new WeakMap<GPUBuffer, number>();
  * handed out first, so a step that starts from the same free buffers is handed the same ones in the
  * same places, step after step, whatever order the last step released them in, and its dispatches
  * find their bind groups in the recorder's cache (released in turn, interchangeable small buffers
- * rotated: ~5 bind groups made per eager R1 step before, ~0.2 ms of its record time; bench/NOTES.md).
+ * rotated: 17 bind groups made in every eager R1 step at batch 8 before, ~0.5 ms of its record
+ * time; bench/NOTES.md, "The D head in one kernel, and free buffers in a fixed order").
  */
 const serials = new WeakMap<GPUBuffer, number>();
 let nextSerial = 0;
