@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { setBufferCap } from '../src/gpu/pool.js';
 import * as wg from '../src/index.js';
 
 describe('memory: scope and the buffer pool', () => {
@@ -69,6 +70,34 @@ describe('memory: scope and the buffer pool', () => {
     expect(Array.from(await v.toArray())).toEqual([1, 2, 3, 4]);
     expect(() => a.add(1)).toThrow(/was disposed/);
     await expect(a.toArray()).rejects.toThrow(wg.WgslgradError);
+  });
+  test('at the buffer cap (software adapters) the free buffers make room first, then an allocation is refused with a WgslgradError, and the library keeps working', async () => {
+    // free buffers of one size class, then a cap at the number of buffers there are now
+    const spare = Array.from({ length: 10 }, () => wg.zeros([12345]));
+    for (const t of spare) t.dispose();
+    await wg.sync();
+    const restore = setBufferCap(wg.engineStats().buffers);
+    const held: wg.Tensor[] = [];
+    try {
+      let refused: unknown = null;
+      try {
+        for (let i = 0; i < 1000; i++) held.push(wg.zeros([777]));
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toBeInstanceOf(wg.WgslgradError);
+      expect(String(refused)).toMatch(/alloc: \d+ GPU buffers are alive, the most this software adapter is allowed/);
+      // the 10 free buffers (and any other free ones) were destroyed to make room for new ones
+      expect(held.length).toBeGreaterThanOrEqual(10);
+      expect(held.length).toBeLessThan(1000);
+      for (const t of held.splice(0)) t.dispose();
+      await wg.sync();
+      // the buffers just released make room again (destroyed in turn for the new sizes)
+      expect(Array.from(await wg.tensor([1, 2, 3]).mul(2).toArray())).toEqual([2, 4, 6]);
+    } finally {
+      for (const t of held) t.dispose();
+      restore();
+    }
   });
   test('released buffers are reused by size class', async () => {
     await wg.sync();

@@ -21,6 +21,8 @@ export interface PoolStats {
 
 interface Pool {
   device: GPUDevice;
+  /** the most GPU buffers (live and pooled) this pool makes: SOFTWARE_BUFFER_CAP on software adapters */
+  cap: number;
   /** the largest buffer a kernel can bind: min(maxBufferSize, maxStorageBufferBindingSize) */
   maxBytes: number;
   free: Map<number, GPUBuffer[]>;
@@ -84,6 +86,28 @@ function addFree(p: Pool, buffer: GPUBuffer, cls: number): void {
 
 let pool: Pool | null = null;
 
+/**
+ * GPU buffers a software adapter is allowed at once. Dawn on lavapipe aborts the whole process
+ * (a segfault, or "the futex facility returned an unexpected error code") at 35,000–45,000 live
+ * buffers that have been written, in a bare Dawn script too; past this many the pool first
+ * destroys its free buffers, then refuses with a WgslgradError the caller can catch.
+ */
+export const SOFTWARE_BUFFER_CAP = 30_000;
+let capOverride: number | null = null;
+
+/** @internal tests: sets the buffer cap of the current pool (null: the device's default); returns the restore. */
+export function setBufferCap(n: number | null): () => void {
+  const p = current();
+  const before = p.cap;
+  const beforeOverride = capOverride;
+  capOverride = n;
+  p.cap = n ?? (gpuState().info.software ? SOFTWARE_BUFFER_CAP : Number.POSITIVE_INFINITY);
+  return () => {
+    capOverride = beforeOverride;
+    p.cap = before;
+  };
+}
+
 /** The pool of the current device; a new device gets a new pool. */
 function current(): Pool {
   const { device } = gpuState();
@@ -91,6 +115,7 @@ function current(): Pool {
     const maxBytes = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
     pool = {
       device,
+      cap: capOverride ?? (gpuState().info.software ? SOFTWARE_BUFFER_CAP : Number.POSITIVE_INFINITY),
       maxBytes,
       free: new Map(),
       deferred: new Map(),
@@ -156,6 +181,12 @@ export function allocStorage(bytes: number, forUpload = false): Storage {
   if (buffer) {
     p.stats.pooledBytes -= cls;
   } else {
+    if (p.stats.buffers >= p.cap) destroyFreeOf(p); // free buffers of other sizes make room
+    if (p.stats.buffers >= p.cap)
+      throw new WgslgradError(
+        'alloc',
+        `${p.stats.buffers} GPU buffers are alive, the most this software adapter is allowed (${p.cap}: Dawn on lavapipe aborts the process near 40,000); dispose tensors no longer needed, or hold the data in fewer, larger tensors`,
+      );
     buffer = p.device.createBuffer({ size: cls, usage: STORAGE_USAGE });
     serials.set(buffer, nextSerial++);
     p.stats.buffers++;
@@ -274,7 +305,15 @@ export function poolStats(): Readonly<PoolStats> {
 
 /** @internal Destroys every free buffer (call after a submit, with no encoder open). */
 export function destroyFree(): void {
-  const p = current();
+  destroyFreeOf(current());
+}
+
+/**
+ * Destroys the pool's free buffers. None of them is in the open encoder (buffers released while it
+ * records wait in `deferred`); bind groups cached with them are never looked up again, since no
+ * tensor can be handed a destroyed buffer.
+ */
+function destroyFreeOf(p: Pool): void {
   for (const [cls, list] of p.free) {
     for (const b of list) {
       b.destroy();
