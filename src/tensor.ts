@@ -27,8 +27,17 @@ export function checkShape(op: string, shape: Shape): void {
  * A backward rule: from the output's gradient `g`, the gradient of each input that `needs` one.
  * `acc[j]`, when given, is the gradient the sweep has accumulated for input j so far; a rule may
  * add it into its result in the same kernel and say so with foldedGrad (autograd/tape.ts).
+ * `outs[j]`, when given, is where input j's gradient may be written (the slot of an optimiser's
+ * flat gradient buffer, for the last gradient of a parameter: autograd/backward.ts); a rule that
+ * writes it there returns that tensor as input j's gradient, with acc[j] folded in when acc[j] is
+ * given (the sweep cannot add into a slot the rule wrote), and one that does not ignores it.
  */
-export type GradRule = (g: Tensor, needs: readonly boolean[], acc: ReadonlyArray<Tensor | null>) => ReadonlyArray<Tensor | null>;
+export type GradRule = (
+  g: Tensor,
+  needs: readonly boolean[],
+  acc: ReadonlyArray<Tensor | null>,
+  outs: ReadonlyArray<Tensor | null>,
+) => ReadonlyArray<Tensor | null>;
 
 export interface GradNode {
   op: string;
@@ -56,6 +65,12 @@ export class Tensor {
   _freedBy: string | null = null;
   /** @internal a loss: reading it back checks it is finite and names this op if not */
   _lossOp: string | null = null;
+  /**
+   * @internal a parameter's slot in its optimiser's flat gradient buffer: the backward sweep has
+   * the parameter's last gradient written there when the op allows it, and the optimiser then
+   * has nothing to copy (optim/optimizer.ts)
+   */
+  _gradHome: Storage | null = null;
   private _storage: Storage | null;
 
   /** @internal use wg.tensor / wg.zeros / ops to make tensors */

@@ -130,7 +130,7 @@ describe('gradient accumulation folded into the kernels that make the gradients'
 });
 
 describe('kernels per training step', () => {
-  test('the R1 DCGAN step at batch 128 (the bench row) runs at most 60 kernels (57 without weight gradients as GEMMs), the R3 MLP step at batch 100 at most 90', async () => {
+  test('the R1 DCGAN step at batch 128 (the bench row) runs at most 60 kernels (57 without weight gradients as GEMMs), the R3 MLP step at batch 100 at most 90, neither copying a gradient', async () => {
     const { GanTrainer, presetSetup } = await import('../examples/mnist-gan/step.js');
     // the weight-gradient GEMM (software adapters) adds one kernel a large conv layer, 3 in R1;
     // the D head's forward is one kernel (dot_rows), not split-K's two
@@ -145,11 +145,14 @@ describe('kernels per training step', () => {
       const x = new Float32Array(B * 784);
       wg.scope(() => void t.step(x, null)); // the first step makes the Adam states
       await wg.sync();
-      const before = wg.engineStats().dispatches;
+      const before = wg.engineStats();
       wg.scope(() => void t.step(x, null));
-      const n = wg.engineStats().dispatches - before;
+      const after = wg.engineStats();
+      const n = after.dispatches - before.dispatches;
       await wg.sync();
       expect(n, `${preset}, wgradGemm ${wgradGemm}`).toBeLessThanOrEqual(most);
+      // every parameter's gradient is written into its optimiser slot by the kernel that makes it
+      expect(after.copies - before.copies, `${preset}: gradient copies`).toBe(0);
       t.optG.dispose();
       t.optD.dispose();
       restore();

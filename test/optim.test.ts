@@ -106,3 +106,72 @@ describe('SGD', () => {
     });
   }
 });
+
+describe('gradients written into the optimiser slots', () => {
+  // a small G-and-D-like net applied twice in one loss: each parameter gets two gradients, the
+  // last written into its slot of the optimiser's flat gradient buffer by the op that makes it
+  function net(): wg.nn.Sequential {
+    wg.manualSeed(11);
+    const { Sequential, ConvTranspose2d, BatchNorm2d, LeakyReLU, Conv2d, Flatten, Linear } = wg.nn;
+    return new Sequential(
+      new ConvTranspose2d(4, 8, 4, { stride: 2, padding: 1 }),
+      new BatchNorm2d(8),
+      new LeakyReLU(0.2),
+      new Conv2d(8, 6, 3, { padding: 1 }),
+      new Flatten(),
+      new Linear(6 * 8 * 8, 5),
+    );
+  }
+  const backward = (m: wg.nn.Sequential, times: number) => {
+    const r = rng(31);
+    const x1 = toGpu(randCpu(r, [3, 4, 4, 4]));
+    const x2 = toGpu(randCpu(r, [3, 4, 4, 4]));
+    for (let i = 0; i < times; i++) wg.scope(() => m.forward(x1).add(m.forward(x2).mul(0.5)).sum().backward());
+    x1.dispose();
+    x2.dispose();
+  };
+  const grads = async (m: wg.nn.Sequential) => Promise.all(m.parameters().map(async (p) => Array.from(await p.grad!.toArray())));
+
+  test('the same bits as without an optimiser, no copy at the step, and the same update as through copies', async () => {
+    const plain = net();
+    backward(plain, 1);
+    const slotted = net();
+    const opt = new wg.optim.Adam(slotted.parameters(), { lr: 0.01 });
+    backward(slotted, 1);
+    expect(await grads(slotted)).toEqual(await grads(plain));
+    const copied = net();
+    const opt2 = new wg.optim.Adam(copied.parameters(), { lr: 0.01 });
+    backward(copied, 1);
+    // the same gradients in tensors of their own: the step copies each into its slot
+    for (const p of copied.parameters()) {
+      const g = p.grad!;
+      p.grad = wg.keep(g.mul(1));
+      g.dispose();
+    }
+    const c0 = wg.engineStats().copies;
+    opt.step();
+    const c1 = wg.engineStats().copies;
+    opt2.step();
+    const c2 = wg.engineStats().copies;
+    expect(c1 - c0).toBe(0);
+    expect(c2 - c1).toBe(copied.parameters().length);
+    const valuesOf = async (m: wg.nn.Sequential) => Promise.all(m.parameters().map(async (p) => Array.from(await p.toArray())));
+    expect(await valuesOf(slotted)).toEqual(await valuesOf(copied));
+    opt.dispose();
+    opt2.dispose();
+  });
+
+  test('a second backward adds to the gradients in the slots, and a disposed optimiser leaves them readable', async () => {
+    const plain = net();
+    backward(plain, 2);
+    const slotted = net();
+    const opt = new wg.optim.Adam(slotted.parameters(), { lr: 0.01 });
+    backward(slotted, 2);
+    expect(await grads(slotted)).toEqual(await grads(plain));
+    const before = await grads(slotted);
+    opt.dispose();
+    expect(await grads(slotted)).toEqual(before);
+    opt.zeroGrad();
+    expect(slotted.parameters().every((p) => p.grad === null)).toBe(true);
+  });
+});

@@ -4,10 +4,10 @@
 // mode off, so it is written with ordinary ops and never disposes anything itself.
 import { fmtShape, WgslgradError } from '../errors.js';
 import { ones } from '../ops/creation.js';
-import { add } from '../ops/elementwise.js';
+import { add, addInto } from '../ops/elementwise.js';
 import { clone } from '../ops/shape.js';
 import { keep, ruleScope } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { isRootOne, rootOne } from './one.js';
 import { isFolded, noGrad } from './tape.js';
 
@@ -46,9 +46,9 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
-/** a + b in a new tensor; both are disposed (gradients the sweep owns). */
-function accumulate(a: Tensor, b: Tensor): Tensor {
-  const sum = add(a, b);
+/** a + b in a new tensor, or in `into` when given; a and b are disposed (gradients the sweep owns). */
+function accumulate(a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
+  const sum = into ? addInto(a, b, into) : add(a, b);
   a.dispose();
   b.dispose();
   return sum;
@@ -63,6 +63,13 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
   if (!grad && root.size !== 1)
     throw new WgslgradError('backward', `called on a tensor of shape ${fmtShape(root.shape)}; pass a gradient or reduce to a scalar first`);
   const order = topoOrder(root);
+  // for each parameter with a slot in an optimiser's flat gradient buffer, the rules still to run
+  // that give it a gradient: the last of them may write it into the slot (`outs`)
+  const pending = new Map<Tensor, number>();
+  for (const t of order) {
+    const n = t._node;
+    if (n) n.inputs.forEach((x, j) => n.needs[j] && !x._node && x._gradHome && pending.set(x, (pending.get(x) ?? 0) + 1));
+  }
   // every gradient in the map is owned by the sweep (the caller's `grad` is aliased)
   const grads = new Map<Tensor, Tensor>();
   noGrad(() => {
@@ -86,10 +93,19 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         // what has been accumulated for each input so far, for rules that add it in their own kernel
         // (an input that appears twice gets none: both of its gradients would take it in)
         const acc = node.inputs.map((x, j) => (node.needs[j] && node.inputs.indexOf(x) === node.inputs.lastIndexOf(x) ? (grads.get(x) ?? null) : null));
+        // where a parameter's last gradient may go: its slot, when it has no .grad to add to and
+        // appears once among this node's inputs (the total, with acc folded in, is what lands there)
+        const outs = node.inputs.map((x, j) => {
+          const home = node.needs[j] && !x._node && !x.grad ? x._gradHome : null;
+          if (!home || pending.get(x) !== 1 || node.inputs.indexOf(x) !== node.inputs.lastIndexOf(x)) return null;
+          return new Tensor(x.shape, home.retain());
+        });
+        node.inputs.forEach((x, j) => node.needs[j] && pending.has(x) && pending.set(x, pending.get(x)! - 1));
         const gs = ruleScope(
-          () => node.backward(g, node.needs, acc),
+          () => node.backward(g, node.needs, acc, outs),
           (r) => r.filter((_, j) => node.needs[j]),
         );
+
         if (!gs.some((x, j) => x === g && node.needs[j])) g.dispose();
         for (let j = 0; j < node.inputs.length; j++) {
           const gx = gs[j];
@@ -102,8 +118,15 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
             if (prior !== acc[j]) throw new WgslgradError('backward', `${node.op}: a gradient folded in another than the accumulated one`);
             prior.dispose();
             grads.set(x, gx);
-          } else grads.set(x, prior ? accumulate(prior, gx) : gx);
+          } else if (prior) {
+            // the total goes into the slot the rule left unwritten (a rule that does not fold acc)
+            const into = outs[j] && gx !== outs[j] && prior !== outs[j] ? outs[j] : null;
+            grads.set(x, accumulate(prior, gx, into));
+            if (into) outs[j] = null;
+          } else grads.set(x, gx);
+          if (outs[j] === gx) outs[j] = null;
         }
+        for (const o of outs) o?.dispose(); // slots nobody wrote
         if (!opts.retainGraph) {
           t._node = null;
           t._freedBy = node.op;

@@ -69,6 +69,8 @@ export function endCapture(ok: boolean): CapturedCommands | null {
 export class CapturedCommands {
   readonly device: GPUDevice;
   readonly dispatches: number;
+  /** buffer copies among the commands */
+  readonly copies: number;
   private readonly paramsCpu: ArrayBuffer;
   private readonly u32: Uint32Array;
   private readonly f32: Float32Array;
@@ -88,6 +90,7 @@ export class CapturedCommands {
     this.device = device;
     const dispatches = commands.filter((c) => c.kind === 'dispatch');
     this.dispatches = dispatches.length;
+    this.copies = commands.filter((c) => c.kind === 'copy').length;
     this.paramsCpu = new ArrayBuffer(Math.max(1, dispatches.length) * PARAM_SLOT);
     this.u32 = new Uint32Array(this.paramsCpu);
     this.f32 = new Float32Array(this.paramsCpu);
@@ -173,7 +176,7 @@ export class CapturedCommands {
     }
     pass?.end();
     submit(enc);
-    countReplay(this.dispatches);
+    countReplay(this.dispatches, this.copies); // the inputs' copies (prefix) aside
   }
 
   /** Gives the buffers the capture held back to the pool and destroys its parameter buffer. */

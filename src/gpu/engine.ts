@@ -11,7 +11,11 @@ export { type KernelTime, profileKernels } from './profiler.js';
 export { type Binding, capturing, copyBuffer, dispatch, flush, groups1d } from './recorder.js';
 export { readBuffer, sync, upload } from './transfer.js';
 
-/** Counters for benchmarks: buffers ever created, submits, dispatches, bind groups made for op-by-op dispatches (the cache's misses), and the pool's bytes. */
+/**
+ * Counters for benchmarks: buffers ever created, submits, dispatches, bind groups made for op-by-op
+ * dispatches (the cache's misses), buffer copies (a replay counts its step's, not its inputs'), and
+ * the pool's bytes.
+ */
 export function engineStats(): {
   liveBytes: number;
   pooledBytes: number;
@@ -20,6 +24,7 @@ export function engineStats(): {
   submits: number;
   dispatches: number;
   bindGroups: number;
+  copies: number;
 } {
   return { ...poolStats(), ...recorderStats() };
 }

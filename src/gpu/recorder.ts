@@ -41,6 +41,8 @@ interface Recorder {
   bindGroups: Map<string, GPUBindGroup>;
   /** bind groups made for eager dispatches (cache misses) */
   bindGroupsMade: number;
+  /** buffer-to-buffer copies recorded */
+  copies: number;
 }
 
 let rec: Recorder | null = null;
@@ -100,6 +102,7 @@ function current(): Recorder {
       dispatches: 0,
       bindGroups: new Map(),
       bindGroupsMade: 0,
+      copies: 0,
     };
   }
   return rec;
@@ -110,9 +113,9 @@ export function setPassTimer(t: PassTimer | null): void {
   timer = t;
 }
 
-export function recorderStats(): { submits: number; dispatches: number; bindGroups: number } {
+export function recorderStats(): { submits: number; dispatches: number; bindGroups: number; copies: number } {
   const r = current();
-  return { submits: r.submits, dispatches: r.dispatches, bindGroups: r.bindGroupsMade };
+  return { submits: r.submits, dispatches: r.dispatches, bindGroups: r.bindGroupsMade, copies: r.copies };
 }
 
 /**
@@ -291,6 +294,7 @@ export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, ds
   const enc = ensureEncoder(r);
   endPass(r);
   enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  r.copies++;
   log?.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
 }
 
@@ -350,8 +354,9 @@ export function submit(enc: GPUCommandEncoder): void {
 }
 
 /** @internal capture.ts: a replay was submitted (its dispatches count in engineStats) */
-export function countReplay(dispatches: number): void {
+export function countReplay(dispatches: number, copies: number): void {
   const r = current();
   r.submits++;
   r.dispatches += dispatches;
+  r.copies += copies;
 }

@@ -53,15 +53,22 @@ export function activationGradRaw(name: ActName, g: Tensor, saved: Tensor, slope
  * The backward of an op with a fused activation (`epi`) from its output `y`: the gradient before
  * the activation and, with `biasDims`, its sum over them (the bias's gradient) plus `acc` (what the
  * sweep has accumulated for the bias, folded in: foldedGrad), both from one kernel when there is
- * an activation.
+ * an activation. The bias's gradient is written into `dbOut` when given (the sweep's `outs`).
  */
-export function backThroughEpilogue(g: Tensor, y: Tensor, epi: Epilogue, biasDims: number[] | null, acc: Tensor | null): { g: Tensor; db: Tensor | null } {
+export function backThroughEpilogue(
+  g: Tensor,
+  y: Tensor,
+  epi: Epilogue,
+  biasDims: number[] | null,
+  acc: Tensor | null,
+  dbOut: Tensor | null = null,
+): { g: Tensor; db: Tensor | null } {
   if (epi.name && biasDims) {
-    const r = actGradSum(g, y, epi.code, epi.slope, biasDims, acc);
+    const r = actGradSum(g, y, epi.code, epi.slope, biasDims, acc, dbOut);
     return { g: r.gx, db: foldedGrad(r.sum, acc) };
   }
   const gy = epi.name ? activationGradRaw(epi.name, g, y, epi.slope) : g;
-  return { g: gy, db: biasDims ? foldedGrad(sumAdd(gy, biasDims, acc), acc) : null };
+  return { g: gy, db: biasDims ? foldedGrad(sumAdd(gy, biasDims, acc, dbOut), acc) : null };
 }
 
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {

@@ -105,10 +105,12 @@ export function batchNorm(
     if (!runningMean) rm.dispose();
     if (!runningVar) rv.dispose();
     const inputs = [x, gamma, beta];
-    const out = record(y, op, inputs, (g) => {
+    const out = record(y, op, inputs, (g, _needs, acc, outs) => {
       const dx = Tensor.empty(x.shape);
-      const dg = Tensor.empty([C]);
-      const db = Tensor.empty([C]);
+      // γ's and β's gradients into their optimiser slots when the sweep gives them and has nothing
+      // accumulated for them (the kernel does not add acc in; the sweep then adds into the slot)
+      const dg = (!acc[1] && outs[1]) || Tensor.empty([C]);
+      const db = (!acc[2] && outs[2]) || Tensor.empty([C]);
       dispatch(
         pipeline('batchnorm', cols ? 'backward_cols' : 'backward', consts),
         [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding],

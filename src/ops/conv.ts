@@ -127,15 +127,25 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi
 
 /**
  * D[A,B,KH,KW] = Σ G[n,a,gh,gw]·X[n,b,gh·s−p+kh, gw·s−p+kw]; G is [N,A,GH,GW], X is [N,B,XH,XW];
- * plus `addend` (D's shape: a gradient accumulated so far) in the same kernels when given.
+ * plus `addend` (D's shape: a gradient accumulated so far) in the same kernels when given; written
+ * into `out` (D's shape) when given.
  */
-function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number], addend: Tensor | null): Tensor {
+function weightGradRaw(
+  gT: Tensor,
+  xT: Tensor,
+  KH: number,
+  KW: number,
+  s: [number, number],
+  p: [number, number],
+  addend: Tensor | null,
+  out: Tensor | null = null,
+): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
-  if (planWeightGradGemm(deviceFacts(), { A, cols: B * KH * KW, K: N * GH * GW })) return weightGradGemm(gT, xT, KH, KW, s, p, addend);
+  if (planWeightGradGemm(deviceFacts(), { A, cols: B * KH * KW, K: N * GH * GW })) return weightGradGemm(gT, xT, KH, KW, s, p, addend, out);
   const plan = planWeightGrad(deviceFacts(), { N, A, cols: B * KH * KW });
   const { chunk, chunks } = plan;
-  const d = Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
+  const d = chunks === 1 && out ? out : Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
   if (d.size === 0) return d;
   const add1 = chunks === 1 ? addend : null;
   dispatch(
@@ -145,7 +155,7 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
     plan.groups,
   );
   if (chunks === 1) return d;
-  const total = sumAdd(d, [0], addend);
+  const total = sumAdd(d, [0], addend, out);
   d.dispose();
   return total;
 }
@@ -155,7 +165,16 @@ function weightGradRaw(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numbe
  * times the columns of X, [B·KH·KW, N·GH·GW], transposed: matmul's x·Wᵀ, with the addend added in
  * its kernel. conv_cols.wgsl writes both operands in one dispatch.
  */
-function weightGradGemm(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [number, number], p: [number, number], addend: Tensor | null): Tensor {
+function weightGradGemm(
+  gT: Tensor,
+  xT: Tensor,
+  KH: number,
+  KW: number,
+  s: [number, number],
+  p: [number, number],
+  addend: Tensor | null,
+  out: Tensor | null,
+): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
   const K = N * GH * GW;
@@ -169,8 +188,9 @@ function weightGradGemm(gT: Tensor, xT: Tensor, KH: number, KW: number, s: [numb
     groups1d((cols + A) * N, 64),
   );
   const add2 = addend ? addend.alias([A, cols]) : null;
-  const d2 = matmulRaw(gp, col, false, true, null, 'conv weight gradient', NO_EPILOGUE, add2);
-  const d = d2.alias([A, B, KH, KW]);
+  const out2 = out ? out.alias([A, cols]) : null;
+  const d2 = matmulRaw(gp, col, false, true, null, 'conv weight gradient', NO_EPILOGUE, add2, out2);
+  const d = out ?? d2.alias([A, B, KH, KW]);
   for (const t of [col, gp, add2, d2]) t?.dispose();
   return d;
 }
@@ -202,14 +222,14 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const epi = fusedActivation(op, opts);
   const y = convForwardRaw(x, w, b ?? null, g, epi);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc) => {
+  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc, outs) => {
     // through the activation, with the bias's gradient in the same kernel
-    const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null);
+    const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null, outs[2] ?? null);
     return [
       // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
       dx ? convTransposeRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
       // the weight and bias gradients take in what the sweep has accumulated for them so far
-      dw ? foldedGrad(weightGradRaw(gy, x, KH, KW, s, p, acc[1] ?? null), acc[1]) : null,
+      dw ? foldedGrad(weightGradRaw(gy, x, KH, KW, s, p, acc[1] ?? null, outs[1] ?? null), acc[1]) : null,
       gb,
     ].slice(0, inputs.length);
   });
@@ -234,12 +254,12 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   const epi = fusedActivation(op, opts);
   const y = convTransposeRaw(x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p }, epi);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc) => {
-    const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null);
+  return record(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc, outs) => {
+    const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null, outs[2] ?? null);
     return [
       // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
       dx ? convForwardRaw(gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
-      dw ? foldedGrad(weightGradRaw(x, gy, KH, KW, s, p, acc[1] ?? null), acc[1]) : null,
+      dw ? foldedGrad(weightGradRaw(x, gy, KH, KW, s, p, acc[1] ?? null, outs[1] ?? null), acc[1]) : null,
       gb,
     ].slice(0, inputs.length);
   });

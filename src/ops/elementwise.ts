@@ -3,7 +3,7 @@
 import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
-import { Tensor } from '../tensor.js';
+import { sizeOf, Tensor } from '../tensor.js';
 import { sumTo } from './reduce.js';
 import { assertTensor, broadcastShapes, broadcastStrides, MAX_DIMS, sameShape } from './util.js';
 
@@ -12,9 +12,10 @@ export const UNARY = { neg: 0, exp: 1, log: 2, sqrt: 3, square: 4 } as const;
 type BinaryName = keyof typeof BINARY;
 type UnaryName = keyof typeof UNARY;
 
-function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+function rawBinary(name: BinaryName, a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = Tensor.empty(shape, false, name);
+  if (into && into.size !== sizeOf(shape)) throw new WgslgradError(name, `output tensor ${fmtShape(into.shape)} for a result of shape ${fmtShape(shape)}`);
+  const out = into ?? Tensor.empty(shape, false, name);
   const n = out.size;
   if (n === 0) return out;
   if (sameShape(a.shape, b.shape)) {
@@ -52,6 +53,11 @@ function rawBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
     groups1d(n),
   );
   return out;
+}
+
+/** a + b written into `out` (of their broadcast shape's size), no autograd: the backward sweep's accumulation into an optimiser slot. */
+export function addInto(a: Tensor, b: Tensor, out: Tensor): Tensor {
+  return rawBinary('add', a, b, out);
 }
 
 export function rawScalar(name: BinaryName, a: Tensor, s: number, scalarFirst: boolean): Tensor {

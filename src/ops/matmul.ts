@@ -24,7 +24,7 @@ interface MM {
 /**
  * C = op(a)·op(b) (+ bias[N]): a is [(B,) M, K] or with ta [(B,) K, M]; b is [(B,) K, N] or with tb
  * [(B,) N, K]. `addend` (C's shape; no bias, no activation with it) is added in the same kernel: a
- * gradient accumulated so far.
+ * gradient accumulated so far. With `out` (C's size) C is written there and `out` returned.
  */
 export function matmulRaw(
   a: Tensor,
@@ -35,6 +35,7 @@ export function matmulRaw(
   op = 'matmul',
   epi: Epilogue = NO_EPILOGUE,
   addend: Tensor | null = null,
+  out: Tensor | null = null,
 ): Tensor {
   const ar = a.shape.slice(-2);
   const br = b.shape.slice(-2);
@@ -50,21 +51,23 @@ export function matmulRaw(
   const batch = Math.max(ba, bb);
   const p: MM = { batch, M, N, K: Ka, sa: ba === 1 ? 0 : M * Ka, sb: bb === 1 ? 0 : Ka * N };
   const shape = a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N];
-  if (M === 0 || N === 0 || batch === 0) return Tensor.empty(shape, false, op);
+  if (out && out.size !== batch * M * N) throw new WgslgradError(op, `output tensor ${fmtShape(out.shape)} for a product of shape ${fmtShape(shape)}`);
+  const result = (): Tensor => out ?? Tensor.empty(shape, false, op);
+  if (M === 0 || N === 0 || batch === 0) return result();
   const plan = planMatmul(deviceFacts(), { batch, M, N, K: Ka, ta, tb });
   if (plan.kernel === 'tiled') {
-    const out = Tensor.empty(shape, false, op);
+    const c = result();
     const pipeT = pipeline('matmul_tiled', 'main', { TA: ta, TB: tb, BIAS: bias !== null, TC: false, SG: false, EPI: epi.code, ADDC: addend !== null });
     dispatch(
       pipeT,
-      [a.binding, b.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()],
+      [a.binding, b.binding, c.binding, (bias ?? addend)?.binding ?? placeholder()],
       { M, N, K: p.K, strideA: p.sa, strideB: p.sb, strideC: M * N, LD: p.K, chunkK: 0, slope: epi.slope },
       plan.groups,
     );
-    return out;
+    return c;
   }
   if (plan.kernel === 'dot') {
-    const out = Tensor.empty(shape, false, op);
+    const c = result();
     const pipeD = pipeline('matmul', plan.vec4 ? 'dot_rows4' : 'dot_rows', {
       TA: false,
       TB: false,
@@ -78,17 +81,17 @@ export function matmulRaw(
     });
     dispatch(
       pipeD,
-      [a.binding, b.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()],
+      [a.binding, b.binding, c.binding, (bias ?? addend)?.binding ?? placeholder()],
       { M, N, K: p.K, strideA: 0, strideB: 0, strideC: M, LD: p.K, chunkK: 0, slope: epi.slope },
       plan.groups,
     );
-    return out;
+    return c;
   }
   const { swap, chunks, kc } = plan;
   const [R, Q] = swap ? [N, M] : [M, N];
   const [TA, TB] = swap ? [!tb, !ta] : [ta, tb];
   const [first, second] = swap ? [b, a] : [a, b];
-  const target = Tensor.empty(chunks > 1 ? [chunks, M, N] : shape, false, op);
+  const target = chunks > 1 ? Tensor.empty([chunks, M, N], false, op) : result();
   const add1 = chunks === 1 ? addend : null;
   const pipe = pipeline('matmul', plan.vec4 ? 'main4' : 'main', {
     TA,
@@ -107,7 +110,7 @@ export function matmulRaw(
   dispatch(pipe, bufs, { M: R, N: Q, K: kc, strideA, strideB, strideC: M * N, LD: p.K, chunkK: chunks > 1 ? kc : 0, slope: epi.slope }, plan.groups);
   if (chunks === 1) return target;
   // split-K (batch 1): one more kernel adds the chunks up, then the bias and the activation
-  const out = Tensor.empty(shape, false, op);
+  const c = result();
   const finish = pipeline('matmul', 'sum_chunks', {
     TA: false,
     TB: false,
@@ -118,9 +121,9 @@ export function matmulRaw(
     ADDC: addend !== null,
     KB: 0,
   });
-  dispatch(finish, [target.binding, out.binding, (bias ?? addend)?.binding ?? placeholder()], { M, N, K: chunks, slope: epi.slope }, groups1d(M * N));
+  dispatch(finish, [target.binding, c.binding, (bias ?? addend)?.binding ?? placeholder()], { M, N, K: chunks, slope: epi.slope }, groups1d(M * N));
   target.dispose();
-  return out;
+  return c;
 }
 
 function checkRank(op: string, name: string, t: Tensor): void {
@@ -176,14 +179,14 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: FusedActiv
   const y = y2.alias([...lead, outF]);
   y2.dispose();
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, epi.name ? `linear+${epi.name}` : 'linear', inputs, (g, [dx, dw, db], acc) => {
+  return record(y, epi.name ? `linear+${epi.name}` : 'linear', inputs, (g, [dx, dw, db], acc, outs) => {
     // through the fused activation first (from the output: its sign is the input's), with the
     // bias's sum in the same kernel
-    const { g: gy, db: gb } = backThroughEpilogue(g.alias([rows, outF]), y.alias([rows, outF]), epi, db ? [0] : null, acc[2] ?? null);
+    const { g: gy, db: gb } = backThroughEpilogue(g.alias([rows, outF]), y.alias([rows, outF]), epi, db ? [0] : null, acc[2] ?? null, outs[2] ?? null);
     return [
       dx ? matmulRaw(gy, w, false, false, null).alias(x.shape) : null, // G·W
       // Gᵀ·X taking in what the sweep has accumulated for it so far
-      dw ? foldedGrad(matmulRaw(gy, x.alias([rows, inF]), true, false, null, 'linear', NO_EPILOGUE, acc[1] ?? null), acc[1]) : null,
+      dw ? foldedGrad(matmulRaw(gy, x.alias([rows, inF]), true, false, null, 'linear', NO_EPILOGUE, acc[1] ?? null, outs[1] ?? null), acc[1]) : null,
       gb,
     ].slice(0, inputs.length);
   });

@@ -12,9 +12,18 @@ const WG = 64;
 
 /**
  * Raw sum of x over `dims` (sorted, distinct) times `scale`, output shape without those dims; plus
- * `addend` (of the output's size) in the same kernel when given.
+ * `addend` (of the output's size) in the same kernel when given. With `out` (of the output's size)
+ * the result is written there and `out` returned.
  */
-function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Tensor | null = null, act: ActTerms | null = null): Tensor {
+function rawSum(
+  op: string,
+  x: Tensor,
+  dims: number[],
+  scale: number,
+  addend: Tensor | null = null,
+  act: ActTerms | null = null,
+  out: Tensor | null = null,
+): Tensor {
   const st = stridesOf(x.shape);
   const keptSizes: number[] = [];
   const keptStrides: number[] = [];
@@ -31,7 +40,8 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Te
   });
   const outShape = keptSizes;
   const nOut = sizeOf(outShape);
-  if (nOut === 0) return Tensor.empty(outShape);
+  if (out && out.size !== nOut) throw new WgslgradError(op, `output tensor ${fmtShape(out.shape)} for a sum of ${nOut} values`);
+  if (nOut === 0) return out ?? Tensor.empty(outShape);
   const R = redSizes.reduce((a, b) => a * b, 1);
   const k = compactDims(keptSizes, keptStrides);
   const r = compactDims(redSizes, redStrides);
@@ -53,14 +63,14 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Te
   const tail = [act ? act.saved.binding : placeholder(), act ? act.out.binding : placeholderOut()];
   const plan = planSum(deviceFacts(), { nOut, R });
   if (plan.kernel === 'thread') {
-    const out = Tensor.empty(outShape);
-    const bufs = [x.binding, out.binding, addend ? addend.binding : placeholder(), ...tail];
+    const y = out ?? Tensor.empty(outShape);
+    const bufs = [x.binding, y.binding, addend ? addend.binding : placeholder(), ...tail];
     dispatch(pipeline('reduce', 'sum_thread', { WG, ADDC: addend !== null, ACT }), bufs, params, groups1d(nOut));
-    return out;
+    return y;
   }
   // one workgroup per (output, chunk); with several chunks their sums are added up after
   const n = plan.chunks;
-  const target = Tensor.empty(n > 1 ? [n, nOut] : outShape);
+  const target = n === 1 && out ? out : Tensor.empty(n > 1 ? [n, nOut] : outShape);
   const [gx, gy] = groups1d(nOut, 1);
   const add1 = n === 1 ? addend : null;
   dispatch(
@@ -70,8 +80,9 @@ function rawSum(op: string, x: Tensor, dims: number[], scale: number, addend: Te
     [gx, gy, n],
   );
   if (n === 1) return target;
-  const total = rawSum(op, target, [0], 1, addend);
+  const total = rawSum(op, target, [0], 1, addend, null, out);
   target.dispose();
+  if (out) return out;
   const shaped = total.alias(outShape);
   total.dispose();
   return shaped;
@@ -97,9 +108,12 @@ function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | un
 export const sum = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('sum', x, dims, keepDim);
 export const mean = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('mean', x, dims, keepDim);
 
-/** The sum of x over `dims` plus `addend` (a gradient accumulated so far, of the result's shape), in one kernel; no autograd. */
-export function sumAdd(x: Tensor, dims: number[], addend: Tensor | null): Tensor {
-  return rawSum('sum', x, dims, 1, addend);
+/**
+ * The sum of x over `dims` plus `addend` (a gradient accumulated so far, of the result's shape), in
+ * one kernel, written into `out` when given; no autograd.
+ */
+export function sumAdd(x: Tensor, dims: number[], addend: Tensor | null, out: Tensor | null = null): Tensor {
+  return rawSum('sum', x, dims, 1, addend, null, out);
 }
 
 /** What a sum takes its terms through first: an activation's gradient (act_grad_value's code) from `saved`, stored in `out`. */
@@ -112,11 +126,20 @@ interface ActTerms {
 
 /**
  * A fused activation's backward and its bias's gradient in one kernel: gx = g · act'(saved)
- * (activationGradRaw's values) and Σ gx over `dims` (+ `addend`). No autograd.
+ * (activationGradRaw's values) and Σ gx over `dims` (+ `addend`), the sum written into `out` when
+ * given. No autograd.
  */
-export function actGradSum(g: Tensor, saved: Tensor, code: number, slope: number, dims: number[], addend: Tensor | null): { gx: Tensor; sum: Tensor } {
+export function actGradSum(
+  g: Tensor,
+  saved: Tensor,
+  code: number,
+  slope: number,
+  dims: number[],
+  addend: Tensor | null,
+  out: Tensor | null = null,
+): { gx: Tensor; sum: Tensor } {
   const gx = Tensor.empty(g.shape);
-  return { gx, sum: rawSum('sum', g, dims, 1, addend, { code, slope, saved, out: gx }) };
+  return { gx, sum: rawSum('sum', g, dims, 1, addend, { code, slope, saved, out: gx }, out) };
 }
 
 /** Sums g (broadcast result) back down to `shape` (gradient of broadcasting); no autograd. */

@@ -1,6 +1,7 @@
 // Optimisers keep their parameters in one flat buffer (each parameter a 256-byte-aligned view of
-// it), copy the step's gradients into a flat gradient buffer, and update everything with one
-// kernel dispatch per step. Subclasses define the kernel and its per-parameter state.
+// it), take the step's gradients in a flat gradient buffer (written there by the backward sweep
+// where the op allows it, copied there otherwise), and update everything with one kernel dispatch
+// per step. Subclasses define the kernel and its per-parameter state.
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, onReplay, pipeline, type Storage } from '../gpu/engine.js';
@@ -65,8 +66,17 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       if (p.size) copyBuffer(p.storage.buffer, p.storage.offset, this.flat.buffer, this.flat.offset + this.offsets[i]! * 4, p.size * 4);
       p._replaceStorage(this.flat.view(this.offsets[i]! * 4, Math.max(4, p.size * 4)));
+      // the backward sweep writes the parameter's gradient straight into its slot where the op allows it
+      p._gradHome?.release();
+      p._gradHome = p.size ? this.gradFlat.view(this.offsets[i]! * 4, p.size * 4) : null;
       keep(p);
     });
+  }
+
+  /** Whether params[i]'s gradient already lies in its slot of the flat gradient buffer (the sweep wrote it there). */
+  private inSlot(g: Tensor, i: number): boolean {
+    const s = g.storage;
+    return s.buffer === this.gradFlat.buffer && s.offset === this.gradFlat.offset + this.offsets[i]! * 4;
   }
 
   /**
@@ -76,6 +86,12 @@ export abstract class Optimizer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const p of this.params) {
+      if (p._gradHome?.parent === this.gradFlat) {
+        p._gradHome.release();
+        p._gradHome = null;
+      }
+    }
     for (const s of [this.flat, this.gradFlat, ...this.stateFlat]) s.release();
   }
 
@@ -111,7 +127,8 @@ export abstract class Optimizer {
       const g = p.grad;
       if (!g) return close(i);
       if (g.size !== p.size) throw new WgslgradError(this.opName, `gradient of params[${i}] has shape ${fmtShape(g.shape)}, expected ${fmtShape(p.shape)}`);
-      if (p.size) copyBuffer(g.storage.buffer, g.storage.offset, this.gradFlat.buffer, this.gradFlat.offset + this.offsets[i]! * 4, p.size * 4);
+      if (p.size && !this.inSlot(g, i))
+        copyBuffer(g.storage.buffer, g.storage.offset, this.gradFlat.buffer, this.gradFlat.offset + this.offsets[i]! * 4, p.size * 4);
       if (runStart < 0) runStart = i;
     });
     close(this.params.length);
