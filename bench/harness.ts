@@ -47,6 +47,8 @@ export interface Row extends Partial<Timing> {
   new_buffers_per_step?: number;
   /** bind groups made per step (the recorder's cache misses; 0 once a repeated step settles) */
   new_bind_groups_per_step?: number;
+  /** buffer-to-buffer copies per step (gradients the optimisers had to copy into their flat buffers) */
+  copies_per_step?: number;
   dispatches_per_step?: number;
   /** CPU time to record and submit one step (median) */
   record_ms?: number;
@@ -194,7 +196,7 @@ export function printRow(r: Row): void {
   const extra =
     gpu +
     (r.submits_per_step !== undefined
-      ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}  new bind groups/step ${fmt(r.new_bind_groups_per_step, 2)}`
+      ? `  submits/step ${fmt(r.submits_per_step, 2)}  new buffers/step ${fmt(r.new_buffers_per_step, 2)}  new bind groups/step ${fmt(r.new_bind_groups_per_step, 2)}  copies/step ${fmt(r.copies_per_step, 2)}`
       : '') +
     (r.record_ms !== undefined
       ? `  ${fmt(r.dispatches_per_step, 0)} dispatches recorded in ${fmt(r.record_ms, 2)} ms (${fmt(r.record_us_per_dispatch, 1)} µs each)`
