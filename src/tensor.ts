@@ -79,7 +79,26 @@ export class Tensor {
     this.size = sizeOf(shape);
     this._storage = storage;
     finalizer.register(this, storage, this);
+    storage.holders?.add(new WeakRef(this));
     track(this);
+  }
+
+  /**
+   * @internal Before an optimiser's gradient slot is written again (optim/optimizer.ts,
+   * autograd/backward.ts): every live tensor still on it (an earlier .grad the caller kept, or a
+   * view of one) gets a copy of its data in a buffer of its own, so it keeps its values, as a
+   * PyTorch gradient set aside keeps them.
+   */
+  static _releaseSlot(slot: Storage): void {
+    if (!slot.holders) return;
+    for (const ref of slot.holders) {
+      slot.holders.delete(ref);
+      const t = ref.deref() as Tensor | undefined;
+      if (!t || t._storage !== slot) continue;
+      const own = allocStorage(Math.max(4, t.size * 4));
+      if (t.size) copyBuffer(slot.buffer, slot.offset, own.buffer, own.offset, t.size * 4);
+      t._replaceStorage(own);
+    }
   }
 
   /**
@@ -144,6 +163,7 @@ export class Tensor {
     finalizer.unregister(this);
     finalizer.register(this, storage, this);
     this._storage = storage;
+    storage.holders?.add(new WeakRef(this));
     old.release();
   }
 

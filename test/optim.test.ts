@@ -161,6 +161,46 @@ describe('gradients written into the optimiser slots', () => {
     opt2.dispose();
   });
 
+  test('a gradient set aside (or a view of it) keeps its values when the next backward and step write the slot', async () => {
+    const m = net();
+    const opt = new wg.optim.Adam(m.parameters(), { lr: 0.01 });
+    backward(m, 1);
+    opt.step(); // the parameters move, so the next gradients differ
+    const first = await grads(m);
+    const ps = m.parameters();
+    // parameter 0: its .grad set aside as it is; parameter 1: a view of it kept, the .grad disposed
+    const kept = ps[0]!.grad!;
+    ps[0]!.grad = null;
+    const view = wg.keep(ps[1]!.grad!.reshape([-1]));
+    opt.zeroGrad();
+    backward(m, 1);
+    opt.step();
+    expect(Array.from(await kept.toArray())).toEqual(first[0]);
+    expect(Array.from(await view.toArray())).toEqual(first[1]);
+    const second = await grads(m);
+    expect(second[0]).not.toEqual(first[0]);
+    kept.dispose();
+    view.dispose();
+    opt.dispose();
+    // a gradient the sweep cannot write into the slot (w twice in one op): the step copies it
+    // there, and a .grad set aside from the slot before keeps its values
+    const lin = new wg.nn.Linear(3, 2);
+    const o2 = new wg.optim.SGD(lin.parameters(), { lr: 0.1 });
+    const xin = toGpu(randCpu(rng(5), [4, 3]));
+    wg.scope(() => lin.forward(xin).sum().backward());
+    const w = lin.weight;
+    const aside = w.grad!;
+    const asideValues = Array.from(await aside.toArray());
+    w.grad = null;
+    wg.scope(() => w.mul(w).sum().backward());
+    o2.step();
+    expect(Array.from(await aside.toArray())).toEqual(asideValues);
+    expect(Array.from(await w.grad!.toArray())).not.toEqual(asideValues);
+    aside.dispose();
+    xin.dispose();
+    o2.dispose();
+  });
+
   test('a second backward adds to the gradients in the slots, and a disposed optimiser leaves them readable', async () => {
     const plain = net();
     backward(plain, 2);

@@ -98,6 +98,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         const outs = node.inputs.map((x, j) => {
           const home = node.needs[j] && !x._node && !x.grad ? x._gradHome : null;
           if (!home || pending.get(x) !== 1 || node.inputs.indexOf(x) !== node.inputs.lastIndexOf(x)) return null;
+          if (home.refs > 1) Tensor._releaseSlot(home); // an earlier gradient kept by the caller keeps its values
           return new Tensor(x.shape, home.retain());
         });
         node.inputs.forEach((x, j) => node.needs[j] && pending.has(x) && pending.set(x, pending.get(x)! - 1));

@@ -69,6 +69,7 @@ export abstract class Optimizer {
       // the backward sweep writes the parameter's gradient straight into its slot where the op allows it
       p._gradHome?.release();
       p._gradHome = p.size ? this.gradFlat.view(this.offsets[i]! * 4, p.size * 4) : null;
+      if (p._gradHome) p._gradHome.holders = new Set();
       keep(p);
     });
   }
@@ -127,8 +128,11 @@ export abstract class Optimizer {
       const g = p.grad;
       if (!g) return close(i);
       if (g.size !== p.size) throw new WgslgradError(this.opName, `gradient of params[${i}] has shape ${fmtShape(g.shape)}, expected ${fmtShape(p.shape)}`);
-      if (p.size && !this.inSlot(g, i))
+      if (p.size && !this.inSlot(g, i)) {
+        // a gradient the sweep wrote into the slot before and the caller kept keeps its values
+        if (p._gradHome && p._gradHome.refs > 1) Tensor._releaseSlot(p._gradHome);
         copyBuffer(g.storage.buffer, g.storage.offset, this.gradFlat.buffer, this.gradFlat.offset + this.offsets[i]! * 4, p.size * 4);
+      }
       if (runStart < 0) runStart = i;
     });
     close(this.params.length);
