@@ -47,6 +47,17 @@ describe('kernel parameter layouts', () => {
     );
     expect(Array.from(await wg.sum(x).toArray())).toEqual([4]);
   });
+  test('the pipeline cache: the same constants in any order give the compiled pipeline, another value or another name a new one', async () => {
+    await wg.init();
+    const a = pipeline('reduce', 'sum_thread', { WG: 64, ADDC: false, ACT: 0 });
+    expect(pipeline('reduce', 'sum_thread', { ACT: 0, WG: 64, ADDC: false })).toBe(a);
+    expect(pipeline('reduce', 'sum_thread', { WG: 64, ADDC: true, ACT: 0 })).not.toBe(a);
+    expect(pipeline('reduce', 'sum_wg', { WG: 64, ADDC: false, ACT: 0 })).not.toBe(a);
+    // a subset or a superset of the names is another variant
+    const b = pipeline('activation', 'act', { ACT: 1 });
+    expect(pipeline('activation', 'act', { ACT: 1, EXTRA: 0 })).not.toBe(b);
+    expect(pipeline('activation', 'act', { ACT: 1 })).toBe(b);
+  });
 });
 
 describe('unrolled loops (`// unroll`, written out before compilation)', () => {

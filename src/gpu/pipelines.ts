@@ -115,15 +115,50 @@ export interface Kernel<K extends KernelFile = KernelFile> {
   readonly gpu: GPUComputePipeline;
 }
 
-let cache: { device: GPUDevice; pipelines: Map<string, Kernel> } | null = null;
+/** A compiled variant of an entry point: its constants (as given) and its pipeline. */
+interface Variant {
+  consts: Consts;
+  kernel: Kernel;
+}
 
-/** A compiled pipeline for (shader file, entry point, specialisation constants), cached. */
+let cache: { device: GPUDevice; pipelines: Map<string, Map<string, Variant[]>> } | null = null;
+
+/** Whether `b` holds exactly the constants of `a` (the same names, the same values). */
+function sameConsts(a: Consts, b: Consts): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in a) n--;
+  return n === 0;
+}
+
+/**
+ * A compiled pipeline for (shader file, entry point, specialisation constants), cached per device
+ * and looked up without building a key: by file, by entry point, then by comparing the constants
+ * with each compiled variant's.
+ */
 export function pipeline<K extends KernelFile>(file: K, entry: string, consts: Consts = {}): Kernel<K> {
   const s = gpuState();
   if (!cache || cache.device !== s.device) cache = { device: s.device, pipelines: new Map() };
-  let key = `${file}|${entry}`;
-  for (const k in consts) key += `|${k}=${consts[k]}`; // ~5× cheaper than JSON.stringify per dispatch
-  let p = cache.pipelines.get(key) as Kernel<K> | undefined;
+  let byEntry = cache.pipelines.get(file);
+  if (!byEntry) {
+    byEntry = new Map();
+    cache.pipelines.set(file, byEntry);
+  }
+  let variants = byEntry.get(entry);
+  if (!variants) {
+    variants = [];
+    byEntry.set(entry, variants);
+  }
+  let p: Kernel<K> | undefined;
+  for (const v of variants) {
+    if (sameConsts(v.consts, consts)) {
+      p = v.kernel as Kernel<K>;
+      break;
+    }
+  }
   if (!p) {
     const src = SHADERS[file];
     if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
@@ -132,7 +167,7 @@ export function pipeline<K extends KernelFile>(file: K, entry: string, consts: C
     const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${unrollEntry(onlyEntry(body, entry), entry, consts)}`;
     const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
     p = { file, gpu: s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` }) };
-    cache.pipelines.set(key, p);
+    variants.push({ consts: { ...consts }, kernel: p });
   }
   return p;
 }

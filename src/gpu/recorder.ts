@@ -38,7 +38,10 @@ interface Recorder {
   slots: number;
   submits: number;
   dispatches: number;
-  bindGroups: Map<string, GPUBindGroup>;
+  /** cached bind groups: per kernel, per arena slot, the buffer ranges they bind (bindGroup) */
+  bindGroups: Map<Kernel, CachedGroup[][]>;
+  /** how many are cached */
+  cachedGroups: number;
   /** bind groups made for eager dispatches (cache misses) */
   bindGroupsMade: number;
   /** buffer-to-buffer copies recorded */
@@ -101,6 +104,7 @@ function current(): Recorder {
       submits: 0,
       dispatches: 0,
       bindGroups: new Map(),
+      cachedGroups: 0,
       bindGroupsMade: 0,
       copies: 0,
     };
@@ -209,45 +213,76 @@ export function dispatch<K extends KernelFile>(
   });
 }
 
-let nextId = 1;
-const ids = new WeakMap<object, number>();
-const idOf = (o: object): number => {
-  let id = ids.get(o);
-  if (id === undefined) {
-    id = nextId++;
-    ids.set(o, id);
-  }
-  return id;
-};
 const BIND_GROUP_CACHE_MAX = 4096;
+
+/** A cached bind group and the ranges it binds: buffer, offset, size for each binding (−1, −1 for a whole buffer). */
+interface CachedGroup {
+  ranges: Array<GPUBuffer | number>;
+  bg: GPUBindGroup;
+}
+
+/** Whether `ranges` (a CachedGroup's) are `buffers`. */
+function sameRanges(ranges: ReadonlyArray<GPUBuffer | number>, buffers: ReadonlyArray<Binding>): boolean {
+  if (ranges.length !== buffers.length * 3) return false;
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    const whole = !('buffer' in b);
+    if (ranges[3 * i] !== (whole ? b : b.buffer) || ranges[3 * i + 1] !== (whole ? -1 : b.offset) || ranges[3 * i + 2] !== (whole ? -1 : b.size)) return false;
+  }
+  return true;
+}
 
 /**
  * The bind group of a dispatch: the arena slot and the buffer ranges. A training step binds the same
  * pooled buffers in the same slots every iteration, so bind groups are cached by (pipeline, slot,
- * ranges) instead of made per dispatch; the cache is dropped whole when it grows past its bound and
- * whenever buffers are destroyed (dropBindGroups).
+ * ranges) instead of made per dispatch, looked up without building a key; the cache is dropped
+ * whole when it grows past its bound and whenever buffers are destroyed (dropBindGroups).
  */
 function bindGroup(r: Recorder, kernel: Kernel, slot: number, buffers: ReadonlyArray<Binding>): GPUBindGroup {
-  let key = `${idOf(kernel)}|${slot}`;
-  for (const b of buffers) key += 'buffer' in b ? `|${idOf(b.buffer)}:${b.offset}:${b.size}` : `|${idOf(b)}`;
-  let bg = r.bindGroups.get(key);
-  if (!bg) {
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
-    for (let i = 0; i < buffers.length; i++) {
-      const b = buffers[i]!;
-      entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
-    }
-    bg = r.device.createBindGroup({ layout: kernel.gpu.getBindGroupLayout(0), entries });
-    r.bindGroupsMade++;
-    if (r.bindGroups.size >= BIND_GROUP_CACHE_MAX) r.bindGroups.clear();
-    r.bindGroups.set(key, bg);
+  let bySlot = r.bindGroups.get(kernel);
+  if (!bySlot) {
+    bySlot = [];
+    r.bindGroups.set(kernel, bySlot);
   }
+  let list = bySlot[slot];
+  if (!list) {
+    list = [];
+    bySlot[slot] = list;
+  }
+  for (const c of list) if (sameRanges(c.ranges, buffers)) return c.bg;
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
+  const ranges: Array<GPUBuffer | number> = [];
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
+    if ('buffer' in b) ranges.push(b.buffer, b.offset, b.size);
+    else ranges.push(b, -1, -1);
+  }
+  const bg = r.device.createBindGroup({ layout: kernel.gpu.getBindGroupLayout(0), entries });
+  r.bindGroupsMade++;
+  if (r.cachedGroups >= BIND_GROUP_CACHE_MAX) {
+    r.bindGroups.clear();
+    r.cachedGroups = 0;
+    return bindGroupCached(r, kernel, slot, ranges, bg);
+  }
+  list.push({ ranges, bg });
+  r.cachedGroups++;
+  return bg;
+}
+
+/** Caches `bg` after the cache was dropped (its lists are gone). */
+function bindGroupCached(r: Recorder, kernel: Kernel, slot: number, ranges: Array<GPUBuffer | number>, bg: GPUBindGroup): GPUBindGroup {
+  const bySlot: CachedGroup[][] = [];
+  bySlot[slot] = [{ ranges, bg }];
+  r.bindGroups.set(kernel, bySlot);
+  r.cachedGroups = 1;
   return bg;
 }
 
 /** @internal Forgets every cached bind group (buffers are about to be destroyed). */
 export function dropBindGroups(): void {
   rec?.bindGroups.clear();
+  if (rec) rec.cachedGroups = 0;
 }
 
 /**
