@@ -46,6 +46,9 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** the `outs` of a node none of whose inputs has an optimiser slot */
+const NO_OUTS: ReadonlyArray<Tensor | null> = Object.freeze([]);
+
 /** a + b in a new tensor, or in `into` when given; a and b are disposed (gradients the sweep owns). */
 function accumulate(a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
   const sum = into ? addInto(a, b, into) : add(a, b);
@@ -95,15 +98,18 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         const acc = node.inputs.map((x, j) => (node.needs[j] && node.inputs.indexOf(x) === node.inputs.lastIndexOf(x) ? (grads.get(x) ?? null) : null));
         // where a parameter's last gradient may go: its slot, when it has no .grad to add to and
         // appears once among this node's inputs (the total, with acc folded in, is what lands there)
-        const outs = node.inputs.map((x, j) => {
-          const home = node.needs[j] && !x._node && !x.grad ? x._gradHome : null;
-          if (!home || pending.get(x) !== 1 || node.inputs.indexOf(x) !== node.inputs.lastIndexOf(x)) return null;
-          if (home.refs > 1) Tensor._releaseSlot(home); // an earlier gradient kept by the caller keeps its values
-          return new Tensor(x.shape, home.retain());
-        });
-        node.inputs.forEach((x, j) => node.needs[j] && pending.has(x) && pending.set(x, pending.get(x)! - 1));
+        const slotted = pending.size > 0 && node.inputs.some((x) => pending.has(x));
+        const outs = slotted
+          ? node.inputs.map((x, j) => {
+              const home = node.needs[j] && !x._node && !x.grad ? x._gradHome : null;
+              if (!home || pending.get(x) !== 1 || node.inputs.indexOf(x) !== node.inputs.lastIndexOf(x)) return null;
+              if (home.refs > 1) Tensor._releaseSlot(home); // an earlier gradient kept by the caller keeps its values
+              return new Tensor(x.shape, home.retain());
+            })
+          : null;
+        if (slotted) node.inputs.forEach((x, j) => node.needs[j] && pending.has(x) && pending.set(x, pending.get(x)! - 1));
         const gs = ruleScope(
-          () => node.backward(g, node.needs, acc, outs),
+          () => node.backward(g, node.needs, acc, outs ?? NO_OUTS),
           (r) => r.filter((_, j) => node.needs[j]),
         );
 
@@ -121,13 +127,13 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
             grads.set(x, gx);
           } else if (prior) {
             // the total goes into the slot the rule left unwritten (a rule that does not fold acc)
-            const into = outs[j] && gx !== outs[j] && prior !== outs[j] ? outs[j] : null;
+            const into = outs?.[j] && gx !== outs[j] && prior !== outs[j] ? outs[j] : null;
             grads.set(x, accumulate(prior, gx, into));
-            if (into) outs[j] = null;
+            if (into) outs![j] = null;
           } else grads.set(x, gx);
-          if (outs[j] === gx) outs[j] = null;
+          if (outs?.[j] === gx) outs[j] = null;
         }
-        for (const o of outs) o?.dispose(); // slots nobody wrote
+        if (outs) for (const o of outs) o?.dispose(); // slots nobody wrote
         if (!opts.retainGraph) {
           t._node = null;
           t._freedBy = node.op;
