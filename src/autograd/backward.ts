@@ -112,7 +112,6 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
           () => node.backward(g, node.needs, acc, outs ?? NO_OUTS),
           (r) => r.filter((_, j) => node.needs[j]),
         );
-
         if (!gs.some((x, j) => x === g && node.needs[j])) g.dispose();
         for (let j = 0; j < node.inputs.length; j++) {
           const gx = gs[j];
