@@ -95,14 +95,15 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         }
         // what has been accumulated for each input so far, for rules that add it in their own kernel
         // (an input that appears twice gets none: both of its gradients would take it in)
-        const acc = node.inputs.map((x, j) => (node.needs[j] && node.inputs.indexOf(x) === node.inputs.lastIndexOf(x) ? (grads.get(x) ?? null) : null));
+        const once = (x: Tensor): boolean => node.inputs.indexOf(x) === node.inputs.lastIndexOf(x);
+        const acc = node.inputs.map((x, j) => (node.needs[j] && once(x) ? (grads.get(x) ?? null) : null));
         // where a parameter's last gradient may go: its slot, when it has no .grad to add to and
         // appears once among this node's inputs (the total, with acc folded in, is what lands there)
         const slotted = pending.size > 0 && node.inputs.some((x) => pending.has(x));
         const outs = slotted
           ? node.inputs.map((x, j) => {
               const home = node.needs[j] && !x._node && !x.grad ? x._gradHome : null;
-              if (!home || pending.get(x) !== 1 || node.inputs.indexOf(x) !== node.inputs.lastIndexOf(x)) return null;
+              if (!home || pending.get(x) !== 1 || !once(x)) return null;
               if (home.refs > 1) Tensor._releaseSlot(home); // an earlier gradient kept by the caller keeps its values
               return new Tensor(x.shape, home.retain());
             })

@@ -95,13 +95,16 @@ let pool: Pool | null = null;
 export const SOFTWARE_BUFFER_CAP = 30_000;
 let capOverride: number | null = null;
 
+/** The buffer cap of the current device's pool: the override, else SOFTWARE_BUFFER_CAP on software adapters. */
+const capFor = (): number => capOverride ?? (gpuState().info.software ? SOFTWARE_BUFFER_CAP : Number.POSITIVE_INFINITY);
+
 /** @internal tests: sets the buffer cap of the current pool (null: the device's default); returns the restore. */
 export function setBufferCap(n: number | null): () => void {
   const p = current();
   const before = p.cap;
   const beforeOverride = capOverride;
   capOverride = n;
-  p.cap = n ?? (gpuState().info.software ? SOFTWARE_BUFFER_CAP : Number.POSITIVE_INFINITY);
+  p.cap = capFor();
   return () => {
     capOverride = beforeOverride;
     p.cap = before;
@@ -115,7 +118,7 @@ function current(): Pool {
     const maxBytes = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
     pool = {
       device,
-      cap: capOverride ?? (gpuState().info.software ? SOFTWARE_BUFFER_CAP : Number.POSITIVE_INFINITY),
+      cap: capFor(),
       maxBytes,
       free: new Map(),
       deferred: new Map(),

@@ -239,17 +239,7 @@ function sameRanges(ranges: ReadonlyArray<GPUBuffer | number>, buffers: Readonly
  * whole when it grows past its bound and whenever buffers are destroyed (dropBindGroups).
  */
 function bindGroup(r: Recorder, kernel: Kernel, slot: number, buffers: ReadonlyArray<Binding>): GPUBindGroup {
-  let bySlot = r.bindGroups.get(kernel);
-  if (!bySlot) {
-    bySlot = [];
-    r.bindGroups.set(kernel, bySlot);
-  }
-  let list = bySlot[slot];
-  if (!list) {
-    list = [];
-    bySlot[slot] = list;
-  }
-  for (const c of list) if (sameRanges(c.ranges, buffers)) return c.bg;
+  for (const c of cachedList(r, kernel, slot)) if (sameRanges(c.ranges, buffers)) return c.bg;
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: r.arenaGpu, offset: slot * PARAM_SLOT, size: PARAM_SLOT } }];
   const ranges: Array<GPUBuffer | number> = [];
   for (let i = 0; i < buffers.length; i++) {
@@ -263,20 +253,25 @@ function bindGroup(r: Recorder, kernel: Kernel, slot: number, buffers: ReadonlyA
   if (r.cachedGroups >= BIND_GROUP_CACHE_MAX) {
     r.bindGroups.clear();
     r.cachedGroups = 0;
-    return bindGroupCached(r, kernel, slot, ranges, bg);
   }
-  list.push({ ranges, bg });
+  cachedList(r, kernel, slot).push({ ranges, bg });
   r.cachedGroups++;
   return bg;
 }
 
-/** Caches `bg` after the cache was dropped (its lists are gone). */
-function bindGroupCached(r: Recorder, kernel: Kernel, slot: number, ranges: Array<GPUBuffer | number>, bg: GPUBindGroup): GPUBindGroup {
-  const bySlot: CachedGroup[][] = [];
-  bySlot[slot] = [{ ranges, bg }];
-  r.bindGroups.set(kernel, bySlot);
-  r.cachedGroups = 1;
-  return bg;
+/** The cached bind groups of `kernel` at arena slot `slot`, made empty on first use. */
+function cachedList(r: Recorder, kernel: Kernel, slot: number): CachedGroup[] {
+  let bySlot = r.bindGroups.get(kernel);
+  if (!bySlot) {
+    bySlot = [];
+    r.bindGroups.set(kernel, bySlot);
+  }
+  let list = bySlot[slot];
+  if (!list) {
+    list = [];
+    bySlot[slot] = list;
+  }
+  return list;
 }
 
 /** @internal Forgets every cached bind group (buffers are about to be destroyed). */
