@@ -362,11 +362,16 @@ export function flush(): void {
 
 /**
  * @internal Submits a finished encoder inside error scopes, whose outcome surfaces at the next op or
- * readback (flush, and capture.ts for a replay).
+ * readback (flush). Unscoped (a replay, capture.ts), an error reaches the device's uncapturederror
+ * listener (device.ts), which keeps it for the next op or readback too.
  */
-export function submit(enc: GPUCommandEncoder): void {
+export function submit(enc: GPUCommandEncoder, scoped = true): void {
   const s = gpuState();
   const { device } = s;
+  if (!scoped) {
+    device.queue.submit([enc.finish()]);
+    return;
+  }
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
   device.queue.submit([enc.finish()]);
