@@ -205,6 +205,11 @@ describe('wg.capture', () => {
     await expect(wg.sync()).rejects.toThrow(/gpu: .*used in submit while destroyed/);
     doubled.dispose();
     wg.emptyPool(); // the destroyed buffer went back to the pool with the capture's; drop them all
-    expect(await wg.tensor([1, 2]).add(wg.tensor([3, 4])).toArray()).toEqual(new Float32Array([4, 6]));
+    expect(
+      await wg
+        .tensor([1, 2])
+        .add(wg.tensor([3, 4]))
+        .toArray(),
+    ).toEqual(new Float32Array([4, 6]));
   });
 });
