@@ -214,4 +214,97 @@ describe('gradients written into the optimiser slots', () => {
     opt.zeroGrad();
     expect(slotted.parameters().every((p) => p.grad === null)).toBe(true);
   });
+
+  // Random programs over layers and raw parameters: a parameter used twice in one op, through views,
+  // in several ops, behind batchnorm and the convolutions; a gradient set beforehand, one set aside,
+  // a retained graph's second backward, accumulation over two backwards. With an optimiser's slots
+  // the gradients must be those without, to the bit.
+  test('random programs: every gradient, kept or set aside, equals the one made without an optimiser', async () => {
+    const { Linear, Conv2d, ConvTranspose2d, BatchNorm1d } = wg.nn;
+    const model = (seed: number) => {
+      wg.manualSeed(seed);
+      const lin = new Linear(6, 6);
+      const conv = new Conv2d(2, 2, 3, { padding: 1 });
+      const convT = new ConvTranspose2d(2, 2, 4, { stride: 2, padding: 1 });
+      const bn = new BatchNorm1d(6);
+      const raw = wg.randn([6, 6], { requiresGrad: true });
+      const vec = wg.randn([6], { requiresGrad: true });
+      return { lin, conv, convT, bn, raw, vec, params: [...lin.parameters(), ...conv.parameters(), ...convT.parameters(), ...bn.parameters(), raw, vec] };
+    };
+    type M = ReturnType<typeof model>;
+    const op = (m: M, kind: number, a: wg.Tensor, b: wg.Tensor): wg.Tensor => {
+      switch (kind) {
+        case 0:
+          return m.lin.forward(a);
+        case 1:
+          return a.matmul(m.raw);
+        case 2:
+          return a.add(m.vec);
+        case 3:
+          return a.mul(b);
+        case 4:
+          return a.matmul(m.raw.mul(m.raw)); // one parameter twice in one op
+        case 5:
+          return m.bn.forward(a);
+        case 6: {
+          const img = a.reshape([4, 2, 3, 1]);
+          return m.conv
+            .forward(wg.concat([img, img, img], 3))
+            .reshape([4, 18])
+            .matmul(wg.ones([18, 6]))
+            .add(a);
+        }
+        case 7:
+          return m.convT
+            .forward(a.reshape([4, 2, 3, 1]))
+            .reshape([4, 24])
+            .matmul(wg.ones([24, 6]))
+            .mul(0.1)
+            .add(a);
+        case 8:
+          return a.matmul(m.raw.reshape([36]).reshape([6, 6])).add(m.lin.weight.sum()); // views; lin.weight in a second op
+        default:
+          return wg.tanh(a.add(b));
+      }
+    };
+    const run = async (seed: number, withOptimiser: boolean): Promise<Array<number[] | null>> => {
+      const r = rng(seed);
+      const ops = Array.from({ length: 3 + Math.floor(r() * 5) }, () => [Math.floor(r() * 10), Math.floor(r() * 100), Math.floor(r() * 100)] as const);
+      const [preset, retain, twice, setAside, zeroBetween] = [r() < 0.25, r() < 0.3, r() < 0.4, r() < 0.3, r() < 0.3];
+      const m = model(seed);
+      const opt = withOptimiser ? new wg.optim.Adam(m.params, { lr: 0.01 }) : null;
+      const x = toGpu(randCpu(r, [4, 6]));
+      const loss = () => {
+        const pool = [x];
+        for (const [k, i, j] of ops) pool.push(op(m, k, pool[i % pool.length]!, pool[j % pool.length]!));
+        return pool.at(-1)!.add(m.vec.mul(0.5)).square().mean();
+      };
+      if (preset) {
+        m.params[0]!.grad = wg.keep(wg.ones(m.params[0]!.shape));
+        m.vec.grad = wg.keep(wg.full([6], 2));
+      }
+      wg.scope(() => {
+        const l = loss();
+        if (retain) l.backward(undefined, { retainGraph: true });
+        l.backward();
+      });
+      const aside = setAside ? m.params.map((p) => p.grad) : [];
+      if (setAside) for (const p of m.params) p.grad = null;
+      if (twice) {
+        if (zeroBetween && !setAside)
+          opt
+            ? opt.zeroGrad()
+            : m.params.forEach((p) => {
+                p.grad?.dispose();
+                p.grad = null;
+              });
+        wg.scope(() => loss().backward());
+      }
+      const out = await Promise.all([...m.params.map((p) => p.grad), ...aside].map(async (g) => (g ? Array.from(await g.toArray()) : null)));
+      opt?.dispose();
+      for (const t of [x, ...m.params, ...m.params.map((p) => p.grad), ...aside, ...m.bn.namedBuffers().map(([, t]) => t)]) t?.dispose();
+      return out;
+    };
+    for (let seed = 1; seed <= 24; seed++) expect(await run(seed, true), `seed ${seed}`).toEqual(await run(seed, false));
+  });
 });
