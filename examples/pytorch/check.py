@@ -4,6 +4,7 @@ for wgslgrad to run), for test/pytorch/interop.pytorch.ts:
     python3 check.py forward DIR     # DIR/{g,d,inputs}.safetensors → DIR/torch_out.safetensors
     python3 check.py export PRESET WIDTH DIR   # PyTorch-initialised weights, inputs and outputs
     python3 check.py adam DIR        # one Adam step from DIR/adam_in.safetensors → DIR/adam_out.safetensors
+    python3 check.py grads DIR       # DIR/{g,d,inputs}.safetensors → every parameter's gradient, DIR/torch_grads.safetensors
 
 The sequence is the one the wgslgrad side runs: G and D in training mode (batch statistics,
 running statistics updated), then both in eval mode (running statistics).
@@ -77,6 +78,32 @@ def main():
         with torch.no_grad():
             out = run(G, D, inp, p["conditional"], preset == "mlp")
         save_safetensors(os.path.join(d, "torch_out.safetensors"), out)
+    elif mode == "grads":
+        # a GAN step's graph: D on real images and on G's, training mode (batch statistics), dropout
+        # off (each library draws its own masks); the loss weighs each output by given weights
+        d = sys.argv[2]
+        cfg = json.load(open(os.path.join(d, "config.json")))
+        G, D = build(cfg["preset"], cfg["width"])
+        load_strict(G, os.path.join(d, "g.safetensors"))
+        load_strict(D, os.path.join(d, "d.safetensors"))
+        inp, _ = load_safetensors(os.path.join(d, "inputs.safetensors"))
+        G.train()
+        D.train()
+        for m in [*G.modules(), *D.modules()]:
+            if isinstance(m, torch.nn.Dropout):
+                m.eval()
+        idx = inp.get("idx")
+        oh = one_hot(idx) if PRESETS[cfg["preset"]]["conditional"] else None
+        fake = G(inp["z"], oh)
+        loss = (D(inp["x"], oh, idx) * inp["u_real"]).sum() + (D(fake, oh, idx) * inp["u_fake"]).sum()
+        if hasattr(D, "classify"):
+            loss = loss + (D.classify(inp["x"])[1] * inp["u_cls"]).sum()
+        loss.backward()
+        out = {"loss": loss.detach().reshape(1)}
+        for side, m in (("g", G), ("d", D)):
+            for k, p in m.named_parameters():
+                out[f"{side}.{k}"] = p.grad
+        save_safetensors(os.path.join(d, "torch_grads.safetensors"), out)
     elif mode == "adam":
         d = sys.argv[2]
         t, meta = load_safetensors(os.path.join(d, "adam_in.safetensors"))

@@ -1,6 +1,7 @@
 // Interop with real PyTorch (Debian's python3-torch): every preset's G and D give the same outputs
 // and the same batchnorm running statistics in both libraries, on weights made by either one;
-// one Adam step from the same state gives the same parameters; mismatched files are refused.
+// every parameter's gradient through D(x) and D(G(z)) equals PyTorch's autograd; one Adam step
+// from the same state gives the same parameters; mismatched files are refused.
 // Run by `npm run test:pytorch` (scripts/install-pytorch.sh installs PyTorch).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -117,6 +118,84 @@ describe('PyTorch interop', () => {
       const inp2 = (await wg.io.readSafetensors(join(dir2, 'inputs.safetensors'))).tensors;
       const ours2 = run(preset, built.G, built.D, inp2);
       await expectSame(`${preset} torch→ours`, ours2, (await wg.io.readSafetensors(join(dir2, 'torch_out.safetensors'))).tensors, 1e-5);
+    }, 120_000);
+  }
+
+  /** Dropout layers to eval mode, the rest left as they are: each library draws its own masks. */
+  const dropoutOff = (m: wg.nn.Module): void => {
+    for (const [, c] of m.children()) {
+      if (c instanceof wg.nn.Dropout) c.eval();
+      else dropoutOff(c);
+    }
+  };
+  for (const preset of PRESET_NAMES) {
+    test(`${preset}: every parameter's gradient through D(x) and D(G(z)) equals PyTorch's autograd`, async () => {
+      const dir = join(root, `grads-${preset}`);
+      mkdirSync(dir, { recursive: true });
+      const p = PRESETS[preset];
+      wg.manualSeed(17);
+      const { G, D } = p.build(1);
+      await wg.io.saveSafetensors(join(dir, 'g.safetensors'), G.stateDict());
+      await wg.io.saveSafetensors(join(dir, 'd.safetensors'), D.stateDict());
+      const B = 4;
+      const inp: Record<string, wg.Tensor> = {
+        z: wg.keep(wg.randn([B, p.z], { seed: 5 })),
+        x: wg.keep(wg.rand([B, 784], { seed: 6 }).mul(2).sub(1)),
+        u_real: wg.keep(wg.randn([B, 1], { seed: 7 })),
+        u_fake: wg.keep(wg.randn([B, 1], { seed: 8 })),
+        u_cls: wg.keep(wg.randn([B, 10], { seed: 9 })),
+      };
+      if (p.conditional) inp.idx = wg.keep(wg.tensor([3, 0, 9, 3]));
+      await wg.io.saveSafetensors(join(dir, 'inputs.safetensors'), inp);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ preset, width: 1 }));
+      G.train();
+      D.train();
+      dropoutOff(G);
+      dropoutOff(D);
+      const oh = p.conditional ? wg.tensor(oneHot(Float32Array.from([3, 0, 9, 3])), [B, 10]) : undefined;
+      const loss = wg.scope(() => {
+        const fake = G.forward(inp.z!, oh);
+        let l = D.forward(inp.x!, oh, inp.idx)
+          .mul(inp.u_real!)
+          .sum()
+          .add(D.forward(fake, oh, inp.idx).mul(inp.u_fake!).sum());
+        if (p.auxClasses !== null) l = l.add((D as GanModule).classify!(inp.x!).classes.mul(inp.u_cls!).sum());
+        l.backward();
+        return l;
+      });
+      const r = py('grads', dir);
+      expect(r.status, r.stderr).toBe(0);
+      const theirs = (await wg.io.readSafetensors(join(dir, 'torch_grads.safetensors'))).tensors;
+      const ours: Record<string, wg.Tensor> = { loss: loss.reshape([1]) };
+      for (const [side, m] of [
+        ['g', G],
+        ['d', D],
+      ] as const) {
+        for (const [k, t] of m.namedParameters()) {
+          expect(t.grad, `${side}.${k} has a gradient`).not.toBeNull();
+          ours[`${side}.${k}`] = t.grad!;
+        }
+      }
+      expect(Object.keys(theirs).sort()).toEqual(Object.keys(ours).sort());
+      // relative to each tensor's largest value, or to a hundredth of the largest gradient when
+      // that is smaller: the bias of a layer followed by batchnorm has an exact gradient of 0, and
+      // both libraries give rounding noise there (up to ~1e-7 of the largest, behind a conv)
+      const want = Object.fromEntries(await Promise.all(Object.entries(theirs).map(async ([k, t]) => [k, await t.toArray()] as const)));
+      const top = Math.max(...Object.entries(want).map(([k, v]) => (k === 'loss' ? 0 : v.reduce((m, x) => Math.max(m, Math.abs(x)), 0))));
+      for (const [k, t] of Object.entries(ours)) {
+        const got = await t.toArray();
+        const w = want[k]!;
+        expect(got.length, k).toBe(w.length);
+        let num = 0;
+        let den = 1e-2 * top;
+        for (let i = 0; i < w.length; i++) {
+          num = Math.max(num, Math.abs(got[i]! - w[i]!));
+          den = Math.max(den, Math.abs(w[i]!));
+        }
+        const e = num / den;
+        worst.set(`${preset} gradients`, Math.max(worst.get(`${preset} gradients`) ?? 0, e));
+        expect(e, `${preset} gradient ${k}: relative error ${e}`).toBeLessThanOrEqual(1e-4);
+      }
     }, 120_000);
   }
 
