@@ -10,6 +10,8 @@ export default defineConfig({
     // Dawn runs in child processes (one device per test file); lavapipe already uses both cores.
     pool: 'forks',
     maxWorkers: 2,
+    // tests of GPU memory collect garbage first (collectGarbage in test/helpers.ts)
+    execArgv: ['--expose-gc'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     setupFiles: ['test/setup.ts'],

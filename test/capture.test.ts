@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { gpuState } from '../src/gpu/device.js';
 import * as wg from '../src/index.js';
-import { rng } from './helpers.js';
+import { collectGarbage, rng } from './helpers.js';
 
 const B = 6;
 const IN = 10;
@@ -98,6 +98,7 @@ describe('wg.capture', () => {
     // disposed here rather than left to the garbage collector, whose finalizer could free it in the
     // middle of the loop below and move its bytes from live to pooled
     x0.dispose();
+    await collectGarbage();
     const { device } = gpuState();
     const made = { bindGroups: 0 };
     const orig = device.createBindGroup.bind(device);

@@ -148,3 +148,17 @@ export async function expectMatmulLayouts(r: () => number, shapes: Array<[number
     }
   }
 }
+
+/**
+ * Collects garbage and lets the finalizers run, so that tensors dropped without dispose() earlier
+ * in the file release their buffers now rather than in the middle of a test that compares
+ * `wg.memory()` before and after (vitest runs with --expose-gc; without it this does nothing).
+ */
+export async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}

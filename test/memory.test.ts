@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { setBufferCap } from '../src/gpu/pool.js';
 import * as wg from '../src/index.js';
+import { collectGarbage } from './helpers.js';
 
 describe('memory: scope and the buffer pool', () => {
   test('200 forward+backward iterations inside scope leave live bytes unchanged and allocate nothing new', async () => {
@@ -20,6 +21,7 @@ describe('memory: scope and the buffer pool', () => {
       });
     step();
     await wg.sync();
+    await collectGarbage();
     const live = wg.memory().liveBytes;
     const created = wg.engineStats().created;
     for (let i = 0; i < 200; i++) step();
@@ -48,6 +50,7 @@ describe('memory: scope and the buffer pool', () => {
     t.optD.dispose();
   });
   test('scope keeps what it returns (nested), disposes the rest, and rejects async functions', async () => {
+    await collectGarbage();
     const before = wg.memory().liveBytes;
     const kept = wg.scope(() => {
       const a = wg.ones([100]);

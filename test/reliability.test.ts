@@ -2,6 +2,7 @@
 // working after it: each case below is followed by a correct op whose answer is checked.
 import { describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
+import { collectGarbage } from './helpers.js';
 
 const t = (shape: number[], v = 1) => wg.full(shape, v);
 const p = (shape: number[]) => wg.randn(shape, { seed: 7, requiresGrad: true });
@@ -251,7 +252,10 @@ describe('device loss and long runs', () => {
         opt.step();
       });
       if (i % 100 === 0) await wg.sync();
-      if (i === 100) at100 = wg.memory();
+      if (i === 100) {
+        await collectGarbage();
+        at100 = wg.memory();
+      }
     }
     expect(wg.memory()).toEqual(at100);
   }, 60_000);
