@@ -47,15 +47,21 @@ def load_strict(m, path):
     m.load_state_dict(sd, strict=True)
 
 
+def load_dir(d):
+    """DIR's config, G and D loaded from its weights, and its inputs."""
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    G, D = build(cfg["preset"], cfg["width"])
+    load_strict(G, os.path.join(d, "g.safetensors"))
+    load_strict(D, os.path.join(d, "d.safetensors"))
+    inp, _ = load_safetensors(os.path.join(d, "inputs.safetensors"))
+    return cfg, G, D, inp
+
+
 def main():
     mode = sys.argv[1]
     if mode == "forward":
         d = sys.argv[2]
-        cfg = json.load(open(os.path.join(d, "config.json")))
-        G, D = build(cfg["preset"], cfg["width"])
-        load_strict(G, os.path.join(d, "g.safetensors"))
-        load_strict(D, os.path.join(d, "d.safetensors"))
-        inp, _ = load_safetensors(os.path.join(d, "inputs.safetensors"))
+        cfg, G, D, inp = load_dir(d)
         with torch.no_grad():
             out = run(G, D, inp, PRESETS[cfg["preset"]]["conditional"], cfg["preset"] == "mlp")
         for k, v in G.state_dict().items():
@@ -82,11 +88,7 @@ def main():
         # a GAN step's graph: D on real images and on G's, training mode (batch statistics), dropout
         # off (each library draws its own masks); the loss weighs each output by given weights
         d = sys.argv[2]
-        cfg = json.load(open(os.path.join(d, "config.json")))
-        G, D = build(cfg["preset"], cfg["width"])
-        load_strict(G, os.path.join(d, "g.safetensors"))
-        load_strict(D, os.path.join(d, "d.safetensors"))
-        inp, _ = load_safetensors(os.path.join(d, "inputs.safetensors"))
+        cfg, G, D, inp = load_dir(d)
         G.train()
         D.train()
         for m in [*G.modules(), *D.modules()]:
