@@ -125,6 +125,23 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi
   return y;
 }
 
+/** A weight gradient's sizes, strides and paddings: the parameters of conv.weight_grad and conv_cols.columns. */
+interface WeightGradGeometry {
+  N: number;
+  A: number;
+  GH: number;
+  GW: number;
+  B: number;
+  XH: number;
+  XW: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+}
+
 /**
  * D[A,B,KH,KW] = Σ G[n,a,gh,gw]·X[n,b,gh·s−p+kh, gw·s−p+kw]; G is [N,A,GH,GW], X is [N,B,XH,XW];
  * plus `addend` (D's shape: a gradient accumulated so far) in the same kernels when given; written
@@ -142,7 +159,8 @@ function weightGradRaw(
 ): Tensor {
   const [N, A, GH, GW] = gT.shape as [number, number, number, number];
   const [, B, XH, XW] = xT.shape as [number, number, number, number];
-  if (planWeightGradGemm(deviceFacts(), { A, cols: B * KH * KW, K: N * GH * GW })) return weightGradGemm(gT, xT, KH, KW, s, p, addend, out);
+  const geo: WeightGradGeometry = { N, A, GH, GW, B, XH, XW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1] };
+  if (planWeightGradGemm(deviceFacts(), { A, cols: B * KH * KW, K: N * GH * GW })) return weightGradGemm(gT, xT, geo, addend, out);
   const plan = planWeightGrad(deviceFacts(), { N, A, cols: B * KH * KW });
   const { chunk, chunks } = plan;
   const d = chunks === 1 && out ? out : Tensor.empty(chunks > 1 ? [chunks, A, B, KH, KW] : [A, B, KH, KW]);
@@ -151,7 +169,7 @@ function weightGradRaw(
   dispatch(
     pipeline('conv', 'weight_grad', { ...plan.block, BIAS: false, EPI: 0, ADDC: add1 !== null }),
     [gT.binding, xT.binding, d.binding, add1 ? add1.binding : placeholder()],
-    { N, A, GH, GW, B, XH, XW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1], chunk },
+    { ...geo, chunk },
     plan.groups,
   );
   if (chunks === 1) return d;
@@ -165,28 +183,13 @@ function weightGradRaw(
  * times the columns of X, [B·KH·KW, N·GH·GW], transposed: matmul's x·Wᵀ, with the addend added in
  * its kernel. conv_cols.wgsl writes both operands in one dispatch.
  */
-function weightGradGemm(
-  gT: Tensor,
-  xT: Tensor,
-  KH: number,
-  KW: number,
-  s: [number, number],
-  p: [number, number],
-  addend: Tensor | null,
-  out: Tensor | null,
-): Tensor {
-  const [N, A, GH, GW] = gT.shape as [number, number, number, number];
-  const [, B, XH, XW] = xT.shape as [number, number, number, number];
+function weightGradGemm(gT: Tensor, xT: Tensor, geo: WeightGradGeometry, addend: Tensor | null, out: Tensor | null): Tensor {
+  const { N, A, GH, GW, B, KH, KW } = geo;
   const K = N * GH * GW;
   const cols = B * KH * KW;
   const col = Tensor.empty([cols, K]);
   const gp = Tensor.empty([A, K]);
-  dispatch(
-    pipeline('conv_cols', 'columns'),
-    [xT.binding, col.binding, gT.binding, gp.binding],
-    { N, A, B, XH, XW, GH, GW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1] },
-    groups1d((cols + A) * N, 64),
-  );
+  dispatch(pipeline('conv_cols', 'columns'), [xT.binding, col.binding, gT.binding, gp.binding], geo, groups1d((cols + A) * N, 64));
   const add2 = addend ? addend.alias([A, cols]) : null;
   const out2 = out ? out.alias([A, cols]) : null;
   const d2 = matmulRaw(gp, col, false, true, null, 'conv weight gradient', NO_EPILOGUE, add2, out2);
