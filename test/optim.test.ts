@@ -132,13 +132,19 @@ describe('gradients written into the optimiser slots', () => {
   };
   const grads = async (m: wg.nn.Sequential) => Promise.all(m.parameters().map(async (p) => Array.from(await p.grad!.toArray())));
 
-  test('the same bits as without an optimiser, no copy at the step, and the same update as through copies', async () => {
+  /** The net with an optimiser after `times` backwards, its gradients checked against the net's without one. */
+  const slottedLikePlain = async (times: number) => {
     const plain = net();
-    backward(plain, 1);
+    backward(plain, times);
     const slotted = net();
     const opt = new wg.optim.Adam(slotted.parameters(), { lr: 0.01 });
-    backward(slotted, 1);
+    backward(slotted, times);
     expect(await grads(slotted)).toEqual(await grads(plain));
+    return { slotted, opt };
+  };
+
+  test('the same bits as without an optimiser, no copy at the step, and the same update as through copies', async () => {
+    const { slotted, opt } = await slottedLikePlain(1);
     const copied = net();
     const opt2 = new wg.optim.Adam(copied.parameters(), { lr: 0.01 });
     backward(copied, 1);
@@ -202,12 +208,7 @@ describe('gradients written into the optimiser slots', () => {
   });
 
   test('a second backward adds to the gradients in the slots, and a disposed optimiser leaves them readable', async () => {
-    const plain = net();
-    backward(plain, 2);
-    const slotted = net();
-    const opt = new wg.optim.Adam(slotted.parameters(), { lr: 0.01 });
-    backward(slotted, 2);
-    expect(await grads(slotted)).toEqual(await grads(plain));
+    const { slotted, opt } = await slottedLikePlain(2);
     const before = await grads(slotted);
     opt.dispose();
     expect(await grads(slotted)).toEqual(before);
