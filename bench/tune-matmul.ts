@@ -92,7 +92,7 @@ for (const mode of ['tiled', 'vec4', 'shared', 'plain'] as const) {
           ? { tiled: 'off', vec4Gemm: 'on' }
           : mode === 'shared'
             ? { tiled: 'off', vec4Gemm: 'off', shared: v, wide: v, wide64: v }
-            : { tiled: 'off', vec4Gemm: 'off', plain: v },
+            : { tiled: 'off', vec4Gemm: 'off', plain: v, software: v },
     );
     const label = mode === 'tiled' ? 'tiled 128×128 (workgroup memory)' : `${mode} TM${v.TM} TN${v.TN} WG${v.WGX}×${v.WGY}`;
     try {

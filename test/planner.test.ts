@@ -24,6 +24,7 @@ const lavapipe: DeviceFacts = { software: true, subgroupShare: true, subgroupMin
 const h100: DeviceFacts = { software: false, subgroupShare: true, subgroupMin: 32, minGroups: 1024 };
 const amd: DeviceFacts = { software: false, subgroupShare: true, subgroupMin: 64, minGroups: 1024 };
 const noSubgroups: DeviceFacts = { software: false, subgroupShare: false, subgroupMin: 0, minGroups: 1024 };
+const swiftshader: DeviceFacts = { software: true, subgroupShare: false, subgroupMin: 0, minGroups: 64 };
 
 describe('planner', () => {
   test('GEMM blocks follow the subgroup width', () => {
@@ -31,10 +32,18 @@ describe('planner', () => {
     expect(gemmBlock(h100)).toEqual({ TM: 8, TN: 8, WGX: 32, WGY: 1, SG: true });
     expect(gemmBlock(amd)).toEqual({ TM: 8, TN: 4, WGX: 64, WGY: 1, SG: true });
     expect(gemmBlock(noSubgroups)).toEqual({ TM: 8, TN: 8, WGX: 8, WGY: 8, SG: false });
+    // a software adapter without subgroups: 4 × 4 lanes, so a batch of 32 rows fills a workgroup
+    expect(gemmBlock(swiftshader)).toEqual({ TM: 8, TN: 8, WGX: 4, WGY: 4, SG: false });
   });
-  test('x·Wᵀ reads its K-contiguous rows 4 k at a time on software adapters only', () => {
+  test('x·Wᵀ reads its K-contiguous rows 4 k at a time on software adapters with subgroups only', () => {
     expect(laneKBlock(lavapipe)).toBe(4);
-    for (const f of [h100, amd, noSubgroups]) expect(laneKBlock(f)).toBe(0);
+    for (const f of [h100, amd, noSubgroups, swiftshader]) expect(laneKBlock(f)).toBe(0);
+    const restore = setTuning({ laneKBlock: 'on' });
+    try {
+      for (const f of [lavapipe, h100, swiftshader]) expect(laneKBlock(f)).toBe(4);
+    } finally {
+      restore();
+    }
   });
   test('batchnorm workgroups: 32 lanes on software adapters, 256 on GPUs', () => {
     expect(bnLanes(lavapipe)).toBe(32);

@@ -36,15 +36,21 @@ export interface Tuning {
   wide: Block;
   /** where subgroups have 64 lanes (AMD) */
   wide64: Block;
-  /** devices without usable subgroups */
+  /** hardware devices without usable subgroups */
   plain: Block;
+  /**
+   * software adapters without usable subgroups (Chromium's SwiftShader): 16 lanes a workgroup, so
+   * a batch of 32 rows fills it where `plain`'s 8 × 8 lanes cover 64 (bench/NOTES.md,
+   * "SwiftShader's matmul workgroups")
+   */
+  software: Block;
   /** convolutions on devices with 8- or 16-lane subgroups */
   convShared: Block;
   /** convolutions without subgroups, at 48 output channels or more */
   convPlain: Block;
   /** the workgroup-memory tiled matmul: on hardware adapters for products that fill the device ('auto'), always, or never */
   tiled: 'auto' | 'on' | 'off';
-  /** x·Wᵀ reads 4 k at a time from each row of W (laneKBlock): on software adapters ('auto'), always, or never */
+  /** x·Wᵀ reads 4 k at a time from each row of W (laneKBlock): on software adapters with subgroups ('auto'), always, or never */
   laneKBlock: 'auto' | 'on' | 'off';
   /** Adam updates four parameters a lane (vec4Update): on software adapters ('auto'), always, or never */
   vec4Update: 'auto' | 'on' | 'off';
@@ -71,6 +77,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   wide: Object.freeze({ TM: 8, TN: 8, WGX: 32, WGY: 1 }),
   wide64: Object.freeze({ TM: 8, TN: 4, WGX: 64, WGY: 1 }),
   plain: Object.freeze({ TM: 8, TN: 8, WGX: 8, WGY: 8 }),
+  software: Object.freeze({ TM: 8, TN: 8, WGX: 4, WGY: 4 }),
   convShared: Object.freeze({ TM: 16, TN: 8, WGX: 16, WGY: 1 }),
   convPlain: Object.freeze({ TM: 8, TN: 8, WGX: 8, WGY: 8 }),
   tiled: 'auto',
@@ -122,7 +129,7 @@ export function setTuning(overrides: Partial<Tuning>): () => void {
 
 /** Matmul's block: the subgroup layout where the device shares rows, sized to its subgroups. */
 export function gemmBlock(f: DeviceFacts, t: Readonly<Tuning> = active): KernelBlock {
-  if (!f.subgroupShare) return { ...t.plain, SG: false };
+  if (!f.subgroupShare) return { ...(f.software ? t.software : t.plain), SG: false };
   return { ...wideBlock(f, t), SG: true };
 }
 
@@ -226,11 +233,13 @@ export function blockGroups(b: Block, cols: number, rows: number): [number, numb
  * k values a lane reads at once from each of its rows of a B stored along K (TB: x·Wᵀ, the linear
  * layers' forward), 0 for one at a time. On lavapipe a lane's 8 columns × 16 lanes are 128 rows of
  * B, K floats apart (4 KiB at K = 1024: one L1 set), read one k at a time; reading 4 at a time
- * took x·Wᵀ 1024³ from 138 to 81 ms (bench/NOTES.md, "x·Wᵀ on lavapipe").
+ * took x·Wᵀ 1024³ from 138 to 81 ms (bench/NOTES.md, "x·Wᵀ on lavapipe"). On SwiftShader, which
+ * has no subgroups, one at a time was faster (bench/NOTES.md, "SwiftShader's matmul workgroups").
  * Not measured on hardware GPUs, which keep one at a time.
  */
 export function laneKBlock(f: DeviceFacts, t: Readonly<Tuning> = active): number {
-  return onForSoftware(t.laneKBlock, f) ? 4 : 0;
+  const on = t.laneKBlock === 'on' || (t.laneKBlock === 'auto' && f.software && f.subgroupShare);
+  return on ? 4 : 0;
 }
 
 /**
