@@ -71,6 +71,8 @@ const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroup
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
+/** The same, 'auto' meaning on software adapters with subgroups (lavapipe, not SwiftShader). */
+const onForSoftwareSubgroups = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => onForSoftware(v, f) && (v === 'on' || f.subgroupShare);
 
 const DEFAULTS: Readonly<Tuning> = Object.freeze({
   shared: Object.freeze({ TM: 16, TN: 8, WGX: 16, WGY: 1 }),
@@ -213,7 +215,7 @@ export function planConvTransposeFew(
   g: { CO: number; KH: number; KW: number; SH: number; SW: number; OW: number; PH: number; PW: number },
   t: Readonly<Tuning> = active,
 ): ConvTransposeFewPlan | null {
-  const on = t.convRows === 'on' || (t.convRows === 'auto' && f.software && f.subgroupShare);
+  const on = onForSoftwareSubgroups(t.convRows, f);
   // padding past 3 would start a block's rows or columns wholly above or left of the output
   if (!on || g.CO > 4 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2 || g.PH > 3 || g.PW > 3) return null;
   const widest = 2 * Math.floor(120 / (8 * g.CO));
@@ -238,8 +240,7 @@ export function blockGroups(b: Block, cols: number, rows: number): [number, numb
  * Not measured on hardware GPUs, which keep one at a time.
  */
 export function laneKBlock(f: DeviceFacts, t: Readonly<Tuning> = active): number {
-  const on = t.laneKBlock === 'on' || (t.laneKBlock === 'auto' && f.software && f.subgroupShare);
-  return on ? 4 : 0;
+  return onForSoftwareSubgroups(t.laneKBlock, f) ? 4 : 0;
 }
 
 /**
