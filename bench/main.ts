@@ -1,8 +1,9 @@
-// npm run bench [-- --quick] [--only NAME[,NAME]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu]
+// npm run bench [-- --quick] [--only NAME[,NAME]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--no-browser]
 //
 // Every kernel against its CPU reference (src/cpu, float64) on the same inputs, whole GAN training
 // steps, and the same workloads in TF.js 4.22 (webgpu backend on the same Dawn adapter, and wasm),
-// all in one invocation so that ratios are measured side by side. Writes
+// all in one invocation so that ratios are measured side by side; then the training page's step in
+// headless Chromium beside the same step here (bench/browser.ts), where Chromium is installed. Writes
 // bench/results/<adapter>-<date>[-quick].json (or --json FILE) and prints a table.
 //
 // Timing: wall time from recording to the end of the GPU work (wg.sync()), median and min–max of
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as wg from '../src/index.js';
+import { BROWSER_STEP, browserStep } from './browser.js';
 import {
   type Ctx,
   kernelTables,
@@ -45,6 +47,7 @@ const { values: opt } = parseArgs({
     'no-tfjs': { type: 'boolean', default: false },
     'no-cpu': { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
+    'no-browser': { type: 'boolean', default: false },
     rounds: { type: 'string' },
     subgroups: { type: 'string', default: 'auto' },
     large: { type: 'boolean' },
@@ -53,7 +56,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--no-torch] [--rounds N] [--subgroups auto|off] [--large]\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations\n  --rounds N: paired rounds against PyTorch on the CPU (software adapters; default 4, 2 with --quick, 0 for none)',
+    'usage: npm run bench -- [--quick] [--only NAME[,NAME…]] [--json FILE] [--reps N] [--no-tfjs] [--no-cpu] [--no-torch] [--no-browser] [--rounds N] [--subgroups auto|off] [--large]\n  --no-browser leaves out the training page step in headless Chromium (browser-mlp-b32)\n  --large adds matmul 2048² and 4096² (on by default on a hardware adapter); --subgroups off runs the kernels that use no subgroup operations\n  --rounds N: paired rounds against PyTorch on the CPU (software adapters; default 4, 2 with --quick, 0 for none)',
   );
   process.exit(0);
 }
@@ -119,7 +122,8 @@ for (const phase of ['own', 'tfjs'] as const) {
 // user's real alternative there), on CUDA beside a hardware one
 const python = opt['no-torch'] ? null : torchPython();
 const torchNote = opt['no-torch'] ? 'not run (--no-torch)' : runTorch(info.software ? 'cpu' : 'cuda');
-printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0])]);
+const browserNote = opt['no-browser'] ? 'not run (--no-browser)' : ctx.wanted(BROWSER_STEP) ? await browserStep(ctx) : 'not run (--only)';
+printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0]), BROWSER_STEP]);
 // then the goal rows again in paired rounds, on the CPU only (on a GPU the two processes would share
 // the device, and its clocks are steady once warm)
 const rounds = opt.rounds !== undefined ? Number(opt.rounds) : quick ? 2 : 4;
@@ -154,6 +158,7 @@ writeJson(file, {
   quick,
   tfjs: tf ? tf.version.tfjs : tfNote || 'not run (--no-tfjs)',
   pytorch: torchNote,
+  browser: browserNote,
   paired: {
     timing:
       'per round, the median wall ms of a few runs of each side right after one another (which side goes first alternates); ratio[peer][impl] = the peer ÷ ours per round, then the median and range over the rounds',

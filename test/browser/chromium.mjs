@@ -1,5 +1,5 @@
-// Debian's Chromium, headless, with WebGPU through SwiftShader: the browser both browser tests use
-// (playwright-core drives it; nothing is downloaded).
+// Debian's Chromium, headless, with WebGPU through SwiftShader: the browser both browser tests and the
+// bench's page step (bench/browser.ts) use (playwright-core drives it; nothing is downloaded).
 import { chromium } from 'playwright-core';
 
 export function launchChromium() {

@@ -1,8 +1,12 @@
 // Runs wgslgrad's built dist/ in headless Chromium (Debian's, WebGPU through SwiftShader) and checks a
-// forward + backward against known values. Usage: npm run build && npm run test:browser
+// forward + backward against known values; then runs the bench's page step (bench/browser.ts:
+// R3's step in Chromium and in Node) and checks its rows. Usage: npm run test:browser
 
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
@@ -35,6 +39,7 @@ const server = createServer(async (req, res) => {
 }).listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const browser = await launchChromium();
+let ok = false;
 try {
   const p = await browser.newPage();
   p.on('console', (m) => console.log('[page]', m.text()));
@@ -48,14 +53,30 @@ try {
   const loss = [-2, 4, -2, 13].reduce((s, v) => s + Math.log1p(Math.exp(-v)), 0) / 4;
   const g = [-2, 4, -2, 13].map((v) => (sig(v) - 1) / 4); // dL/dy
   const gx = [0, 1].flatMap((n) => [0, 1, 2].map((k) => g[2 * n] * [1, 0, -1][k] + g[2 * n + 1] * [2, 1, 0][k]));
-  const ok =
-    near(r.y, [-2, 4, -2, 13]) && Math.abs(r.loss - loss) < 1e-5 && near(r.gx, gx) && r.convShape.join() === '1,1,6,6' && Math.abs(r.convSum - 200) < 1e-4;
+  ok = near(r.y, [-2, 4, -2, 13]) && Math.abs(r.loss - loss) < 1e-5 && near(r.gx, gx) && r.convShape.join() === '1,1,6,6' && Math.abs(r.convSum - 200) < 1e-4;
   console.log(
     `browser: ${[r.info.adapter.vendor, r.info.adapter.architecture, r.info.adapter.description].filter(Boolean).join(' ')} (${r.info.backend}, software ${r.info.software}): ${ok ? 'ok' : 'MISMATCH'}`,
   );
-  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
-  process.exitCode = ok ? 0 : 1;
 } finally {
   await browser.close();
   server.close();
 }
+
+// the bench's page step (bench/browser.ts): the same R3 step in Chromium and in Node, both timed
+const json = join(mkdtempSync(join(tmpdir(), 'wgslgrad-bench-')), 'b.json');
+const bench = spawnSync(
+  process.execPath,
+  ['build/bench/main.js', '--quick', '--only', 'browser-mlp-b32', '--no-tfjs', '--no-cpu', '--no-torch', '--rounds', '0', '--json', json],
+  { cwd: root, encoding: 'utf8', timeout: 300_000 },
+);
+let benchOk = bench.status === 0;
+if (benchOk) {
+  const out = JSON.parse(readFileSync(json, 'utf8'));
+  const rows = out.results.filter((r) => r.workload === 'browser-mlp-b32');
+  const impls = ['wgslgrad', 'wgslgrad-replay', 'wgslgrad-chromium', 'wgslgrad-chromium-replay'];
+  benchOk = impls.every((i) => rows.some((r) => r.impl === i && r.median_ms > 0 && r.runs === 2)) && /^Chromium .*swiftshader/i.test(out.browser);
+  console.log(`bench ${rows.map((r) => `${r.impl} ${r.median_ms.toFixed(0)} ms`).join(', ')}; ${out.browser}: ${benchOk ? 'ok' : 'MISMATCH'}`);
+} else console.log(`bench failed: ${bench.stderr.trim().split('\n').pop()}`);
+const passed = [ok, benchOk].filter(Boolean).length;
+console.log(`${passed} passed, ${2 - passed} failed`);
+process.exitCode = passed === 2 ? 0 : 1;
