@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
 import * as wg from '../src/index.js';
 import { type Ctx, type Row, randData, report, stats, wallTimes } from './harness.js';
 import { ganStep } from './steps.js';
@@ -20,8 +21,8 @@ import * as wg from '/build/src/index.js';
 import { GanTrainer, presetSetup } from '/build/examples/mnist-gan/step.js';
 try {
   const info = await wg.init();
-  const real = new Float32Array(${B * 784});
-  for (let i = 0, s = 21; i < real.length; i++) { s = (s * 1664525 + 1013904223) >>> 0; real[i] = (s / 2 ** 32 - 0.5) * 2; }
+  // the images the Node rows train on (served as /real.f32)
+  const real = new Float32Array(await (await fetch('/real.f32')).arrayBuffer());
   const times = {};
   for (const mode of ['eager', 'replay']) {
     const trainer = new GanTrainer(presetSetup('mlp', { batch: ${B} }));
@@ -74,6 +75,7 @@ export async function browserStep(ctx: Ctx): Promise<string> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(page(reps));
+    if (path === '/real.f32') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(real.buffer));
     const file = normalize(join(root, path));
     if (!file.startsWith(join(root, 'build') + sep) || !existsSync(file)) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
@@ -107,16 +109,6 @@ export async function browserStep(ctx: Ctx): Promise<string> {
     `  ${note}; Chromium's step ÷ Node's: ${slower('wgslgrad-chromium', 'wgslgrad')} op by op, ${slower('wgslgrad-chromium-replay', 'wgslgrad-replay')} replayed`,
   );
   return note;
-}
-
-interface Browser {
-  newPage(): Promise<{
-    goto(url: string): Promise<unknown>;
-    waitForFunction(expr: string, arg: null, opts: { timeout: number; polling: number }): Promise<unknown>;
-    evaluate(expr: string): Promise<unknown>;
-  }>;
-  version(): string;
-  close(): Promise<void>;
 }
 
 type PageResult = { error: string } | { adapter: GPUAdapterInfo; software: boolean; times: { eager: number[]; replay: number[] } };
