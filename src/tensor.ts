@@ -79,8 +79,25 @@ export class Tensor {
     this.size = sizeOf(shape);
     this._storage = storage;
     finalizer.register(this, storage, this);
-    storage.holders?.add(new WeakRef(this));
+    if (storage.holders) Tensor._hold(storage, this);
     track(this);
+  }
+
+  /**
+   * Adds t to a gradient slot's holders. A slot gets a new tensor at every backward, and the old
+   * ones die (disposed, collected, or moved off by _releaseSlot) without telling it, so when the
+   * set has doubled since its last sweep it drops every ref whose tensor is gone or no longer on
+   * the slot: the set stays within twice its live holders instead of growing a ref a step.
+   */
+  private static _hold(slot: Storage, t: Tensor): void {
+    const h = slot.holders!;
+    h.add(new WeakRef(t));
+    if (h.size < slot.holdersSweepAt) return;
+    for (const ref of h) {
+      const x = ref.deref() as Tensor | undefined;
+      if (!x || x._storage !== slot) h.delete(ref);
+    }
+    slot.holdersSweepAt = Math.max(16, 2 * h.size);
   }
 
   /**
@@ -163,7 +180,7 @@ export class Tensor {
     finalizer.unregister(this);
     finalizer.register(this, storage, this);
     this._storage = storage;
-    storage.holders?.add(new WeakRef(this));
+    if (storage.holders) Tensor._hold(storage, this);
     old.release();
   }
 

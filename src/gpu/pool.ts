@@ -145,6 +145,8 @@ export class Storage {
    * which Tensor._releaseSlot moves to buffers of their own before the slot is written again
    */
   holders: Set<WeakRef<object>> | null = null;
+  /** the size of `holders` at which Tensor's constructor next sweeps out the dead and moved ones */
+  holdersSweepAt = 16;
   /** the pool (device) the buffer belongs to; a buffer of an earlier device is not pooled again */
   private readonly owner: Pool | null = pool;
   constructor(
