@@ -1,6 +1,7 @@
 // Bad input of every kind gets a WgslgradError that names what is wrong, and the library keeps
 // working after it: each case below is followed by a correct op whose answer is checked.
 import { describe, expect, test } from 'vitest';
+import { gpuState as gpuStateOf } from '../src/gpu/device.js';
 import * as wg from '../src/index.js';
 import { collectGarbage } from './helpers.js';
 
@@ -236,6 +237,49 @@ describe('device loss and long runs', () => {
     await wg.init();
     expect(Array.from(await wg.tensor([1, 2]).mul(3).toArray())).toEqual([3, 6]);
     expect(() => w.add(1)).toThrow(/tensor \[16,16\] lives on a GPU device that is gone/);
+  });
+
+  test('readbacks leave nothing on the heap: 300 losses read back keep no promise alive', async () => {
+    // a Promise.race of each map against device.lost (which never settles) left three promises and
+    // their closures on it at every readback, ~0.5 KB a step for the whole run
+    await wg.init();
+    const { Session } = await import('node:inspector/promises');
+    const session = new Session();
+    session.connect();
+    const livePromises = async (): Promise<number> => {
+      await collectGarbage();
+      const proto = await session.post('Runtime.evaluate', { expression: 'Promise.prototype' });
+      const found = await session.post('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId! });
+      const n = await session.post('Runtime.callFunctionOn', {
+        objectId: found.objects.objectId!,
+        functionDeclaration: 'function () { return this.length; }',
+        returnByValue: true,
+      });
+      await session.post('Runtime.releaseObjectGroup', { objectGroup: '' }).catch(() => undefined);
+      return n.result.value as number;
+    };
+    const w = wg.keep(wg.randn([8, 8], { seed: 3, requiresGrad: true }));
+    const opt = new wg.optim.Adam([w], { lr: 1e-3 });
+    const read = async () => {
+      const loss = wg.scope(() => {
+        opt.zeroGrad();
+        const l = w.square().mean();
+        l.backward();
+        opt.step();
+        return l;
+      });
+      expect(Number.isFinite(await loss.item())).toBe(true);
+      loss.dispose();
+    };
+    for (let i = 0; i < 20; i++) await read();
+    const before = await livePromises();
+    for (let i = 0; i < 300; i++) await read();
+    const after = await livePromises();
+    session.disconnect();
+    expect(after - before, `live promises ${before} → ${after}`).toBeLessThan(30);
+    expect(gpuStateOf().lostWaiters.size).toBe(0);
+    opt.dispose();
+    w.dispose();
   });
 
   test('GPU memory is flat over 1,000 small training steps', async () => {

@@ -43,6 +43,8 @@ export interface DeviceState {
   /** First asynchronous GPU error not yet reported; thrown at the next dispatch or readback. */
   pendingError: WgslgradError | null;
   lost: string | null;
+  /** The rejections of the readbacks now waiting (orLost): the device's loss rejects them all. */
+  lostWaiters: Set<(e: WgslgradError) => void>;
   /** Promises of error scopes still open around submits; awaited at readback. */
   scopeChecks: Promise<void>[];
   /** The GPU instance the device came from: Dawn frees its instance when this object is collected. */
@@ -213,6 +215,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
     hasTimestamps: device.features.has('timestamp-query'),
     pendingError: null,
     lost: null,
+    lostWaiters: new Set(),
     scopeChecks: [],
     gpu: instance,
     subgroupShare,
@@ -228,9 +231,35 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   void device.lost.then((l) => {
     if (l.reason !== 'destroyed') s.lost = `${l.reason}: ${l.message}`;
     else s.lost = 'destroyed';
+    const e = new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`);
+    for (const reject of s.lostWaiters) reject(e);
+    s.lostWaiters.clear();
   });
   state = s;
   return info;
+}
+
+/**
+ * `p`, or a rejection naming the loss if the device is lost before `p` settles (a readback's map,
+ * which Dawn may leave pending on a lost device). One listener on `device.lost` serves every wait:
+ * a Promise.race against `device.lost`, which never settles on a working device, left a reaction
+ * and its closures on it at each call, ~0.5 KB of heap a readback for the whole run.
+ */
+export function orLost<T>(s: DeviceState, p: Promise<T>): Promise<T> {
+  if (s.lost) return Promise.reject(new WgslgradError('device', `the GPU device was lost (${s.lost})`));
+  return new Promise<T>((resolve, reject) => {
+    s.lostWaiters.add(reject);
+    p.then(
+      (v) => {
+        s.lostWaiters.delete(reject);
+        resolve(v);
+      },
+      (e: unknown) => {
+        s.lostWaiters.delete(reject);
+        reject(e);
+      },
+    );
+  });
 }
 
 function adapterInfoOf(device: GPUDevice): GPUAdapterInfo | undefined {

@@ -3,7 +3,7 @@
 import { WgslgradError } from '../errors.js';
 import { refuseCapture } from './capture.js';
 import { raiseCheck, usedCheckBuffer } from './checks.js';
-import { gpuState, throwPending } from './device.js';
+import { gpuState, orLost, throwPending } from './device.js';
 import { type Storage, sizeClass } from './pool.js';
 import { capturing, copyBuffer, flush } from './recorder.js';
 
@@ -36,12 +36,7 @@ export async function readBuffer(src: GPUBuffer, bytes: number, byteOffset = 0):
   let out: ArrayBuffer;
   let words: Uint32Array | null = null;
   try {
-    await s.wait(
-      Promise.race([
-        buf.mapAsync(1 /* READ */),
-        s.device.lost.then((l) => Promise.reject(new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`))),
-      ]),
-    );
+    await s.wait(orLost(s, buf.mapAsync(1 /* READ */)));
     const mapped = buf.getMappedRange(0, aligned + (chk?.bytes ?? 0));
     out = mapped.slice(0, bytes);
     words = chk ? new Uint32Array(mapped.slice(aligned, aligned + chk.bytes)) : null;
