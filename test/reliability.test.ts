@@ -248,14 +248,15 @@ describe('device loss and long runs', () => {
     session.connect();
     const livePromises = async (): Promise<number> => {
       await collectGarbage();
-      const proto = await session.post('Runtime.evaluate', { expression: 'Promise.prototype' });
+      const proto = await session.post('Runtime.evaluate', { expression: 'Promise.prototype', objectGroup: 'count' });
       const found = await session.post('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId! });
       const n = await session.post('Runtime.callFunctionOn', {
         objectId: found.objects.objectId!,
         functionDeclaration: 'function () { return this.length; }',
         returnByValue: true,
       });
-      await session.post('Runtime.releaseObjectGroup', { objectGroup: '' }).catch(() => undefined);
+      await session.post('Runtime.releaseObject', { objectId: found.objects.objectId! });
+      await session.post('Runtime.releaseObjectGroup', { objectGroup: 'count' });
       return n.result.value as number;
     };
     const w = wg.keep(wg.randn([8, 8], { seed: 3, requiresGrad: true }));

@@ -231,7 +231,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   void device.lost.then((l) => {
     if (l.reason !== 'destroyed') s.lost = `${l.reason}: ${l.message}`;
     else s.lost = 'destroyed';
-    const e = new WgslgradError('device', `the GPU device was lost (${l.reason}: ${l.message})`);
+    const e = lostError(s);
     for (const reject of s.lostWaiters) reject(e);
     s.lostWaiters.clear();
   });
@@ -246,7 +246,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
  * and its closures on it at each call, ~0.5 KB of heap a readback for the whole run.
  */
 export function orLost<T>(s: DeviceState, p: Promise<T>): Promise<T> {
-  if (s.lost) return Promise.reject(new WgslgradError('device', `the GPU device was lost (${s.lost})`));
+  if (s.lost) return Promise.reject(lostError(s));
   return new Promise<T>((resolve, reject) => {
     s.lostWaiters.add(reject);
     p.then(
@@ -260,6 +260,10 @@ export function orLost<T>(s: DeviceState, p: Promise<T>): Promise<T> {
       },
     );
   });
+}
+
+function lostError(s: DeviceState): WgslgradError {
+  return new WgslgradError('device', `the GPU device was lost (${s.lost})`);
 }
 
 function adapterInfoOf(device: GPUDevice): GPUAdapterInfo | undefined {
