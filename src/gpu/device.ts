@@ -87,7 +87,7 @@ export function hasDevice(): boolean {
 
 export function throwPending(): void {
   const s = gpuState();
-  if (s.lost) throw new WgslgradError('device', `the GPU device was lost (${s.lost}); call wg.init() again`);
+  if (s.lost) throw lostError(s);
   if (s.pendingError) {
     const e = s.pendingError;
     s.pendingError = null;
@@ -263,7 +263,7 @@ export function orLost<T>(s: DeviceState, p: Promise<T>): Promise<T> {
 }
 
 function lostError(s: DeviceState): WgslgradError {
-  return new WgslgradError('device', `the GPU device was lost (${s.lost})`);
+  return new WgslgradError('device', `the GPU device was lost (${s.lost}); call wg.init() again`);
 }
 
 function adapterInfoOf(device: GPUDevice): GPUAdapterInfo | undefined {
