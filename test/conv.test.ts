@@ -1,5 +1,6 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
+import { deviceFacts } from '../src/gpu/device.js';
 import * as wg from '../src/index.js';
 import { expectClose, expectError, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
 
@@ -179,6 +180,63 @@ describe.each(['on', 'off'] as const)('convTranspose2d to 1-4 channels with main
       (x, w) => wg.conv2d(x, w, null, opts),
       (x, w) => cpu.conv2d(x, w, null, opts),
       [randCpu(r, [2, 1, 8, 8]), randCpu(r, [4, 1, 4, 4])],
+    );
+  });
+});
+
+describe.each(['on', 'off'] as const)('convTranspose2d to 8 or more channels with main_rows %s (4×4, stride 2, software adapters)', (mode) => {
+  // [N, CI, CO, H, W, padding, outputPadding]: channels not a multiple of 8 (a workgroup's last
+  // lanes clamped), padding 0-3 of both parities, output widths below 8, of 14 (one block), of 28
+  // and of 13 (a block past the row's end), odd heights (the two row parities unequal), 1 × 1
+  const shapes: Array<[number, number, number, number, number, number, number]> = [
+    [2, 5, 16, 7, 7, 1, 0],
+    [1, 3, 8, 14, 14, 1, 0],
+    [2, 4, 12, 7, 9, 2, 1],
+    [1, 6, 9, 3, 2, 0, 1],
+    [3, 2, 20, 1, 1, 0, 0],
+    [1, 7, 8, 5, 6, 3, 1],
+    [2, 3, 10, 6, 4, 1, 1],
+  ];
+  test('forward against the CPU reference, with bias and a fused ReLU', async () => {
+    const restore = wg.setTuning({ convTRows: mode });
+    onTestFinished(restore);
+    const r = rng(46);
+    for (const [N, CI, CO, H, W, p, op] of shapes) {
+      const x = randCpu(r, [N, CI, H, W]);
+      const w = randCpu(r, [CI, CO, 4, 4]);
+      const b = randCpu(r, [CO]);
+      const opts = { stride: 2, padding: p, outputPadding: op };
+      const c = JSON.stringify({ N, CI, CO, H, W, p, op, mode });
+      await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, opts), cpu.convTranspose2d(x, w, null, opts), 1e-4, 1e-5, c);
+      const fused = wg.convTranspose2d(toGpu(x), toGpu(w), toGpu(b), { ...opts, activation: 'relu' });
+      await expectClose(fused, cpu.relu(cpu.convTranspose2d(x, w, b, opts)), 1e-4, 1e-5, `${c} + bias + relu`);
+    }
+    const x = toGpu(randCpu(r, [2, 8, 7, 7])),
+      w = toGpu(randCpu(r, [8, 16, 4, 4]));
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.convTranspose2d(x, w, null, { stride: 2, padding: 1 });
+      });
+    });
+    // lavapipe has subgroups and timestamp queries; an adapter without subgroups runs `main` either way
+    if (kernels && deviceFacts().subgroupShare)
+      expect(kernels.map((k) => k.kernel)).toContain(mode === 'on' ? 'conv_transpose.main_rows' : 'conv_transpose.main');
+  });
+  test("gradients by finite differences, and a conv's input gradient to 8 channels (the same kernel)", async () => {
+    const restore = wg.setTuning({ convTRows: mode });
+    onTestFinished(restore);
+    const r = rng(47);
+    const opts = { stride: 2, padding: 1 };
+    await gradcheck(
+      (x, w, b) => wg.convTranspose2d(x, w, b, opts),
+      (x, w, b) => cpu.convTranspose2d(x, w, b, opts),
+      [randCpu(r, [2, 3, 3, 4]), randCpu(r, [3, 8, 4, 4]), randCpu(r, [8])],
+    );
+    // conv2d [2, 8, 6, 6] → [2, 3, 3, 3]: its input gradient is a transposed conv to 8 channels
+    await gradcheck(
+      (x, w) => wg.conv2d(x, w, null, opts),
+      (x, w) => cpu.conv2d(x, w, null, opts),
+      [randCpu(r, [2, 8, 6, 6]), randCpu(r, [3, 8, 4, 4])],
     );
   });
 });

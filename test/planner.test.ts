@@ -10,6 +10,7 @@ import {
   laneKBlock,
   planConvRows,
   planConvTransposeFew,
+  planConvTransposeRows,
   planMatmul,
   planSum,
   planWeightGrad,
@@ -212,6 +213,30 @@ describe('planner', () => {
     expect(planConvTransposeFew({ ...lavapipe, subgroupShare: false }, g)).toBeNull();
     // the switch, given as the planner's tuning argument
     expect(planConvTransposeFew(lavapipe, g, { ...defaultTuning(), convRows: 'off' })).toBeNull();
+  });
+  test('a transposed conv to 8 or more channels (4×4, stride 2) takes main_rows on software adapters with subgroups', () => {
+    // R1's G layer [128, 128, 7, 7] → 64 channels of 14 × 14: a row in one block of 14 columns
+    const g = { CO: 64, KH: 4, KW: 4, SH: 2, SW: 2, OW: 14, PW: 1 };
+    // odd padding: the block's columns plus pw start odd, its window holds (14 − 1 + 1) / 2 + 2 floats
+    expect(planConvTransposeRows(lavapipe, g)).toEqual({ TM: 8, TC: 14, WIN: 9, NV: 3, WGX: 16, PWP: 1 });
+    expect(planConvTransposeRows(lavapipe, { ...g, PW: 2 })).toMatchObject({ TC: 14, WIN: 8, NV: 3, PWP: 0 });
+    // widths in even blocks of 8-14 with the fewest columns past the end: 28 in 2 × 14, 20 in 2 × 10,
+    // 24 in 2 × 12, 9 in one of 10, 5 in one of 8
+    expect(planConvTransposeRows(lavapipe, { ...g, OW: 28 })?.TC).toBe(14);
+    expect(planConvTransposeRows(lavapipe, { ...g, OW: 20 })?.TC).toBe(10);
+    expect(planConvTransposeRows(lavapipe, { ...g, OW: 24 })?.TC).toBe(12);
+    expect(planConvTransposeRows(lavapipe, { ...g, OW: 9 })?.TC).toBe(10);
+    expect(planConvTransposeRows(lavapipe, { ...g, OW: 5 })?.TC).toBe(8);
+    // fewer than 8 channels (main_few or main), other kernels and strides: `main`
+    expect(planConvTransposeRows(lavapipe, { ...g, CO: 7 })).toBeNull();
+    expect(planConvTransposeRows(lavapipe, { ...g, KW: 3 })).toBeNull();
+    expect(planConvTransposeRows(lavapipe, { ...g, SH: 1 })).toBeNull();
+    // hardware adapters keep `main` unless asked; 'on' needs subgroups; 'off' everywhere
+    expect(planConvTransposeRows(h100, g)).toBeNull();
+    expect(planConvTransposeRows(h100, g, { ...defaultTuning(), convTRows: 'on' })?.TC).toBe(14);
+    expect(planConvTransposeRows(noSubgroups, g, { ...defaultTuning(), convTRows: 'on' })).toBeNull();
+    expect(planConvTransposeRows({ ...lavapipe, subgroupShare: false }, g)).toBeNull();
+    expect(planConvTransposeRows(lavapipe, g, { ...defaultTuning(), convTRows: 'off' })).toBeNull();
   });
   test('conv weight gradients as one GEMM: software adapters with subgroups, enough rows and columns, columns under 64 MiB', () => {
     // R1's discriminator layer [128, 64·16] over 128 images of 7 × 7, and its 1-input-channel first layer

@@ -60,6 +60,8 @@ export interface Tuning {
   bnSmallGroups: 'auto' | 'on' | 'off';
   /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters with subgroups ('auto'), everywhere ('on'; forward_rows needs subgroups), or never */
   convRows: 'auto' | 'on' | 'off';
+  /** 4×4 stride-2 transposed convs (also conv input gradients) to 8 or more channels through conv_transpose.wgsl `main_rows` (planConvTransposeRows): on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
+  convTRows: 'auto' | 'on' | 'off';
   /** conv weight gradients as one GEMM over the input's columns (planWeightGradGemm): on software adapters with subgroups ('auto'), always where the columns fit ('on'), or never */
   wgradGemm: 'auto' | 'on' | 'off';
   /** one-column products with a long inner sum (the D head) as one workgroup per row (matmul.wgsl `dot_rows`) rather than split-K and its sum: everywhere ('auto', 'on'), or never */
@@ -67,7 +69,7 @@ export interface Tuning {
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows', 'wgradGemm', 'dotRows'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows', 'convTRows', 'wgradGemm', 'dotRows'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -88,6 +90,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   vec4Gemm: 'auto',
   bnSmallGroups: 'auto',
   convRows: 'auto',
+  convTRows: 'auto',
   wgradGemm: 'auto',
   dotRows: 'auto',
 });
@@ -224,6 +227,42 @@ export function planConvTransposeFew(
   const TN = 2 * Math.ceil(span / blocks / 2);
   const WIN = TN / 2 + 1;
   return { TM: g.CO, TN, WIN, NV: Math.floor((WIN + 6) / 4), WGX: 16 };
+}
+
+/**
+ * conv_transpose.wgsl `main_rows`' block: TM output channels × TC columns (TC even) of one output row
+ * a lane, WGX lanes; WIN the input floats of a row's window, NV the vec4s that hold them from any
+ * start, PWP the parity of the column padding.
+ */
+export interface ConvTransposeRowsPlan {
+  TM: number;
+  TC: number;
+  WIN: number;
+  NV: number;
+  WGX: number;
+  PWP: number;
+}
+
+/**
+ * Whether a transposed conv (also a conv's input gradient) runs conv_transpose.wgsl `main_rows`: 4×4
+ * kernels of stride 2 to at least 8 output channels, where subgroups share the taps (software
+ * adapters on 'auto', the convTRows switch). TC, the columns a lane computes, is the even width from 8
+ * to 14 (TM · TC ≤ 112 accumulators, as conv_rows' 16 × 7) that computes the fewest columns past the
+ * row's end, the widest of those. At R1's [128, 128, 7, 7] → 64 on llvmpipe, 8 × 14 took 41 ms, 16 × 8
+ * 43–46, 8 × 8 49–52, 16 × 6 and 8 × 6 57–67, against `main`'s 62–66 (bench/NOTES.md).
+ */
+export function planConvTransposeRows(
+  f: DeviceFacts,
+  g: { CO: number; KH: number; KW: number; SH: number; SW: number; OW: number; PW: number },
+  t: Readonly<Tuning> = active,
+): ConvTransposeRowsPlan | null {
+  if (!onForSoftwareSubgroups(t.convTRows, f) || !f.subgroupShare) return null;
+  if (g.CO < 8 || g.KH !== 4 || g.KW !== 4 || g.SH !== 2 || g.SW !== 2) return null;
+  let TC = 8;
+  for (let c = 10; c <= 14; c += 2) if (Math.ceil(g.OW / c) * c <= Math.ceil(g.OW / TC) * TC) TC = c;
+  const PWP = g.PW % 2;
+  const WIN = Math.floor((TC - 1 + PWP) / 2) + 2;
+  return { TM: 8, TC, WIN, NV: Math.floor((WIN + 6) / 4), WGX: 16, PWP };
 }
 
 /** Workgroups along columns and rows for a grid of `cols` × `rows` outputs. */

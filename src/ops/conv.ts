@@ -11,7 +11,16 @@ import { foldedGrad, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { type Binding, dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
-import { blockGroups, convBlock, MAX_GROUPS_PER_DIM, planConvRows, planConvTransposeFew, planWeightGrad, planWeightGradGemm } from '../gpu/planner.js';
+import {
+  blockGroups,
+  convBlock,
+  MAX_GROUPS_PER_DIM,
+  planConvRows,
+  planConvTransposeFew,
+  planConvTransposeRows,
+  planWeightGrad,
+  planWeightGradGemm,
+} from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { matmulRaw } from './matmul.js';
@@ -110,6 +119,20 @@ function convTransposeRaw(x: Tensor, w: Tensor, bias: Tensor | null, g: Geo, epi
       [x16, w16, y.binding, bias ? bias.binding : placeholder()],
       { ...geoParams(g), slope: epi.slope },
       [Math.ceil(lanes / few.WGX), 1, 1],
+    );
+    return y;
+  }
+  const rows = planConvTransposeRows(deviceFacts(), { CO: g.CO, KH: g.KH, KW: g.KW, SH: g.s[0], SW: g.s[1], OW: g.OW, PW: g.p[1] });
+  const rx16 = rows ? vec4Binding(x) : null;
+  const rw16 = rows ? vec4Binding(w) : null;
+  // one lane per TC columns of an output row, TM channels a workgroup row, the rows of one parity a z-slice
+  const rowLanes = rows ? g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / rows.TC) : 0;
+  if (rows && rx16 && rw16 && Math.ceil(rowLanes / rows.WGX) <= MAX_GROUPS_PER_DIM) {
+    dispatch(
+      pipeline('conv_transpose', 'main_rows', { ...rows, SG: true, BIAS: bias !== null, EPI: epi.code }),
+      [rx16, rw16, y.binding, bias ? bias.binding : placeholder()],
+      { ...geoParams(g), slope: epi.slope },
+      [Math.ceil(rowLanes / rows.WGX), Math.ceil(g.CO / rows.TM), 2],
     );
     return y;
   }
