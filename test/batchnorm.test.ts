@@ -81,6 +81,78 @@ describe('batchNorm against the CPU reference', () => {
       }
     },
   );
+  test.each(['on', 'off'] as const)(
+    'four floats a load (bnVec4 %s): planes and channel counts that are multiples of 4, fused activations, running statistics',
+    async (mode) => {
+      const restore = wg.setTuning({ bnVec4: mode });
+      onTestFinished(restore);
+      const r = rng(mode === 'on' ? 64 : 65);
+      // planes of 4, 16 and 196 values (a lane's vec4s cross images: the carried (n, s) wraps), one
+      // of 512 (more vec4s per image than lanes), [N, C] with C = 8 and 12 (a lane per 4 channels)
+      // and with C = 6 (not a multiple of 4: the scalar kernel)
+      for (const [shape, activation] of [
+        [[5, 3, 2, 2], 'leakyRelu'],
+        [[3, 2, 4, 4], null],
+        [[9, 2, 14, 14], 'relu'],
+        [[2, 3, 16, 32], null],
+        [[7, 8], 'relu'],
+        [[5, 12], 'leakyRelu'],
+        [[4, 6], null],
+      ] as const) {
+        const C = shape[1]!;
+        const o = { training: true, activation, slope: 0.2, momentum: 0.1, eps: 1e-5 };
+        const x = randCpu(r, [...shape], -2, 3),
+          wt = randCpu(r, [C], 0.5, 1.5),
+          bs = randCpu(r, [C]),
+          g = randCpu(r, [...shape]);
+        const rmC = cpu.full([C], 0),
+          rvC = cpu.full([C], 1),
+          rm = wg.zeros([C]),
+          rv = wg.ones([C]);
+        const gx = toGpu(x, true),
+          gw = toGpu(wt, true),
+          gb = toGpu(bs, true);
+        const y = wg.batchNorm(gx, rm, rv, gw, gb, o);
+        const c = `${shape} ${activation} ${mode}`;
+        await expectClose(y, cpu.batchNorm(x, rmC, rvC, wt, bs, o), 1e-4, 1e-5, `forward ${c}`);
+        await expectClose(rm, rmC, 1e-5, 1e-6, `running mean ${c}`);
+        await expectClose(rv, rvC, 1e-5, 1e-6, `running var ${c}`);
+        if (activation === null) {
+          y.backward(toGpu(g));
+          const ref = cpu.batchNormBackward(x, wt, g);
+          await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, `dx ${c}`);
+          await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, `dw ${c}`);
+          await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, `db ${c}`);
+        }
+      }
+      // fused activations' gradients by finite differences, on a plane of 4 and 4 channels of [N, C]
+      for (const [shape, activation] of [
+        [[3, 2, 2, 2], 'leakyRelu'],
+        [[6, 4], 'relu'],
+      ] as const) {
+        const o = { training: true, activation, slope: 0.2 };
+        const C = shape[1]!;
+        await gradcheck(
+          (x, w, b) => wg.batchNorm(x, null, null, w, b, o),
+          (x, w, b) => cpu.batchNorm(x, null, null, w, b, o),
+          [randCpu(r, [...shape]), randCpu(r, [C], 0.5, 1.5), randCpu(r, [C])],
+          { rtol: 3e-3, atol: 3e-4 },
+        );
+      }
+      // which kernels ran
+      const kernels = await wg.profileKernels(() => {
+        wg.scope(() => {
+          const t = toGpu(randCpu(r, [2, 4, 4, 4]), true);
+          wg.sum(wg.batchNorm(t, null, null, null, null, { training: true })).backward();
+        });
+      });
+      if (kernels) {
+        const names = kernels.map((k) => k.kernel);
+        expect(names).toContain(mode === 'on' ? 'batchnorm.stats_apply4' : 'batchnorm.stats_apply');
+        expect(names).toContain(mode === 'on' ? 'batchnorm.backward4' : 'batchnorm.backward');
+      }
+    },
+  );
   test('fused ReLU / LeakyReLU forward', async () => {
     const r = rng(5);
     const x = randCpu(r, [4, 3, 2, 2]);

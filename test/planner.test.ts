@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { WgslgradError } from '../src/errors.js';
 import {
   bnLanes,
+  bnVec4,
   convBlock,
   type DeviceFacts,
   defaultTuning,
@@ -49,6 +50,17 @@ describe('planner', () => {
   test('batchnorm workgroups: 32 lanes on software adapters, 256 on GPUs', () => {
     expect(bnLanes(lavapipe)).toBe(32);
     for (const f of [h100, amd, noSubgroups]) expect(bnLanes(f)).toBe(256);
+  });
+  test('batchnorm four floats a load: planes (or, at S = 1, channel counts) that are multiples of 4, on software adapters', () => {
+    expect(bnVec4(lavapipe, { C: 64, S: 196 })).toBe(true);
+    expect(bnVec4(lavapipe, { C: 64, S: 49 })).toBe(false);
+    expect(bnVec4(lavapipe, { C: 6272, S: 1 })).toBe(true);
+    expect(bnVec4(lavapipe, { C: 6, S: 1 })).toBe(false);
+    // S = 1 goes by the channels alone: 4 channels of one value each are not a plane of 4
+    expect(bnVec4(lavapipe, { C: 5, S: 1 })).toBe(false);
+    for (const f of [h100, amd, noSubgroups]) expect(bnVec4(f, { C: 64, S: 196 })).toBe(false);
+    expect(bnVec4(lavapipe, { C: 64, S: 196 }, { ...defaultTuning(), bnVec4: 'off' })).toBe(false);
+    expect(bnVec4(h100, { C: 64, S: 196 }, { ...defaultTuning(), bnVec4: 'on' })).toBe(true);
   });
   test('Adam updates four parameters a lane on software adapters only', () => {
     expect(vec4Update(lavapipe)).toBe(true);

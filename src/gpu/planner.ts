@@ -58,6 +58,8 @@ export interface Tuning {
   vec4Gemm: 'auto' | 'on' | 'off';
   /** batchnorm workgroups of 32 lanes rather than 256 (bnLanes): on software adapters ('auto'), always, or never */
   bnSmallGroups: 'auto' | 'on' | 'off';
+  /** batchnorm's training kernels four floats a load where the shape allows (bnVec4): on software adapters ('auto'), always, or never */
+  bnVec4: 'auto' | 'on' | 'off';
   /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters with subgroups ('auto'), everywhere ('on'; forward_rows needs subgroups), or never */
   convRows: 'auto' | 'on' | 'off';
   /** 4×4 stride-2 transposed convs (also conv input gradients) to 8 or more channels through conv_transpose.wgsl `main_rows` (planConvTransposeRows): on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
@@ -69,7 +71,7 @@ export interface Tuning {
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'convRows', 'convTRows', 'wgradGemm', 'dotRows'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'bnVec4', 'convRows', 'convTRows', 'wgradGemm', 'dotRows'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -89,6 +91,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   vec4Update: 'auto',
   vec4Gemm: 'auto',
   bnSmallGroups: 'auto',
+  bnVec4: 'auto',
   convRows: 'auto',
   convTRows: 'auto',
   wgradGemm: 'auto',
@@ -300,6 +303,17 @@ export function vec4Update(f: DeviceFacts, t: Readonly<Tuning> = active): boolea
  */
 export function bnLanes(f: DeviceFacts, t: Readonly<Tuning> = active): number {
   return onForSoftware(t.bnSmallGroups, f) ? 32 : 256;
+}
+
+/**
+ * Whether batchnorm's training kernels read four floats a load (batchnorm.wgsl `stats_apply4`,
+ * `backward4`; `stats_apply_cols4`, `backward_cols4` at S = 1): where each channel's plane S is a
+ * multiple of 4, or, for [N, C] inputs, C is. On software adapters ('auto'), where a vec4 costs
+ * about 2.2 scalar loads (bench/NOTES.md); hardware GPUs were not measured and read one at a time.
+ */
+export function bnVec4(f: DeviceFacts, g: { C: number; S: number }, t: Readonly<Tuning> = active): boolean {
+  if (!onForSoftware(t.bnVec4, f)) return false;
+  return g.S === 1 ? g.C % 4 === 0 : g.S % 4 === 0;
 }
 
 /** WebGPU's limit on workgroups along one dimension of a dispatch (maxComputeWorkgroupsPerDimension). */

@@ -6,7 +6,7 @@ import { isGradEnabled, record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
-import { bnLanes } from '../gpu/planner.js';
+import { bnLanes, bnVec4 } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { leakyRelu, relu } from './activation.js';
 import { full } from './creation.js';
@@ -87,8 +87,10 @@ export function batchNorm(
     const rv = runningVar ?? full([C], 1);
     // 2-D input: a lane per channel (no barriers); 4-D: a workgroup per channel reducing N·H·W values
     const cols = S === 1;
+    // four floats a load where the planner takes it (the same bindings; sizes are then multiples of 16 bytes)
+    const v4 = bnVec4(deviceFacts(), { C, S }) ? '4' : '';
     dispatch(
-      pipeline('batchnorm', cols ? 'stats_apply_cols' : 'stats_apply', consts),
+      pipeline('batchnorm', `${cols ? 'stats_apply_cols' : 'stats_apply'}${v4}`, consts),
       [
         x.binding,
         gamma.binding,
@@ -100,7 +102,7 @@ export function batchNorm(
         opts.numBatchesTracked ? opts.numBatchesTracked.binding : placeholder(),
       ],
       params,
-      cols ? groups1d(C, 64) : [C],
+      cols ? groups1d(v4 ? C / 4 : C, 64) : [C],
     );
     if (!runningMean) rm.dispose();
     if (!runningVar) rv.dispose();
@@ -112,10 +114,10 @@ export function batchNorm(
       const dg = (!acc[1] && outs[1]) || Tensor.empty([C]);
       const db = (!acc[2] && outs[2]) || Tensor.empty([C]);
       dispatch(
-        pipeline('batchnorm', cols ? 'backward_cols' : 'backward', consts),
+        pipeline('batchnorm', `${cols ? 'backward_cols' : 'backward'}${v4}`, consts),
         [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding],
         params,
-        cols ? groups1d(C, 64) : [C],
+        cols ? groups1d(v4 ? C / 4 : C, 64) : [C],
       );
       return [dx, weight ? dg : null, bias ? db : null];
     });
