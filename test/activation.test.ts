@@ -1,7 +1,7 @@
-import { describe, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
-import { checkOp, expectClose, randCpu, randShape, rng, toGpu } from './helpers.js';
+import { checkOp, expectClose, gradcheck, randCpu, randShape, rng, toGpu } from './helpers.js';
 
 /** Values kept away from 0 so the finite differences never straddle the relu kink. */
 function awayFromZero(r: () => number, shape: number[]) {
@@ -33,5 +33,49 @@ describe('activations against the CPU reference', () => {
     const x = cpu.cpuTensor([-1e4, -80, 0, 80, 1e4], [5]);
     await expectClose(wg.sigmoid(toGpu(x)), cpu.sigmoid(x), 0, 1e-7);
     await expectClose(wg.tanh(toGpu(x)), cpu.tanh(x), 0, 1e-7);
+  });
+});
+
+describe.each(['on', 'off'] as const)('four values a load (vec4Passes %s)', (mode) => {
+  test('activations and their gradients on sizes that are and are not multiples of 4', async () => {
+    const restore = wg.setTuning({ vec4Passes: mode });
+    onTestFinished(restore);
+    const r = rng(mode === 'on' ? 81 : 82);
+    for (const [name, g, c] of ACTS) {
+      for (const shape of [[1000], [1001], [2, 8, 4, 4]]) {
+        const x = awayFromZero(r, shape);
+        await expectClose(g(toGpu(x)), c(x), 1e-5, 1e-6, `${name} ${shape} ${mode}`);
+      }
+      await checkOp(g, c, [awayFromZero(r, [3, 8])], { rtol: 1e-5, atol: 1e-6, what: `${name} ${mode}` });
+    }
+  });
+  test("a conv bias's gradient over [N, H·W], plain and through a fused activation's gradient", async () => {
+    const restore = wg.setTuning({ vec4Passes: mode });
+    onTestFinished(restore);
+    const r = rng(mode === 'on' ? 83 : 84);
+    // 16 channels of 2 × 8 × 8: one workgroup a channel, planes of 64 values
+    const x = randCpu(r, [2, 16, 8, 8]);
+    await expectClose(wg.sum(toGpu(x), [0, 2, 3]), cpu.sum(x, [0, 2, 3]), 1e-5, 1e-5, `sum ${mode}`);
+    await expectClose(wg.sum(toGpu(x), [0, 2, 3], true), cpu.sum(x, [0, 2, 3], true), 1e-5, 1e-5, `sum keepDim ${mode}`);
+    // conv2d [2, 3, 16, 16] → [2, 16, 8, 8] with bias and a fused leakyRelu: the bias's gradient by
+    // finite differences (its sum takes each term through the activation's gradient first)
+    const opts = { stride: 2, padding: 1 };
+    await gradcheck(
+      (a, w, b) => wg.conv2d(a, w, b, { ...opts, activation: 'leakyRelu', slope: 0.2 }),
+      (a, w, b) => cpu.leakyRelu(cpu.conv2d(a, w, b, opts), 0.2),
+      [randCpu(r, [2, 3, 16, 16]), randCpu(r, [16, 3, 4, 4]), randCpu(r, [16])],
+      { wrt: [0, 2] },
+    );
+    const kernels = await wg.profileKernels(() => {
+      wg.scope(() => {
+        wg.sum(toGpu(x), [0, 2, 3]);
+        wg.relu(toGpu(x, true)).backward(toGpu(x));
+      });
+    });
+    if (kernels) {
+      const names = kernels.map((k) => k.kernel);
+      expect(names).toContain(mode === 'on' ? 'reduce.sum_wg4' : 'reduce.sum_wg');
+      expect(names).toContain(mode === 'on' ? 'activation.act_grad4' : 'activation.act_grad');
+    }
   });
 });

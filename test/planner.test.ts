@@ -19,6 +19,7 @@ import {
   setTuning,
   tuning,
   VEC4_BLOCK,
+  vec4Passes,
   vec4Update,
 } from '../src/gpu/planner.js';
 
@@ -61,6 +62,12 @@ describe('planner', () => {
     for (const f of [h100, amd, noSubgroups]) expect(bnVec4(f, { C: 64, S: 196 })).toBe(false);
     expect(bnVec4(lavapipe, { C: 64, S: 196 }, { ...defaultTuning(), bnVec4: 'off' })).toBe(false);
     expect(bnVec4(h100, { C: 64, S: 196 }, { ...defaultTuning(), bnVec4: 'on' })).toBe(true);
+  });
+  test('activations, their gradients and bias sums four values a load on software adapters only', () => {
+    expect(vec4Passes(lavapipe)).toBe(true);
+    for (const f of [h100, amd, noSubgroups]) expect(vec4Passes(f)).toBe(false);
+    expect(vec4Passes(lavapipe, { ...defaultTuning(), vec4Passes: 'off' })).toBe(false);
+    expect(vec4Passes(h100, { ...defaultTuning(), vec4Passes: 'on' })).toBe(true);
   });
   test('Adam updates four parameters a lane on software adapters only', () => {
     expect(vec4Update(lavapipe)).toBe(true);

@@ -60,6 +60,8 @@ export interface Tuning {
   bnSmallGroups: 'auto' | 'on' | 'off';
   /** batchnorm's training kernels four floats a load where the shape allows (bnVec4): on software adapters ('auto'), always, or never */
   bnVec4: 'auto' | 'on' | 'off';
+  /** activations, their gradients and conv bias sums four values a load where the shape allows (vec4Passes): on software adapters ('auto'), always, or never */
+  vec4Passes: 'auto' | 'on' | 'off';
   /** conv forwards of 4-wide kernels through conv_rows.wgsl (planConvRows), and 4×4 stride-2 transposed convs to 1–4 channels through conv_transpose.wgsl `main_few` (planConvTransposeFew): on software adapters with subgroups ('auto'), everywhere ('on'; forward_rows needs subgroups), or never */
   convRows: 'auto' | 'on' | 'off';
   /** 4×4 stride-2 transposed convs (also conv input gradients) to 8 or more channels through conv_transpose.wgsl `main_rows` (planConvTransposeRows): on software adapters with subgroups ('auto'), wherever subgroups are ('on'), or never */
@@ -71,7 +73,7 @@ export interface Tuning {
 }
 
 /** The settings that take 'auto', 'on' or 'off' rather than a block. */
-const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'bnVec4', 'convRows', 'convTRows', 'wgradGemm', 'dotRows'];
+const SWITCHES = ['tiled', 'laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'bnVec4', 'vec4Passes', 'convRows', 'convTRows', 'wgradGemm', 'dotRows'];
 
 /** Whether an 'auto' | 'on' | 'off' setting is on, 'auto' meaning on software adapters. */
 const onForSoftware = (v: 'auto' | 'on' | 'off', f: DeviceFacts): boolean => v === 'on' || (v === 'auto' && f.software);
@@ -92,6 +94,7 @@ const DEFAULTS: Readonly<Tuning> = Object.freeze({
   vec4Gemm: 'auto',
   bnSmallGroups: 'auto',
   bnVec4: 'auto',
+  vec4Passes: 'auto',
   convRows: 'auto',
   convTRows: 'auto',
   wgradGemm: 'auto',
@@ -314,6 +317,16 @@ export function bnLanes(f: DeviceFacts, t: Readonly<Tuning> = active): number {
 export function bnVec4(f: DeviceFacts, g: { C: number; S: number }, t: Readonly<Tuning> = active): boolean {
   if (!onForSoftware(t.bnVec4, f)) return false;
   return g.S === 1 ? g.C % 4 === 0 : g.S % 4 === 0;
+}
+
+/**
+ * Whether the memory-bound passes read four values a load where their shapes allow: activation.wgsl
+ * `act4` and `act_grad4` for sizes that are multiples of 4, reduce.wgsl `sum_wg4` for a sum over two
+ * dims whose inner one is contiguous and a multiple of 4 long (a conv bias's gradient over
+ * [N, H·W]). On software adapters ('auto'), as bnVec4; hardware GPUs were not measured.
+ */
+export function vec4Passes(f: DeviceFacts, t: Readonly<Tuning> = active): boolean {
+  return onForSoftware(t.vec4Passes, f);
 }
 
 /** WebGPU's limit on workgroups along one dimension of a dispatch (maxComputeWorkgroupsPerDimension). */

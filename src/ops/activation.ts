@@ -3,7 +3,9 @@
 // epilogues call too). CPU reference: src/cpu/activation.ts.
 import { foldedGrad, record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
+import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
+import { vec4Passes } from '../gpu/planner.js';
 import { Tensor } from '../tensor.js';
 import { actGradSum, sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
@@ -37,15 +39,28 @@ export const NO_EPILOGUE: Epilogue = { code: 0, slope: 0, name: null };
 /** y = act(x), no autograd. */
 export function activationRaw(name: ActName, x: Tensor, slope = 0): Tensor {
   const y = Tensor.empty(x.shape);
-  if (y.size) dispatch(pipeline('activation', 'act', { ACT: ACT_CODE[name] }), [x.binding, y.binding], { n: y.size, slope }, groups1d(y.size));
+  const v4 = y.size % 4 === 0 && vec4Passes(deviceFacts());
+  if (y.size)
+    dispatch(
+      pipeline('activation', v4 ? 'act4' : 'act', { ACT: ACT_CODE[name] }),
+      [x.binding, y.binding],
+      { n: y.size, slope },
+      groups1d(v4 ? y.size / 4 : y.size),
+    );
   return y;
 }
 
 /** g · act'(…) from `saved`: the input for relu and leakyRelu (or the output, when slope ≥ 0), the output for tanh and sigmoid. */
 export function activationGradRaw(name: ActName, g: Tensor, saved: Tensor, slope = 0): Tensor {
   const gx = Tensor.empty(g.shape);
+  const v4 = gx.size % 4 === 0 && vec4Passes(deviceFacts());
   if (gx.size)
-    dispatch(pipeline('activation', 'act_grad', { ACT: ACT_CODE[name] }), [g.binding, saved.binding, gx.binding], { n: gx.size, slope }, groups1d(gx.size));
+    dispatch(
+      pipeline('activation', v4 ? 'act_grad4' : 'act_grad', { ACT: ACT_CODE[name] }),
+      [g.binding, saved.binding, gx.binding],
+      { n: gx.size, slope },
+      groups1d(v4 ? gx.size / 4 : gx.size),
+    );
   return gx;
 }
 

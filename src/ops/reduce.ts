@@ -3,7 +3,7 @@ import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder, placeholderOut } from '../gpu/engine.js';
-import { planSum } from '../gpu/planner.js';
+import { planSum, vec4Passes } from '../gpu/planner.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
 import { assertTensor, compactDims, MAX_DIMS, normDims, stridesOf } from './util.js';
@@ -73,8 +73,17 @@ function rawSum(
   const target = n === 1 && out ? out : Tensor.empty(n > 1 ? [n, nOut] : outShape);
   const [gx, gy] = groups1d(nOut, 1);
   const add1 = n === 1 ? addend : null;
+  // four terms a load: a contiguous inner dim a multiple of 4 long, every other stride a multiple of 4, no split
+  const v4 =
+    n === 1 &&
+    r.sizes.length === 2 &&
+    r.strides[1] === 1 &&
+    r.sizes[1]! % 4 === 0 &&
+    r.strides[0]! % 4 === 0 &&
+    k.strides.every((s) => s % 4 === 0) &&
+    vec4Passes(deviceFacts());
   dispatch(
-    pipeline('reduce', 'sum_wg', { WG, ADDC: add1 !== null, ACT }),
+    pipeline('reduce', v4 ? 'sum_wg4' : 'sum_wg', { WG, ADDC: add1 !== null, ACT }),
     [x.binding, target.binding, add1 ? add1.binding : placeholder(), ...tail],
     { ...params, chunkLen: n > 1 ? plan.chunkLen : 0 },
     [gx, gy, n],
