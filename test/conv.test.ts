@@ -131,6 +131,40 @@ describe.each(['on', 'off'] as const)('conv2d with conv_rows %s (4-wide kernels 
   });
 });
 
+/**
+ * convTranspose2d (4×4, stride 2) on [N, CI, CO, H, W, padding, outputPadding] shapes against the CPU
+ * reference, without bias and with bias and a fused activation; then which kernel a
+ * [2, CI, 7, 7] → CO layer ran (from the profiler's names; lavapipe has timestamp queries).
+ */
+async function convTransposeForwardCase(
+  seed: number,
+  mode: string,
+  shapes: Array<[number, number, number, number, number, number, number]>,
+  activation: 'tanh' | 'relu',
+  probe: { CI: number; CO: number; kernel: string },
+): Promise<void> {
+  const r = rng(seed);
+  const act = activation === 'tanh' ? cpu.tanh : cpu.relu;
+  for (const [N, CI, CO, H, W, p, op] of shapes) {
+    const x = randCpu(r, [N, CI, H, W]);
+    const w = randCpu(r, [CI, CO, 4, 4]);
+    const b = randCpu(r, [CO]);
+    const opts = { stride: 2, padding: p, outputPadding: op };
+    const c = JSON.stringify({ N, CI, CO, H, W, p, op, mode });
+    await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, opts), cpu.convTranspose2d(x, w, null, opts), 1e-4, 1e-5, c);
+    const fused = wg.convTranspose2d(toGpu(x), toGpu(w), toGpu(b), { ...opts, activation });
+    await expectClose(fused, act(cpu.convTranspose2d(x, w, b, opts)), 1e-4, 1e-5, `${c} + bias + ${activation}`);
+  }
+  const x = toGpu(randCpu(r, [2, probe.CI, 7, 7])),
+    w = toGpu(randCpu(r, [probe.CI, probe.CO, 4, 4]));
+  const kernels = await wg.profileKernels(() => {
+    wg.scope(() => {
+      wg.convTranspose2d(x, w, null, { stride: 2, padding: 1 });
+    });
+  });
+  if (kernels) expect(kernels.map((k) => k.kernel)).toContain(probe.kernel);
+}
+
 describe.each(['on', 'off'] as const)('convTranspose2d to 1-4 channels with main_few %s (4×4, stride 2, software adapters)', (mode) => {
   // [N, CI, CO, H, W, padding, outputPadding]: 1-4 output channels; padding 0-3 (blocks that start
   // above and left of the output); an output 80 wide (3 column blocks), 1 × 1 and odd sizes
@@ -145,25 +179,7 @@ describe.each(['on', 'off'] as const)('convTranspose2d to 1-4 channels with main
   test('forward against the CPU reference, with bias and a fused tanh', async () => {
     const restore = wg.setTuning({ convRows: mode });
     onTestFinished(restore);
-    const r = rng(44);
-    for (const [N, CI, CO, H, W, p, op] of shapes) {
-      const x = randCpu(r, [N, CI, H, W]);
-      const w = randCpu(r, [CI, CO, 4, 4]);
-      const b = randCpu(r, [CO]);
-      const opts = { stride: 2, padding: p, outputPadding: op };
-      const c = JSON.stringify({ N, CI, CO, H, W, p, op, mode });
-      await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, opts), cpu.convTranspose2d(x, w, null, opts), 1e-4, 1e-5, c);
-      const fused = wg.convTranspose2d(toGpu(x), toGpu(w), toGpu(b), { ...opts, activation: 'tanh' });
-      await expectClose(fused, cpu.tanh(cpu.convTranspose2d(x, w, b, opts)), 1e-4, 1e-5, `${c} + bias + tanh`);
-    }
-    const x = toGpu(randCpu(r, [2, 8, 14, 14])),
-      w = toGpu(randCpu(r, [8, 1, 4, 4]));
-    const kernels = await wg.profileKernels(() => {
-      wg.scope(() => {
-        wg.convTranspose2d(x, w, null, { stride: 2, padding: 1 });
-      });
-    });
-    if (kernels) expect(kernels.map((k) => k.kernel)).toContain(mode === 'on' ? 'conv_transpose.main_few' : 'conv_transpose.main');
+    await convTransposeForwardCase(44, mode, shapes, 'tanh', { CI: 8, CO: 1, kernel: mode === 'on' ? 'conv_transpose.main_few' : 'conv_transpose.main' });
   });
   test("gradients by finite differences, and a 1-channel conv's input gradient (the same kernel)", async () => {
     const restore = wg.setTuning({ convRows: mode });
@@ -200,27 +216,9 @@ describe.each(['on', 'off'] as const)('convTranspose2d to 8 or more channels wit
   test('forward against the CPU reference, with bias and a fused ReLU', async () => {
     const restore = wg.setTuning({ convTRows: mode });
     onTestFinished(restore);
-    const r = rng(46);
-    for (const [N, CI, CO, H, W, p, op] of shapes) {
-      const x = randCpu(r, [N, CI, H, W]);
-      const w = randCpu(r, [CI, CO, 4, 4]);
-      const b = randCpu(r, [CO]);
-      const opts = { stride: 2, padding: p, outputPadding: op };
-      const c = JSON.stringify({ N, CI, CO, H, W, p, op, mode });
-      await expectClose(wg.convTranspose2d(toGpu(x), toGpu(w), null, opts), cpu.convTranspose2d(x, w, null, opts), 1e-4, 1e-5, c);
-      const fused = wg.convTranspose2d(toGpu(x), toGpu(w), toGpu(b), { ...opts, activation: 'relu' });
-      await expectClose(fused, cpu.relu(cpu.convTranspose2d(x, w, b, opts)), 1e-4, 1e-5, `${c} + bias + relu`);
-    }
-    const x = toGpu(randCpu(r, [2, 8, 7, 7])),
-      w = toGpu(randCpu(r, [8, 16, 4, 4]));
-    const kernels = await wg.profileKernels(() => {
-      wg.scope(() => {
-        wg.convTranspose2d(x, w, null, { stride: 2, padding: 1 });
-      });
-    });
-    // lavapipe has subgroups and timestamp queries; an adapter without subgroups runs `main` either way
-    if (kernels && deviceFacts().subgroupShare)
-      expect(kernels.map((k) => k.kernel)).toContain(mode === 'on' ? 'conv_transpose.main_rows' : 'conv_transpose.main');
+    // an adapter without subgroups runs `main` either way
+    const rows = mode === 'on' && deviceFacts().subgroupShare;
+    await convTransposeForwardCase(46, mode, shapes, 'relu', { CI: 8, CO: 16, kernel: rows ? 'conv_transpose.main_rows' : 'conv_transpose.main' });
   });
   test("gradients by finite differences, and a conv's input gradient to 8 channels (the same kernel)", async () => {
     const restore = wg.setTuning({ convTRows: mode });
