@@ -3,6 +3,14 @@ import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
 import { expectClose, expectError, gradcheck, randCpu, rng, toGpu } from './helpers.js';
 
+/** The GPU's input, weight and bias gradients of a training batchNorm against cpu.batchNormBackward's. */
+async function expectBnGrads(gx: wg.Tensor, gw: wg.Tensor, gb: wg.Tensor, x: cpu.CpuTensor, wt: cpu.CpuTensor, g: cpu.CpuTensor, what: string) {
+  const ref = cpu.batchNormBackward(x, wt, g);
+  await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, `dx ${what}`);
+  await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, `dw ${what}`);
+  await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, `db ${what}`);
+}
+
 describe('batchNorm against the CPU reference', () => {
   test('batchNormBackward (CPU reference used by the benchmark) equals the GPU gradients', async () => {
     const r = rng(61);
@@ -14,10 +22,7 @@ describe('batchNorm against the CPU reference', () => {
       gw = toGpu(wt, true),
       gb = toGpu(bs, true);
     wg.batchNorm(gx, null, null, gw, gb, { training: true }).backward(toGpu(g));
-    const ref = cpu.batchNormBackward(x, wt, g);
-    await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, 'dx');
-    await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, 'dw');
-    await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, 'db');
+    await expectBnGrads(gx, gw, gb, x, wt, g, '');
   });
   for (const shape of [
     [8, 5],
@@ -74,10 +79,7 @@ describe('batchNorm against the CPU reference', () => {
         const y = wg.batchNorm(gx, null, null, gw, gb, { training: true });
         await expectClose(y, cpu.batchNorm(x, null, null, wt, bs, { training: true }), 1e-4, 1e-5, `forward ${shape}`);
         y.backward(toGpu(g));
-        const ref = cpu.batchNormBackward(x, wt, g);
-        await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, `dx ${shape}`);
-        await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, `dw ${shape}`);
-        await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, `db ${shape}`);
+        await expectBnGrads(gx, gw, gb, x, wt, g, `${shape}`);
       }
     },
   );
@@ -119,10 +121,7 @@ describe('batchNorm against the CPU reference', () => {
         await expectClose(rv, rvC, 1e-5, 1e-6, `running var ${c}`);
         if (activation === null) {
           y.backward(toGpu(g));
-          const ref = cpu.batchNormBackward(x, wt, g);
-          await expectClose(gx.grad!, ref.dx, 1e-3, 1e-4, `dx ${c}`);
-          await expectClose(gw.grad!, ref.dw, 1e-4, 1e-4, `dw ${c}`);
-          await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, `db ${c}`);
+          await expectBnGrads(gx, gw, gb, x, wt, g, c);
         }
       }
       // fused activations' gradients by finite differences, on a plane of 4 and 4 channels of [N, C]
