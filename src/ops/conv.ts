@@ -1,9 +1,10 @@
 // conv2d and convTranspose2d (NCHW, PyTorch weight layouts), forward and the three gradients.
 // Three kernels serve both ops: conv.wgsl `forward` (conv forward = convT input grad),
 // conv_transpose.wgsl `main` (convT forward = conv input grad) and conv.wgsl `weight_grad`. On
-// software adapters conv_rows.wgsl `forward_rows` takes the first's 4-wide kernels, and
-// conv_transpose.wgsl `main_few` the second's 4×4 stride-2 ones to 1-4 channels, and the weight
-// gradient runs as one GEMM over the input's columns (conv_cols.wgsl, matmul.wgsl) (src/gpu/planner.ts).
+// software adapters conv_rows.wgsl `forward_rows` takes the first's 4-wide kernels,
+// conv_transpose.wgsl `main_few` the second's 4×4 stride-2 ones to 1-4 channels and `main_rows`
+// those to 8 or more, and the weight gradient runs as one GEMM over the input's columns
+// (conv_cols.wgsl, matmul.wgsl) (src/gpu/planner.ts).
 // CPU reference: src/cpu/conv.ts.
 
 import { type Pair, pair } from '../args.js';
@@ -67,8 +68,9 @@ const geoParams = (g: Geo) => ({
 });
 
 /**
- * conv_rows.wgsl reads its input as vec4s: the input's binding rounded up to 16 bytes, or null where
- * its buffer ends first (the other kernels run then).
+ * conv_rows.wgsl and conv_transpose.wgsl's `main_few` and `main_rows` read their input (and the
+ * latter two their weights) as vec4s: the binding rounded up to 16 bytes, or null where its buffer
+ * ends first (the other kernels run then).
  */
 function vec4Binding(x: Tensor): Binding | null {
   const b = x.binding;
