@@ -37,6 +37,19 @@ fn bn_sum(v: f32, lid: u32) -> f32 {
   return r;
 }
 
+// The training kernels' bookkeeping for channel c of M values: mean and invstd saved for backward,
+// the running mean and the running (unbiased) variance moved by p_momentum(), and one more batch
+// tracked (counted once, at channel 0).
+fn bn_save(c: u32, C: u32, mean: f32, invstd: f32, varB: f32, M: u32) {
+  SAVED[c] = mean;
+  SAVED[C + c] = invstd;
+  let m = p_momentum();
+  let unbiased = select(varB, varB * f32(M) / f32(M - 1u), M > 1u);
+  RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
+  RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased;
+  if (c == 0u) { NBT[0] += 1.0; }
+}
+
 @compute @workgroup_size(BWG)
 fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let N = p_N(); let C = p_C(); let S = p_S();
@@ -63,15 +76,7 @@ fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let idx = (n * C + c) * S + (i - n * S);
     Y[idx] = act(X[idx] * g + b);
   }
-  if (lid == 0u) {
-    SAVED[c] = mean;
-    SAVED[C + c] = invstd;
-    let m = p_momentum();
-    let unbiased = select(varB, varB * f32(M) / f32(M - 1u), M > 1u);
-    RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
-    RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased;
-    if (c == 0u) { NBT[0] += 1.0; }
-  }
+  if (lid == 0u) { bn_save(c, C, mean, invstd, varB, M); }
 }
 
 @group(0) @binding(1) var<storage, read> XE: array<f32>;
@@ -155,12 +160,7 @@ fn stats_apply_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
   for (var n = 0u; n < N; n++) { Y[n * C + c] = act(X[n * C + c] * g + b); }
-  SAVED[c] = mean;
-  SAVED[C + c] = invstd;
-  let m = p_momentum();
-  RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
-  RVAR[c] = (1.0 - m) * RVAR[c] + m * select(varB, varB * f32(N) / f32(N - 1u), N > 1u);
-  if (c == 0u) { NBT[0] += 1.0; }
+  bn_save(c, C, mean, invstd, varB, N);
 }
 
 @compute @workgroup_size(64)
@@ -245,15 +245,7 @@ fn stats_apply4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     Y4[idx] = act4(X4[idx] * g + b);
     p = bn_next(p, d, S4);
   }
-  if (lid == 0u) {
-    SAVED[c] = mean;
-    SAVED[C + c] = invstd;
-    let m = p_momentum();
-    let unbiased = select(varB, varB * M / (M - 1.0), M > 1.0);
-    RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean;
-    RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased;
-    if (c == 0u) { NBT[0] += 1.0; }
-  }
+  if (lid == 0u) { bn_save(c, C, mean, invstd, varB, 4u * M4); }
 }
 
 @compute @workgroup_size(64)
@@ -275,16 +267,7 @@ fn stats_apply_cols4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     bv[k] = BETA[4u * c4 + k] - mean[k] * gv[k];
   }
   for (var n = 0u; n < N; n++) { Y4[n * C4 + c4] = act4(X4[n * C4 + c4] * gv + bv); }
-  let m = p_momentum();
-  let unbiased = select(varB, varB * f32(N) / f32(N - 1u), N > 1u);
-  for (var k = 0u; k < 4u; k++) {
-    let c = 4u * c4 + k;
-    SAVED[c] = mean[k];
-    SAVED[C + c] = invstd[k];
-    RMEAN[c] = (1.0 - m) * RMEAN[c] + m * mean[k];
-    RVAR[c] = (1.0 - m) * RVAR[c] + m * unbiased[k];
-  }
-  if (c4 == 0u) { NBT[0] += 1.0; }
+  for (var k = 0u; k < 4u; k++) { bn_save(4u * c4 + k, C, mean[k], invstd[k], varB[k], N); }
 }
 
 @group(0) @binding(1) var<storage, read> GB4: array<vec4<f32>>;

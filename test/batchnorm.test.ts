@@ -11,6 +11,18 @@ async function expectBnGrads(gx: wg.Tensor, gw: wg.Tensor, gb: wg.Tensor, x: cpu
   await expectClose(gb.grad!, ref.db, 1e-4, 1e-4, `db ${what}`);
 }
 
+/** A training batchNorm's input, weight and bias gradients by finite differences on one shape, plain or fused. */
+async function bnGradcheck(r: () => number, shape: readonly number[], activation: 'relu' | 'leakyRelu' | null) {
+  const o = { training: true, activation, slope: 0.2 };
+  const C = shape[1]!;
+  await gradcheck(
+    (x, w, b) => wg.batchNorm(x, null, null, w, b, o),
+    (x, w, b) => cpu.batchNorm(x, null, null, w, b, o),
+    [randCpu(r, [...shape]), randCpu(r, [C], 0.5, 1.5), randCpu(r, [C])],
+    { rtol: 3e-3, atol: 3e-4 },
+  );
+}
+
 describe('batchNorm against the CPU reference', () => {
   test('batchNormBackward (CPU reference used by the benchmark) equals the GPU gradients', async () => {
     const r = rng(61);
@@ -128,16 +140,8 @@ describe('batchNorm against the CPU reference', () => {
       for (const [shape, activation] of [
         [[3, 2, 2, 2], 'leakyRelu'],
         [[6, 4], 'relu'],
-      ] as const) {
-        const o = { training: true, activation, slope: 0.2 };
-        const C = shape[1]!;
-        await gradcheck(
-          (x, w, b) => wg.batchNorm(x, null, null, w, b, o),
-          (x, w, b) => cpu.batchNorm(x, null, null, w, b, o),
-          [randCpu(r, [...shape]), randCpu(r, [C], 0.5, 1.5), randCpu(r, [C])],
-          { rtol: 3e-3, atol: 3e-4 },
-        );
-      }
+      ] as const)
+        await bnGradcheck(r, shape, activation);
       // which kernels ran
       const kernels = await wg.profileKernels(() => {
         wg.scope(() => {
@@ -167,16 +171,8 @@ describe('batchNorm against the CPU reference', () => {
       [[2, 3, 3, 2], null],
       [[3, 2, 2, 2], 'relu'],
       [[3, 2, 2, 2], 'leakyRelu'],
-    ] as const) {
-      const o = { training: true, activation, slope: 0.2 };
-      const C = shape[1]!;
-      await gradcheck(
-        (x, w, b) => wg.batchNorm(x, null, null, w, b, o),
-        (x, w, b) => cpu.batchNorm(x, null, null, w, b, o),
-        [randCpu(r, [...shape]), randCpu(r, [C], 0.5, 1.5), randCpu(r, [C])],
-        { rtol: 3e-3, atol: 3e-4 },
-      );
-    }
+    ] as const)
+      await bnGradcheck(r, shape, activation);
   });
   test('eval backward by finite differences', async () => {
     const r = rng(7);
