@@ -1,5 +1,5 @@
 // Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]), one workgroup of BWG lanes per channel
-// (the planner's bnLanes: 32 on software adapters, 256 on GPUs).
+// (the planner's bnLanes: 32 on software adapters, 256 on GPUs); its sums are common.wgsl's workgroup_sum.
 // stats_apply (training): mean and biased variance of channel c over N·S values (two passes over
 //   the data, no cancellation), y = (x − mean)·invstd·γ + β, saves mean and invstd for backward,
 //   and updates the running mean and the running (unbiased) variance with momentum p_momentum(), eps p_eps().
@@ -21,20 +21,6 @@ fn act(v: f32) -> f32 {
   if (ACT == 1u) { return max(v, 0.0); }
   if (ACT == 2u) { return select(v * p_slope(), v, v > 0.0); }
   return v;
-}
-
-// Sum of v over the BWG lanes of a workgroup (a power of two; the planner's bnLanes): every lane calls it.
-var<workgroup> bn_partial: array<f32, BWG>;
-fn bn_sum(v: f32, lid: u32) -> f32 {
-  bn_partial[lid] = v;
-  workgroupBarrier();
-  for (var s = BWG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { bn_partial[lid] += bn_partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = bn_partial[0];
-  workgroupBarrier();
-  return r;
 }
 
 // The training kernels' bookkeeping for channel c of M values: mean and invstd saved for backward,
@@ -60,14 +46,14 @@ fn stats_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let n = i / S;
     acc += X[(n * C + c) * S + (i - n * S)];
   }
-  let mean = bn_sum(acc, lid) / f32(M);
+  let mean = workgroup_sum(acc, lid, BWG, 0u) / f32(M);
   var acc2 = 0.0;
   for (var i = lid; i < M; i += BWG) {
     let n = i / S;
     let d = X[(n * C + c) * S + (i - n * S)] - mean;
     acc2 += d * d;
   }
-  let varB = bn_sum(acc2, lid) / f32(M);
+  let varB = workgroup_sum(acc2, lid, BWG, 1u) / f32(M);
   let invstd = inverseSqrt(varB + p_eps());
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
@@ -128,8 +114,8 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     sg += g;
     sgx += g * (XB[idx] - mean) * invstd;
   }
-  let sumG = bn_sum(sg, lid);
-  let sumGX = bn_sum(sgx, lid);
+  let sumG = workgroup_sum(sg, lid, BWG, 0u);
+  let sumGX = workgroup_sum(sgx, lid, BWG, 1u);
   let k = GAMMAB[c] * invstd / f32(M);
   for (var i = lid; i < M; i += BWG) {
     let n = i / S;
@@ -227,7 +213,7 @@ fn stats_apply4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     p = bn_next(p, d, S4);
   }
   let M = f32(4u * M4);
-  let mean = bn_sum(hsum(acc), lid) / M;
+  let mean = workgroup_sum(hsum(acc), lid, BWG, 0u) / M;
   var acc2 = vec4<f32>(0.0);
   p = p0;
   for (var i = lid; i < M4; i += BWG) {
@@ -235,7 +221,7 @@ fn stats_apply4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     acc2 += e * e;
     p = bn_next(p, d, S4);
   }
-  let varB = bn_sum(hsum(acc2), lid) / M;
+  let varB = workgroup_sum(hsum(acc2), lid, BWG, 1u) / M;
   let invstd = inverseSqrt(varB + p_eps());
   let g = GAMMA[c] * invstd;
   let b = BETA[c] - mean * g;
@@ -301,8 +287,8 @@ fn backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     sgx += g * (XB4[idx] - mean) * invstd;
     p = bn_next(p, d, S4);
   }
-  let sumG = bn_sum(hsum(sg), lid);
-  let sumGX = bn_sum(hsum(sgx), lid);
+  let sumG = workgroup_sum(hsum(sg), lid, BWG, 0u);
+  let sumGX = workgroup_sum(hsum(sgx), lid, BWG, 1u);
   let M = f32(4u * M4);
   let k = GAMMAB[c] * invstd / M;
   p = p0;

@@ -46,7 +46,7 @@ fn forward(@builtin(local_invocation_index) lid: u32) {
     acc += elem_loss(X[i], T[i]);
     if (WANT_DX) { DX[i] = elem_dx(X[i], T[i], scale); }
   }
-  let total = workgroup_sum_256(acc, lid);
+  let total = workgroup_sum(acc, lid, 256u, 0u);
   if (lid == 0u) { L[0] = total / f32(n); }
 }
 

@@ -6,19 +6,24 @@ fn pu(i: u32) -> u32 { return PARAMS_[i >> 2u][i & 3u]; }
 fn pf(i: u32) -> f32 { let j = 48u + i; return bitcast<f32>(PARAMS_[j >> 2u][j & 3u]); }
 // Linear invocation index of a 1-D kernel whose workgroups are folded into x and y.
 fn linear_id(gid: vec3<u32>, nwg: vec3<u32>, wg: u32) -> u32 { return gid.x + gid.y * nwg.x * wg; }
-// Sum of v over a workgroup of 256 lanes (lid = local_invocation_index); every lane must call it.
-// Only kernels that call it get the workgroup array.
-var<workgroup> wg_partial_: array<f32, 256>;
-fn workgroup_sum_256(v: f32, lid: u32) -> f32 {
-  wg_partial_[lid] = v;
+// The sum of v over a workgroup of n lanes (n its size, a power of two ≤ 256; lid its
+// local_invocation_index), a tree in workgroup memory: every lane calls it, every lane gets the
+// total. `slot` (0 or 1) is the half of the array the tree uses: a kernel that sums twice gives its
+// second sum the other slot, because no barrier follows the read of the total (a lane may still be
+// reading it while a faster one starts the next sum). A barrier there would not do on every
+// driver: Debian 12's Mesa 22 OpenGL ES compiler moved that read past the barrier, and its lanes
+// read the next sum's partials (bench/NOTES.md, "Batchnorm on Mesa 22's OpenGL ES"). Only kernels
+// that call it get the array.
+var<workgroup> wg_sum_: array<f32, 512>;
+fn workgroup_sum(v: f32, lid: u32, n: u32, slot: u32) -> f32 {
+  let b = slot * 256u;
+  wg_sum_[b + lid] = v;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid < s) { wg_partial_[lid] += wg_partial_[lid + s]; }
+  for (var s = n / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { wg_sum_[b + lid] += wg_sum_[b + lid + s]; }
     workgroupBarrier();
   }
-  let r = wg_partial_[0];
-  workgroupBarrier();
-  return r;
+  return wg_sum_[b];
 }
 // Counter-based random stream (see src/cpu/creation.ts): element i of stream (k0, k1) is
 // pcg(pcg(pcg(k0) ^ k1) ^ i); stream_unit maps its top 24 bits to [0, 1).

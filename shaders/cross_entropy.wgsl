@@ -23,7 +23,7 @@ fn forward(@builtin(local_invocation_index) lid: u32) {
     if (!(t >= 0.0 && t < f32(C) && floor(t) == t)) { acc += bitcast<f32>(0x7fc00000u | (N & 0u)); continue; }
     acc += row_lse(n * C, C) - X[n * C + u32(t)];
   }
-  let total = workgroup_sum_256(acc, lid);
+  let total = workgroup_sum(acc, lid, 256u, 0u);
   if (lid == 0u) { L[0] = total / f32(N); }
 }
 

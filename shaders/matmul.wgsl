@@ -262,18 +262,12 @@ fn sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 // split-K took two (its chunks, then sum_chunks). b is B read as K consecutive floats: [K, 1] and
 // [1, K] are the same memory.
 const DOT_WG = 64u;
-var<workgroup> dotPart: array<f32, DOT_WG>;
 
 // the row's lane sums added up, then the bias, the addend and the activation
 fn dot_finish(lid: u32, m: u32, valid: bool, acc: f32) {
-  dotPart[lid] = acc;
-  workgroupBarrier();
-  for (var s = DOT_WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { dotPart[lid] += dotPart[lid + s]; }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(acc, lid, DOT_WG, 0u);
   if (lid == 0u && valid) {
-    var v = dotPart[0];
+    var v = total;
     if (BIAS) { v += BIASV[0]; }
     if (ADDC) { v += BIASV[m]; }
     C[m] = act_value(v, EPI, p_slope());

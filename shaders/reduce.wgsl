@@ -21,20 +21,6 @@ fn term(i: u32) -> f32 {
   return v;
 }
 
-var<workgroup> partial: array<f32, WG>;
-
-// The sum of v over the workgroup's WG lanes (a power of two), a tree in workgroup memory; lane 0's
-// result is the total. Every lane calls it.
-fn wg_total(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  return partial[0];
-}
-
 // A flat index i = q·S + k kept as (q, k) while i steps by d = (step / S, step % S): one compare a
 // step instead of a division (llvmpipe divides lane by lane). split_first(i, S) starts it.
 fn split_first(i: u32, S: u32) -> vec2<u32> { return vec2<u32>(i / S, i % S); }
@@ -78,7 +64,7 @@ fn sum_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
       for (var r = r0 + lid; r < R; r += WG) { acc += term(base + red_offset(r)); }
     }
   }
-  let total = wg_total(acc, lid);
+  let total = workgroup_sum(acc, lid, WG, 0u);
   if (lid == 0u && valid) {
     let v = total * p_scale();
     if (ADDC) { Y[wid.z * p_nOut() + o] = v + ADDV[o]; } else { Y[wid.z * p_nOut() + o] = v; }
@@ -145,7 +131,7 @@ fn sum_wg4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       qk = split_next(qk, d, inner);
     }
   }
-  let total = wg_total((acc.x + acc.y) + (acc.z + acc.w), lid);
+  let total = workgroup_sum((acc.x + acc.y) + (acc.z + acc.w), lid, WG, 0u);
   if (lid == 0u && valid) {
     let v = total * p_scale();
     if (ADDC) { Y[o] = v + ADDV[o]; } else { Y[o] = v; }
