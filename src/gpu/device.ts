@@ -1,11 +1,23 @@
 import { WgslgradError } from '../errors.js';
+import { type DeviceLimits, limitsOf, limitsToRequest, shortfalls } from './limits.js';
 import type { DeviceFacts } from './planner.js';
 
 export type Backend = 'vulkan' | 'opengles' | 'd3d12' | 'metal' | 'browser' | 'external';
 
 export interface InitOptions {
-  /** Use this device (a browser's or one the caller made) instead of asking for an adapter. */
+  /**
+   * Use this device (a browser's or one the caller made) instead of asking for an adapter. It must
+   * allow what the kernels need (KERNEL_LIMITS: each at or below WebGPU's defaults, so a device made
+   * with no required limits will do); init throws naming any limit it lacks.
+   */
   device?: GPUDevice;
+  /**
+   * The GPU object `device` came from: in Node, what `webgpu`'s create() returned (required there
+   * with `device`). Dawn frees an instance, and every device made from it, when that object is
+   * garbage-collected, and the process then aborts or waits forever at its next readback; the
+   * library keeps a reference to it for as long as it uses the device. In a browser, navigator.gpu.
+   */
+  gpu?: GPU;
   /** Node only: force a Dawn backend; default tries hardware first, then lavapipe (Vulkan), then OpenGL ES. */
   backend?: 'vulkan' | 'opengles' | 'd3d12' | 'metal';
   powerPreference?: GPUPowerPreference;
@@ -32,12 +44,21 @@ export interface InitInfo {
   software: boolean;
   /** true when the GEMM-shaped kernels share row loads through subgroup shuffles (see InitOptions). */
   subgroups: boolean;
+  /** The adapter's subgroup sizes, smallest and largest (0 where it does not say). */
+  subgroupSizes: readonly [number, number];
+  /** The device's limits that wgslgrad reads: what its kernels need (KERNEL_LIMITS) and the buffer sizes that bound a tensor. */
+  limits: DeviceLimits;
+  /** The device's features (WebGPU names), sorted: 'timestamp-query' and 'subgroups' are the ones the library uses. */
+  features: readonly string[];
 }
 
-export const INSTALL_HINT = 'sudo bash scripts/install-software-gpu.sh';
+/** The command that installs a software adapter (as root; prefix sudo otherwise). */
+export const INSTALL_HINT = 'bash scripts/install-software-gpu.sh';
 
 export interface DeviceState {
   device: GPUDevice;
+  /** the library made the device (another init destroys it), rather than the caller */
+  own: boolean;
   info: InitInfo;
   hasTimestamps: boolean;
   /** First asynchronous GPU error not yet reported; thrown at the next dispatch or readback. */
@@ -113,111 +134,56 @@ function isSoftware(info: GPUAdapterInfo | undefined): boolean {
   return SOFTWARE.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
 }
 
-async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
-  const l = adapter.limits;
+/** A device with what the kernels need (limitsToRequest) and the features the library uses, where the adapter has them. */
+async function requestDevice(adapter: GPUAdapter, name: string, subgroups: InitOptions['subgroups']): Promise<GPUDevice> {
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
-  if (adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
-  return adapter.requestDevice({
-    requiredFeatures,
-    requiredLimits: {
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxBufferSize: l.maxBufferSize,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-    },
-  });
+  if (subgroups !== false && adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
+  return adapter.requestDevice({ requiredFeatures, requiredLimits: limitsToRequest(adapter, name) });
 }
 
 /**
  * Picks a device: the caller's, the browser's `navigator.gpu`, or in Node Dawn's adapters in this
- * order: hardware, lavapipe through Vulkan, OpenGL ES compatibility mode (EGL surfaceless).
+ * order: hardware, lavapipe through Vulkan, OpenGL ES compatibility mode (EGL surfaceless). An
+ * adapter that cannot give what the kernels need (KERNEL_LIMITS) is passed over, named in the error
+ * if none can.
  */
 export async function init(opts: InitOptions = {}): Promise<InitInfo> {
-  let device: GPUDevice;
-  let info: InitInfo;
-  let instance: GPU | null = null;
   // Node's half of the device layer (Dawn); in a browser the import fails on its node: imports and node is null
   const node = await import('./node.js').then((m) => (m.isNode() ? m : null)).catch(() => null);
-  if (opts.device) {
-    device = opts.device;
-    const ai = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    info = { adapter: describe(ai), backend: 'external', software: isSoftware(ai), subgroups: false };
-  } else {
-    if (!node) {
-      const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-      if (!gpu) throw new WgslgradError('init', 'this browser exposes no navigator.gpu (WebGPU); enable WebGPU or pass {device}');
-      const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
-      if (!adapter) throw new WgslgradError('init', 'navigator.gpu.requestAdapter() returned no adapter');
-      instance = gpu;
-      device = await requestDevice(adapter);
-      info = { adapter: describe(adapter.info), backend: 'browser', software: isSoftware(adapter.info), subgroups: false };
-    } else {
-      const defaultBackend = process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
-      const tries: Array<'default' | 'vulkan' | 'opengles' | 'd3d12' | 'metal'> = opts.backend ? [opts.backend] : ['default', 'opengles'];
-      let picked: { adapter: GPUAdapter; backend: Backend; gpu: GPU } | null = null;
-      const tried: string[] = [];
-      for (const b of tries) {
-        let adapter: GPUAdapter | null = null;
-        let gpu: GPU;
-        try {
-          gpu = await node.nodeGpu(b);
-          adapter = await gpu.requestAdapter(
-            b === 'opengles'
-              ? ({ featureLevel: 'compatibility', powerPreference: opts.powerPreference } as GPURequestAdapterOptions)
-              : { powerPreference: opts.powerPreference },
-          );
-        } catch (e) {
-          tried.push(`${b}: ${(e as Error).message}`);
-          continue;
-        }
-        if (!adapter) {
-          tried.push(`${b}: no adapter`);
-          continue;
-        }
-        const backend: Backend = b === 'default' ? defaultBackend : b;
-        if (!isSoftware(adapter.info)) {
-          picked = { adapter, backend, gpu };
-          break;
-        }
-        if (!picked) picked = { adapter, backend, gpu }; // software: keep looking for hardware on the next backend
-        if (b === 'default') break; // lavapipe through Vulkan is preferred over OpenGL ES
-      }
-      if (!picked) {
-        throw new WgslgradError(
-          'init',
-          `no WebGPU adapter found (${tried.join('; ')}); on a machine without a GPU install a software one with: ${INSTALL_HINT}`,
-        );
-      }
-      instance = picked.gpu;
-      device = await requestDevice(picked.adapter);
-      info = { adapter: describe(picked.adapter.info), backend: picked.backend, software: isSoftware(picked.adapter.info), subgroups: false };
-    }
-  }
-  if (state && state.device !== device) {
+  const got = opts.device ? externalDevice(opts, node !== null) : node ? await nodeDevice(opts, node) : await browserDevice(opts);
+  const { device, own } = got;
+  if (state && state.device !== device && state.own) {
     try {
       state.device.destroy();
     } catch {
       /* already gone */
     }
   }
-  const sgInfo = adapterInfoOf(device) as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
-  const sgMin = sgInfo?.subgroupMinSize ?? 0;
+  const ai = adapterInfoOf(device) as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  const sgMin = ai?.subgroupMinSize ?? 0;
+  const sgMax = ai?.subgroupMaxSize ?? 0;
   const subgroupShare = opts.subgroups !== false && device.features.has('subgroups') && sgMin >= 8;
-  const subgroupExact8 = sgMin === 8 && sgInfo?.subgroupMaxSize === 8 && opts.subgroups !== 'grouped';
-  info.subgroups = subgroupShare;
+  const subgroupExact8 = sgMin === 8 && sgMax === 8 && opts.subgroups !== 'grouped';
+  const info: InitInfo = {
+    adapter: describe(ai),
+    backend: got.backend,
+    software: isSoftware(ai),
+    subgroups: subgroupShare,
+    subgroupSizes: [sgMin, sgMax],
+    limits: limitsOf(device.limits),
+    features: [...device.features].map(String).sort(),
+  };
   const s: DeviceState = {
     device,
+    own,
     info,
     hasTimestamps: device.features.has('timestamp-query'),
     pendingError: null,
     lost: null,
     lostWaiters: new Set(),
     scopeChecks: [],
-    gpu: instance,
+    gpu: got.gpu,
     subgroupShare,
     subgroupExact8,
     subgroupMin: sgMin,
@@ -237,6 +203,85 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   });
   state = s;
   return info;
+}
+
+interface Picked {
+  device: GPUDevice;
+  backend: Backend;
+  /** the instance the device came from, referenced for as long as the device is used */
+  gpu: GPU | null;
+  /** made by the library (destroyed when another init replaces it), not the caller's */
+  own: boolean;
+}
+
+/** The caller's device, checked against what the kernels need. */
+function externalDevice(opts: InitOptions, inNode: boolean): Picked {
+  const device = opts.device!;
+  if (inNode && !opts.gpu) {
+    throw new WgslgradError(
+      'init',
+      "in Node pass the GPU object the device came from as well: wg.init({ device, gpu }) with gpu = create(...) of 'webgpu'. Dawn frees the device when that object is garbage-collected (the process then aborts or hangs at its next readback), so the library keeps a reference to it",
+    );
+  }
+  const short = shortfalls(device.limits);
+  if (short.length) {
+    throw new WgslgradError('init', `the device given cannot run wgslgrad's kernels: ${short.join('; ')}; request them in requestDevice({ requiredLimits })`);
+  }
+  const globalGpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu ?? null;
+  return { device, backend: 'external', gpu: opts.gpu ?? globalGpu, own: false };
+}
+
+/** A device from the browser's navigator.gpu. */
+async function browserDevice(opts: InitOptions): Promise<Picked> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) throw new WgslgradError('init', 'this browser exposes no navigator.gpu (WebGPU); enable WebGPU or pass {device}');
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
+  if (!adapter) throw new WgslgradError('init', 'navigator.gpu.requestAdapter() returned no adapter');
+  return { device: await requestDevice(adapter, 'browser', opts.subgroups), backend: 'browser', gpu, own: true };
+}
+
+/** A device from Dawn's adapters, hardware first (node.ts loads Dawn). */
+async function nodeDevice(opts: InitOptions, node: typeof import('./node.js')): Promise<Picked> {
+  const defaultBackend = process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
+  const tries: Array<'default' | 'vulkan' | 'opengles' | 'd3d12' | 'metal'> = opts.backend ? [opts.backend] : ['default', 'opengles'];
+  let picked: { adapter: GPUAdapter; backend: Backend; gpu: GPU } | null = null;
+  const tried: string[] = [];
+  for (const b of tries) {
+    let adapter: GPUAdapter | null = null;
+    let gpu: GPU;
+    try {
+      gpu = await node.nodeGpu(b);
+      adapter = await gpu.requestAdapter(
+        b === 'opengles'
+          ? ({ featureLevel: 'compatibility', powerPreference: opts.powerPreference } as GPURequestAdapterOptions)
+          : { powerPreference: opts.powerPreference },
+      );
+    } catch (e) {
+      tried.push(`${b}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!adapter) {
+      tried.push(`${b}: no adapter`);
+      continue;
+    }
+    const short = shortfalls(adapter.limits);
+    if (short.length) {
+      tried.push(`${b}: ${describe(adapter.info).description || 'its adapter'} cannot run the kernels (${short.join('; ')})`);
+      continue;
+    }
+    const backend: Backend = b === 'default' ? defaultBackend : b;
+    if (!isSoftware(adapter.info)) {
+      picked = { adapter, backend, gpu };
+      break;
+    }
+    if (!picked) picked = { adapter, backend, gpu }; // software: keep looking for hardware on the next backend
+    if (b === 'default') break; // lavapipe through Vulkan is preferred over OpenGL ES
+  }
+  if (!picked) {
+    throw new WgslgradError('init', `no WebGPU adapter found (${tried.join('; ')}); on a machine without a GPU install a software one with: ${INSTALL_HINT}`);
+  }
+  const device = await requestDevice(picked.adapter, picked.backend, opts.subgroups);
+  return { device, backend: picked.backend, gpu: picked.gpu, own: true };
 }
 
 /**
