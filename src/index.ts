@@ -7,7 +7,7 @@ export { type CapturedStep, capture, type StepInput } from './capture.js';
 export * as cpu from './cpu/index.js';
 export { WgslgradError } from './errors.js';
 export { type AdapterDescription, type Backend, destroy, INSTALL_HINT, type InitInfo, type InitOptions, init } from './gpu/device.js';
-export { emptyPool, engineStats, flush, type KernelTime, memory, profileKernels, sync } from './gpu/engine.js';
+export { emptyPool, engineStats, flush, type KernelTime, memory, profileKernels, sync, traceKernels } from './gpu/engine.js';
 export { type Block, defaultTuning, setTuning, type Tuning, tuning, VEC4_BLOCK } from './gpu/planner.js';
 export * as io from './io/index.js';
 export * as nn from './nn/index.js';

@@ -8,7 +8,7 @@ export { onReplay, refuseCapture } from './capture.js';
 export { type Consts, type Kernel, pipeline } from './pipelines.js';
 export { allocStorage, maxTensorBytes, memory, placeholder, placeholderOut, Storage, sizeClass } from './pool.js';
 export { type KernelTime, profileKernels } from './profiler.js';
-export { type Binding, capturing, copyBuffer, dispatch, flush, groups1d } from './recorder.js';
+export { type Binding, capturing, copyBuffer, dispatch, flush, groups1d, traceKernels } from './recorder.js';
 export { readBuffer, sync, upload } from './transfer.js';
 
 /**

@@ -71,6 +71,26 @@ export type Command =
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; bytes: number };
 
 let log: Command[] | null = null;
+/** The kernels dispatched while traceKernels runs its function, in order of first dispatch. */
+let trace: Set<string> | null = null;
+
+/**
+ * Runs `fn` and returns the kernels it dispatched (`file.entry`, as profileKernels names them), each
+ * once, in the order of their first dispatch: which variant the planner chose, on any adapter
+ * (profileKernels needs timestamp queries). The work is recorded as usual.
+ */
+export function traceKernels(fn: () => void): string[] {
+  const outer = trace;
+  const mine = new Set<string>();
+  trace = mine;
+  try {
+    fn();
+  } finally {
+    trace = outer;
+    if (outer) for (const k of mine) outer.add(k);
+  }
+  return [...mine];
+}
 
 /** @internal capture.ts: every command recorded from now on is also appended to `l` (null: stop). */
 export function setCommandLog(l: Command[] | null): void {
@@ -203,6 +223,7 @@ export function dispatch<K extends KernelFile>(
   const [x, y = 1, z = 1] = groups;
   if (x > 0 && y > 0 && z > 0) r.pass.dispatchWorkgroups(x, y, z);
   r.dispatches++;
+  trace?.add(pipe.label);
   log?.push({
     kind: 'dispatch',
     kernel,
