@@ -284,6 +284,32 @@ describe('planner', () => {
     expect(convBlock(noSubgroups, 6)).toEqual({ TM: 4, TN: 8, WGX: 32, WGY: 2, SG: false });
     expect(convBlock(noSubgroups, 3)).toEqual({ TM: 3, TN: 8, WGX: 64, WGY: 1, SG: false });
   });
+  test('subgroups of 4 to 128 lanes: rows shared only from 8 lanes, and every shared block in whole groups of 8 lanes on one row of lanes', () => {
+    for (const sg of [4, 8, 16, 32, 64, 128]) {
+      for (const software of [false, true]) {
+        // init shares rows only where the smallest subgroup has 8 lanes or more (device.ts)
+        const f: DeviceFacts = { software, subgroupShare: sg >= 8, subgroupMin: sg, minGroups: software ? 64 : 1024 };
+        const blocks = [gemmBlock(f), ...[1, 6, 10, 20, 64, 128].map((rows) => convBlock(f, rows)), planWeightGrad(f, { N: 8, A: 64, cols: 1024 }).block];
+        for (const b of blocks) {
+          if (!b.SG) continue;
+          expect(sg, JSON.stringify(b)).toBeGreaterThanOrEqual(8);
+          // share8 hands values round within aligned groups of 8 subgroup lanes: a group must be
+          // whole, so a workgroup is whole groups of 8 lanes, all on the same rows
+          expect(b.WGX % 8, `${sg} lanes ${JSON.stringify(b)}`).toBe(0);
+          expect(b.WGY).toBe(1);
+          expect(b.WGX * b.WGY).toBeLessThanOrEqual(256);
+        }
+        expect(gemmBlock(f).SG).toBe(sg >= 8);
+        // the widest subgroups get one subgroup's worth of lanes a workgroup, or fewer
+        if (sg >= 32) expect(gemmBlock(f).WGX).toBe(sg >= 64 ? 64 : 32);
+        // the software adapters' row kernels need shared rows (main_rows) or were measured only there
+        if (sg < 8) {
+          expect(planConvTransposeRows(f, { CO: 64, KH: 4, KW: 4, SH: 2, SW: 2, OW: 14, PW: 1 })).toBeNull();
+          expect(planConvRows(f, { CO: 64, KW: 4, SW: 2, OW: 14 })).toBeNull();
+        }
+      }
+    }
+  });
   test('conv weight gradient: a small weight splits the batch sum', () => {
     // D's first conv (1→64, 4×4) at batch 64: 4 tiles, so 16 chunks of 4 images on lavapipe
     expect(planWeightGrad(lavapipe, { N: 64, A: 64, cols: 16 })).toMatchObject({ chunk: 4, chunks: 16, groups: [1, 4, 16] });

@@ -1,6 +1,4 @@
-import { beforeAll } from 'vitest';
-import * as wg from '../src/index.js';
+// Every test file starts on the adapter configuration of this run (test/adapter.ts).
+import { initForTests } from './adapter.js';
 
-beforeAll(async () => {
-  await wg.init();
-});
+await initForTests();
