@@ -28,9 +28,9 @@ const ref = rows.map((r) => {
 });
 
 type Mode = 'tiled' | 'vec4' | 'shared' | 'plain';
-const variants: Record<Mode, wg.Block[]> = {
+const variants: Record<Mode, wg.internal.Block[]> = {
   tiled: [{ TM: 8, TN: 8, WGX: 16, WGY: 16 }], // matmul_tiled.wgsl: 128×128 tiles, BK 16, fixed
-  vec4: [{ ...wg.VEC4_BLOCK }], // matmul.wgsl main4 (needs subgroups): 32 × 4 a lane, 16 lanes, fixed
+  vec4: [{ ...wg.internal.VEC4_BLOCK }], // software/matmul4.wgsl main4 (needs subgroups): 32 × 4 a lane, 16 lanes, fixed
   shared: [
     { TM: 16, TN: 8, WGX: 16, WGY: 1 },
     { TM: 8, TN: 8, WGX: 32, WGY: 1 },
@@ -85,14 +85,15 @@ for (const mode of ['tiled', 'vec4', 'shared', 'plain'] as const) {
   const run = product(A, B);
   for (const v of variants[mode]) {
     // the variant for every subgroup width (shared, wide, wide64) or the plain layout
-    const restore = wg.setTuning(
+    const { forcing, TABLES } = wg.internal;
+    const restore = wg.internal.setTuning(
       mode === 'tiled'
-        ? { tiled: 'on' }
+        ? { variants: forcing(TABLES.matmul, 'matmul_tiled.main') }
         : mode === 'vec4'
-          ? { tiled: 'off', vec4Gemm: 'on' }
+          ? { variants: forcing(TABLES.matmul, 'software/matmul4.main4') }
           : mode === 'shared'
-            ? { tiled: 'off', vec4Gemm: 'off', shared: v, wide: v, wide64: v }
-            : { tiled: 'off', vec4Gemm: 'off', plain: v, software: v },
+            ? { variants: forcing(TABLES.matmul, 'matmul.main'), shared: v, wide: v, wide64: v }
+            : { variants: forcing(TABLES.matmul, 'matmul.main'), plain: v, software: v },
     );
     const label = mode === 'tiled' ? 'tiled 128×128 (workgroup memory)' : `${mode} TM${v.TM} TN${v.TN} WG${v.WGX}×${v.WGY}`;
     try {

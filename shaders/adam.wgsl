@@ -1,7 +1,6 @@
 // Adam (PyTorch's torch.optim.Adam, bias-corrected, L2 weight decay) over a flat range of
 // parameters, gradients and moments: one dispatch updates every parameter of an optimiser.
 // Parameters (src/gpu/layouts.ts): n; lr, beta1, beta2, eps, weightDecay, bc1 = 1−β1^t, bc2sqrt = sqrt(1−β2^t).
-// main4 does the same four parameters a lane (src/gpu/planner.ts: vec4Update).
 @group(0) @binding(1) var<storage, read_write> P: array<f32>;
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read_write> M: array<f32>;
@@ -20,25 +19,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   M[i] = m;
   V[i] = v;
   P[i] = p - (p_lr() / p_bc1()) * m / (sqrt(v) / p_bc2sqrt() + p_eps());
-}
-
-// The same update four parameters at a time (n a multiple of 4: every range of the flat buffers is).
-@group(0) @binding(1) var<storage, read_write> P4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> G4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> M4: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> V4: array<vec4<f32>>;
-
-@compute @workgroup_size(256)
-fn main4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg, 256u);
-  if (i >= p_n() / 4u) { return; }
-  let b1 = p_beta1();
-  let b2 = p_beta2();
-  let p = P4[i];
-  let g = G4[i] + p_weightDecay() * p;
-  let m = b1 * M4[i] + (1.0 - b1) * g;
-  let v = b2 * V4[i] + (1.0 - b2) * g * g;
-  M4[i] = m;
-  V4[i] = v;
-  P4[i] = p - (p_lr() / p_bc1()) * m / (sqrt(v) / p_bc2sqrt() + p_eps());
 }

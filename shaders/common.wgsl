@@ -80,3 +80,11 @@ fn act_grad_value(g: f32, s: f32, code: u32, slope: f32) -> f32 {
     default: { return g; }
   }
 }
+
+// act_value and act_grad_value on four values (the kernels that read four floats a load)
+fn act_value4(x: vec4<f32>, code: u32, slope: f32) -> vec4<f32> {
+  return vec4<f32>(act_value(x.x, code, slope), act_value(x.y, code, slope), act_value(x.z, code, slope), act_value(x.w, code, slope));
+}
+fn act_grad_value4(g: vec4<f32>, s: vec4<f32>, code: u32, slope: f32) -> vec4<f32> {
+  return vec4<f32>(act_grad_value(g.x, s.x, code, slope), act_grad_value(g.y, s.y, code, slope), act_grad_value(g.z, s.z, code, slope), act_grad_value(g.w, s.w, code, slope));
+}

@@ -24,8 +24,8 @@ const RL = select(TM, (TM + 7u) / 8u, SG);
 fn load_row(r0: u32, h: u32) -> u32 { return select(r0 + h * WGY, r0 + lane8() + 8u * h, SG); }
 
 @compute @workgroup_size(WGX, WGY, 1)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
-  /*SG_INIT*/
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sg_init();
   let N = p_N(); let CI = p_CI(); let H = p_H(); let Wd = p_W();
   let CO = p_CO(); let OH = p_OH(); let OW = p_OW(); let KH = p_KH(); let KW = p_KW();
   let sh = i32(p_SH()); let sw = i32(p_SW()); let ph = i32(p_PH()); let pw = i32(p_PW());
@@ -100,8 +100,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
 @group(0) @binding(3) var<storage, read_write> D: array<f32>;
 
 @compute @workgroup_size(WGX, WGY, 1)
-fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
-  /*SG_INIT*/
+fn weight_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sg_init();
   let N = p_N(); let A = p_A(); let GH = p_GH(); let GW = p_GW();
   let B = p_B(); let XH = p_XH(); let XW_ = p_XW(); let KH = p_KH(); let KW = p_KW();
   let sh = i32(p_SH()); let sw = i32(p_SW()); let ph = i32(p_PH()); let pw = i32(p_PW());

@@ -8,7 +8,8 @@ export * as cpu from './cpu/index.js';
 export { WgslgradError } from './errors.js';
 export { type AdapterDescription, type Backend, destroy, INSTALL_HINT, type InitInfo, type InitOptions, init } from './gpu/device.js';
 export { emptyPool, engineStats, flush, type KernelTime, memory, profileKernels, sync, traceKernels } from './gpu/engine.js';
-export { type Block, defaultTuning, setTuning, type Tuning, tuning, VEC4_BLOCK } from './gpu/planner.js';
+/** The planner's tuning and kernel variant tables (tuning runs, benchmarks, tests): not a stable API. */
+export * as internal from './internal.js';
 export * as io from './io/index.js';
 export * as nn from './nn/index.js';
 export { leakyRelu, relu, sigmoid, tanh } from './ops/activation.js';

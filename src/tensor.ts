@@ -19,20 +19,20 @@ export function checkShape(op: string, shape: Shape): void {
 }
 
 /**
- * A backward rule: given dL/d(output) and which inputs need a gradient, returns dL/d(input) for
- * each input (null where not needed). It runs with grad mode off inside a scope that frees whatever
- * it makes except the gradients it returns.
+ * A backward rule: from the output's gradient `g`, the gradient of each input that `needs` one
+ * (null for the others). It runs with grad mode off inside a scope that frees whatever it makes
+ * except the gradients it returns, so it is written with ordinary ops and disposes nothing.
  */
+export type GradRule = (g: Tensor, needs: readonly boolean[]) => ReadonlyArray<Tensor | null>;
+
 /**
- * A backward rule: from the output's gradient `g`, the gradient of each input that `needs` one.
- * `acc[j]`, when given, is the gradient the sweep has accumulated for input j so far; a rule may
- * add it into its result in the same kernel and say so with foldedGrad (autograd/tape.ts).
- * `outs[j]`, when given, is where input j's gradient may be written (the slot of an optimiser's
- * flat gradient buffer, for the last gradient of a parameter: autograd/backward.ts); a rule that
- * writes it there returns that tensor as input j's gradient, with acc[j] folded in when acc[j] is
- * given (the sweep cannot add into a slot the rule wrote), and one that does not ignores it.
+ * The form of a rule for the few fused ops whose kernels can take in more: `acc[j]`, when given, is
+ * the gradient the sweep has accumulated for input j so far, which the rule may add in its own
+ * kernel (saying so with foldedGrad, autograd/tape.ts); `outs[j]`, when given, is where input j's
+ * gradient may be written (its slot in an optimiser's flat gradient buffer, optim/slots.ts): a rule
+ * that writes it there returns that tensor, with acc[j] folded in when acc[j] is given.
  */
-export type GradRule = (
+export type GradIntoRule = (
   g: Tensor,
   needs: readonly boolean[],
   acc: ReadonlyArray<Tensor | null>,
@@ -45,6 +45,8 @@ export interface GradNode {
   /** Which inputs required grad when the op ran (as in PyTorch, flipping requiresGrad later does not change the graph). */
   needs: boolean[];
   backward: GradRule;
+  /** the rule that folds accumulated gradients and writes optimiser slots, where the op has one (the sweep prefers it) */
+  backwardInto?: GradIntoRule;
 }
 
 // Tensors hold pooled buffers; a tensor that is garbage-collected without dispose() returns its buffer.
@@ -65,12 +67,6 @@ export class Tensor {
   _freedBy: string | null = null;
   /** @internal a loss: reading it back checks it is finite and names this op if not */
   _lossOp: string | null = null;
-  /**
-   * @internal a parameter's slot in its optimiser's flat gradient buffer: the backward sweep has
-   * the parameter's last gradient written there when the op allows it, and the optimiser then
-   * has nothing to copy (optim/optimizer.ts)
-   */
-  _gradHome: Storage | null = null;
   private _storage: Storage | null;
 
   /** @internal use wg.tensor / wg.zeros / ops to make tensors */
@@ -79,43 +75,8 @@ export class Tensor {
     this.size = sizeOf(shape);
     this._storage = storage;
     finalizer.register(this, storage, this);
-    if (storage.holders) Tensor._hold(storage, this);
+    storage.onTensor?.(this);
     track(this);
-  }
-
-  /**
-   * Adds t to a gradient slot's holders. A slot gets a new tensor at every backward, and the old
-   * ones die (disposed, collected, or moved off by _releaseSlot) without telling it, so when the
-   * set has doubled since its last sweep it drops every ref whose tensor is gone or no longer on
-   * the slot: the set stays within twice its live holders instead of growing a ref a step.
-   */
-  private static _hold(slot: Storage, t: Tensor): void {
-    const h = slot.holders!;
-    h.add(new WeakRef(t));
-    if (h.size < slot.holdersSweepAt) return;
-    for (const ref of h) {
-      const x = ref.deref() as Tensor | undefined;
-      if (!x || x._storage !== slot) h.delete(ref);
-    }
-    slot.holdersSweepAt = Math.max(16, 2 * h.size);
-  }
-
-  /**
-   * @internal Before an optimiser's gradient slot is written again (optim/optimizer.ts,
-   * autograd/backward.ts): every live tensor still on it (an earlier .grad the caller kept, or a
-   * view of one) gets a copy of its data in a buffer of its own, so it keeps its values, as a
-   * PyTorch gradient set aside keeps them.
-   */
-  static _releaseSlot(slot: Storage): void {
-    if (!slot.holders) return;
-    for (const ref of slot.holders) {
-      slot.holders.delete(ref);
-      const t = ref.deref() as Tensor | undefined;
-      if (!t || t._storage !== slot) continue;
-      const own = allocStorage(Math.max(4, t.size * 4));
-      if (t.size) copyBuffer(slot.buffer, slot.offset, own.buffer, own.offset, t.size * 4);
-      t._replaceStorage(own);
-    }
   }
 
   /**
@@ -180,8 +141,13 @@ export class Tensor {
     finalizer.unregister(this);
     finalizer.register(this, storage, this);
     this._storage = storage;
-    if (storage.holders) Tensor._hold(storage, this);
+    storage.onTensor?.(this);
     old.release();
+  }
+
+  /** @internal whether this tensor's data is `s` (a gradient slot's holders, optim/slots.ts) */
+  ownsStorage(s: Storage): boolean {
+    return this._storage === s;
   }
 
   get ndim(): number {

@@ -1,7 +1,7 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
-import { checkOp, expectClose, gradcheck, randCpu, randShape, rng, toGpu } from './helpers.js';
+import { checkOp, expectClose, gradcheck, randCpu, randShape, rng, toGpu, variantsOn } from './helpers.js';
 
 /** Values kept away from 0 so the finite differences never straddle the relu kink. */
 function awayFromZero(r: () => number, shape: number[]) {
@@ -36,10 +36,11 @@ describe('activations against the CPU reference', () => {
   });
 });
 
-describe.each(['on', 'off'] as const)('four values a load (vec4Passes %s)', (mode) => {
+// the software adapters' four-values-a-load variants on, and off (the kernels they stand in for)
+const VEC4_PASSES = ['software/activation4.act4', 'software/activation4.act_grad4', 'software/reduce4.sum_wg4'];
+describe.each(['on', 'off'] as const)('four values a load (act4, act_grad4, sum_wg4 %s)', (mode) => {
   test('activations and their gradients on sizes that are and are not multiples of 4', async () => {
-    const restore = wg.setTuning({ vec4Passes: mode });
-    onTestFinished(restore);
+    onTestFinished(wg.internal.setTuning(variantsOn(VEC4_PASSES, mode)));
     const r = rng(mode === 'on' ? 81 : 82);
     for (const [name, g, c] of ACTS) {
       for (const shape of [[1000], [1001], [2, 8, 4, 4]]) {
@@ -50,8 +51,7 @@ describe.each(['on', 'off'] as const)('four values a load (vec4Passes %s)', (mod
     }
   });
   test("a conv bias's gradient over [N, H·W], plain and through a fused activation's gradient", async () => {
-    const restore = wg.setTuning({ vec4Passes: mode });
-    onTestFinished(restore);
+    onTestFinished(wg.internal.setTuning(variantsOn(VEC4_PASSES, mode)));
     const r = rng(mode === 'on' ? 83 : 84);
     // 16 channels of 2 × 8 × 8: one workgroup a channel, planes of 64 values
     const x = randCpu(r, [2, 16, 8, 8]);
@@ -72,7 +72,7 @@ describe.each(['on', 'off'] as const)('four values a load (vec4Passes %s)', (mod
         wg.relu(toGpu(x, true)).backward(toGpu(x));
       });
     });
-    expect(names).toContain(mode === 'on' ? 'reduce.sum_wg4' : 'reduce.sum_wg');
-    expect(names).toContain(mode === 'on' ? 'activation.act_grad4' : 'activation.act_grad');
+    expect(names).toContain(mode === 'on' ? 'software/reduce4.sum_wg4' : 'reduce.sum_wg');
+    expect(names).toContain(mode === 'on' ? 'software/activation4.act_grad4' : 'activation.act_grad');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
-import { expectClose, expectError, gradcheck, randCpu, rng, toGpu } from './helpers.js';
+import { expectClose, expectError, gradcheck, randCpu, rng, toGpu, variantsOn } from './helpers.js';
 
 /** The GPU's input, weight and bias gradients of a training batchNorm against cpu.batchNormBackward's. */
 async function expectBnGrads(gx: wg.Tensor, gw: wg.Tensor, gb: wg.Tensor, x: cpu.CpuTensor, wt: cpu.CpuTensor, g: cpu.CpuTensor, what: string) {
@@ -67,39 +67,46 @@ describe('batchNorm against the CPU reference', () => {
       );
     });
   }
+  test.each([32, 256] as const)("workgroups of %s lanes: forward and gradients over several lanes' worth per channel", async (mode) => {
+    onTestFinished(wg.internal.setTuning({ bnLanes: mode }));
+    const r = rng(mode === 32 ? 62 : 63);
+    // values per channel (N·H·W): 378, 512, 31, 600
+    for (const shape of [
+      [6, 3, 9, 7],
+      [2, 4, 16, 16],
+      [1, 2, 31, 1],
+      [24, 2, 5, 5],
+    ]) {
+      const C = shape[1]!;
+      const x = randCpu(r, shape, -2, 3),
+        wt = randCpu(r, [C], 0.5, 1.5),
+        bs = randCpu(r, [C]),
+        g = randCpu(r, shape);
+      const gx = toGpu(x, true),
+        gw = toGpu(wt, true),
+        gb = toGpu(bs, true);
+      const y = wg.batchNorm(gx, null, null, gw, gb, { training: true });
+      await expectClose(y, cpu.batchNorm(x, null, null, wt, bs, { training: true }), 1e-4, 1e-5, `forward ${shape}`);
+      y.backward(toGpu(g));
+      await expectBnGrads(gx, gw, gb, x, wt, g, `${shape}`);
+    }
+  });
   test.each(['on', 'off'] as const)(
-    "workgroups of 32 lanes or 256 (bnSmallGroups %s): forward and gradients over several lanes' worth per channel",
+    'four floats a load (batchnorm4 variants %s): planes and channel counts that are multiples of 4, fused activations, running statistics',
     async (mode) => {
-      const restore = wg.setTuning({ bnSmallGroups: mode });
-      onTestFinished(restore);
-      const r = rng(mode === 'on' ? 62 : 63);
-      // values per channel (N·H·W): 378, 512, 31, 600
-      for (const shape of [
-        [6, 3, 9, 7],
-        [2, 4, 16, 16],
-        [1, 2, 31, 1],
-        [24, 2, 5, 5],
-      ]) {
-        const C = shape[1]!;
-        const x = randCpu(r, shape, -2, 3),
-          wt = randCpu(r, [C], 0.5, 1.5),
-          bs = randCpu(r, [C]),
-          g = randCpu(r, shape);
-        const gx = toGpu(x, true),
-          gw = toGpu(wt, true),
-          gb = toGpu(bs, true);
-        const y = wg.batchNorm(gx, null, null, gw, gb, { training: true });
-        await expectClose(y, cpu.batchNorm(x, null, null, wt, bs, { training: true }), 1e-4, 1e-5, `forward ${shape}`);
-        y.backward(toGpu(g));
-        await expectBnGrads(gx, gw, gb, x, wt, g, `${shape}`);
-      }
-    },
-  );
-  test.each(['on', 'off'] as const)(
-    'four floats a load (bnVec4 %s): planes and channel counts that are multiples of 4, fused activations, running statistics',
-    async (mode) => {
-      const restore = wg.setTuning({ bnVec4: mode });
-      onTestFinished(restore);
+      onTestFinished(
+        wg.internal.setTuning(
+          variantsOn(
+            [
+              'software/batchnorm4.stats_apply4',
+              'software/batchnorm4.stats_apply_cols4',
+              'software/batchnorm4.backward4',
+              'software/batchnorm4.backward_cols4',
+            ],
+            mode,
+          ),
+        ),
+      );
       const r = rng(mode === 'on' ? 64 : 65);
       // planes of 4, 16 and 196 values (a lane's vec4s cross images: the carried (n, s) wraps), one
       // of 512 (more vec4s per image than lanes), [N, C] with C = 8 and 12 (a lane per 4 channels)
@@ -149,8 +156,8 @@ describe('batchNorm against the CPU reference', () => {
           wg.sum(wg.batchNorm(t, null, null, null, null, { training: true })).backward();
         });
       });
-      expect(names).toContain(mode === 'on' ? 'batchnorm.stats_apply4' : 'batchnorm.stats_apply');
-      expect(names).toContain(mode === 'on' ? 'batchnorm.backward4' : 'batchnorm.backward');
+      expect(names).toContain(mode === 'on' ? 'software/batchnorm4.stats_apply4' : 'batchnorm.stats_apply');
+      expect(names).toContain(mode === 'on' ? 'software/batchnorm4.backward4' : 'batchnorm.backward');
     },
   );
   test('fused ReLU / LeakyReLU forward', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import { deviceFacts } from '../src/gpu/device.js';
 import * as wg from '../src/index.js';
-import { expectClose, expectError, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
+import { expectClose, expectError, gradcheck, randCpu, randInt, rng, toGpu, variantsOn } from './helpers.js';
 
 interface Cfg {
   N: number;
@@ -74,6 +74,9 @@ describe('conv2d against the CPU reference', () => {
   });
 });
 
+// the software adapters' row kernels for 4-wide convs and 4×4 stride-2 transposed convs to few channels
+const CONV_ROWS = ['software/conv_rows.forward_rows', 'software/conv_transpose_rows.main_few'];
+
 describe.each(['on', 'off'] as const)('conv2d with conv_rows %s (4-wide kernels on software adapters)', (mode) => {
   // [N, CI, CO, H, W, KH, stride, padding]: output widths 7, 14, 6, 5, 11 (no divisor: 7-pixel
   // blocks past the row's end), 3 and 1; strides 1-3; windows past both ends of the input; 8-15
@@ -90,7 +93,7 @@ describe.each(['on', 'off'] as const)('conv2d with conv_rows %s (4-wide kernels 
     [3, 7, 13, 5, 3, 4, 1, 1],
   ];
   test('forward against the CPU reference: output widths, strides, padding, bias with a fused activation', async () => {
-    const restore = wg.setTuning({ convRows: mode });
+    const restore = wg.internal.setTuning(variantsOn(CONV_ROWS, mode));
     onTestFinished(restore);
     const r = rng(36);
     for (const [N, CI, CO, H, W, KH, s, p] of shapes) {
@@ -110,10 +113,10 @@ describe.each(['on', 'off'] as const)('conv2d with conv_rows %s (4-wide kernels 
         wg.conv2d(x, w, null, { stride: 2, padding: 1 });
       });
     });
-    expect(kernels).toContain(mode === 'on' && deviceFacts().subgroupShare ? 'conv_rows.forward_rows' : 'conv.forward');
+    expect(kernels).toContain(mode === 'on' && deviceFacts().subgroupShare ? 'software/conv_rows.forward_rows' : 'conv.forward');
   });
   test("gradients by finite differences, and a transposed conv's input gradient (the same kernel)", async () => {
-    const restore = wg.setTuning({ convRows: mode });
+    const restore = wg.internal.setTuning(variantsOn(CONV_ROWS, mode));
     onTestFinished(restore);
     const r = rng(37);
     const opts = { stride: 2, padding: 1 };
@@ -177,12 +180,16 @@ describe.each(['on', 'off'] as const)('convTranspose2d to 1-4 channels with main
     [1, 9, 2, 3, 5, 3, 1],
   ];
   test('forward against the CPU reference, with bias and a fused tanh', async () => {
-    const restore = wg.setTuning({ convRows: mode });
+    const restore = wg.internal.setTuning(variantsOn(CONV_ROWS, mode));
     onTestFinished(restore);
-    await convTransposeForwardCase(44, mode, shapes, 'tanh', { CI: 8, CO: 1, kernel: mode === 'on' ? 'conv_transpose.main_few' : 'conv_transpose.main' });
+    await convTransposeForwardCase(44, mode, shapes, 'tanh', {
+      CI: 8,
+      CO: 1,
+      kernel: mode === 'on' ? 'software/conv_transpose_rows.main_few' : 'conv_transpose.main',
+    });
   });
   test("gradients by finite differences, and a 1-channel conv's input gradient (the same kernel)", async () => {
-    const restore = wg.setTuning({ convRows: mode });
+    const restore = wg.internal.setTuning(variantsOn(CONV_ROWS, mode));
     onTestFinished(restore);
     const r = rng(45);
     const opts = { stride: 2, padding: 1 };
@@ -214,14 +221,18 @@ describe.each(['on', 'off'] as const)('convTranspose2d to 8 or more channels wit
     [2, 3, 10, 6, 4, 1, 1],
   ];
   test('forward against the CPU reference, with bias and a fused ReLU', async () => {
-    const restore = wg.setTuning({ convTRows: mode });
+    const restore = wg.internal.setTuning(variantsOn(['software/conv_transpose_rows.main_rows'], mode));
     onTestFinished(restore);
     // an adapter without subgroups runs `main` either way
     const rows = mode === 'on' && deviceFacts().subgroupShare;
-    await convTransposeForwardCase(46, mode, shapes, 'relu', { CI: 8, CO: 16, kernel: rows ? 'conv_transpose.main_rows' : 'conv_transpose.main' });
+    await convTransposeForwardCase(46, mode, shapes, 'relu', {
+      CI: 8,
+      CO: 16,
+      kernel: rows ? 'software/conv_transpose_rows.main_rows' : 'conv_transpose.main',
+    });
   });
   test("gradients by finite differences, and a conv's input gradient to 8 channels (the same kernel)", async () => {
-    const restore = wg.setTuning({ convTRows: mode });
+    const restore = wg.internal.setTuning(variantsOn(['software/conv_transpose_rows.main_rows'], mode));
     onTestFinished(restore);
     const r = rng(47);
     const opts = { stride: 2, padding: 1 };
@@ -251,7 +262,7 @@ describe.each(['on', 'off'] as const)('conv weight gradients as one GEMM %s (sof
     [1, 2, 4, 4, 4, 1, 1, 1, 0],
   ];
   test('weight gradients of conv2d and convTranspose2d against the CPU reference, and one accumulated over two uses', async () => {
-    const restore = wg.setTuning({ wgradGemm: mode });
+    const restore = wg.internal.setTuning(variantsOn(['software/conv_cols.columns'], mode));
     onTestFinished(restore);
     const r = rng(52);
     for (const [N, CI, CO, H, W, KH, KW, s, p] of shapes) {
@@ -281,7 +292,7 @@ describe.each(['on', 'off'] as const)('conv weight gradients as one GEMM %s (sof
     await expectClose(gw.grad!, want, 1e-4, 1e-5, `accumulated, ${mode}`);
   });
   test('finite differences, and which kernels ran on the R1 discriminator layer', async () => {
-    const restore = wg.setTuning({ wgradGemm: mode });
+    const restore = wg.internal.setTuning(variantsOn(['software/conv_cols.columns'], mode));
     onTestFinished(restore);
     const r = rng(53);
     await gradcheck(
@@ -296,7 +307,7 @@ describe.each(['on', 'off'] as const)('conv weight gradients as one GEMM %s (sof
         wg.sum(wg.conv2d(x, w, null, { stride: 2, padding: 1 })).backward();
       });
     });
-    expect(names.includes('conv_cols.columns')).toBe(mode === 'on');
+    expect(names.includes('software/conv_cols.columns')).toBe(mode === 'on');
     expect(names.includes('conv.weight_grad')).toBe(mode === 'off');
   });
 });

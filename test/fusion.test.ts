@@ -142,7 +142,7 @@ describe('kernels per training step', () => {
       ['dcgan', 128, 60, 'auto'],
       ['mlp', 100, 90, 'auto'],
     ] as const) {
-      const restore = wg.setTuning({ wgradGemm });
+      const restore = wg.internal.setTuning({ variants: { 'software/conv_cols.columns': wgradGemm } });
       onTestFinished(restore);
       const t = new GanTrainer(presetSetup(preset, { batch: B }));
       const x = new Float32Array(B * 784);

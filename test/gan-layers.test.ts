@@ -1,7 +1,7 @@
 // The five GAN reports' layers at their own sizes (channels, planes, features; a batch of 8), forward
 // and every gradient against the float64 CPU reference's (its analytic backward: finite differences
 // of layers this size would take hours), under four tunings: the planner's choice for this adapter,
-// every variant switch on, every one off, and the workgroup-memory tiled matmul forced on. These
+// every variant for one kind of device on, every one off, and the tiled matmul forced on. These
 // are the shapes that reach the specialised kernels (main_rows, main_few, main4, conv_rows,
 // dot_rows, vec4 batchnorm, the weight-gradient GEMM): the last test checks that they were reached
 // wherever the adapter can run them.
@@ -11,14 +11,17 @@ import { deviceFacts } from '../src/gpu/device.js';
 import * as wg from '../src/index.js';
 import { expectClose, randCpu, rng, toGpu } from './helpers.js';
 
-type Switch = 'auto' | 'on' | 'off';
-const SWITCHES = ['laneKBlock', 'vec4Update', 'vec4Gemm', 'bnSmallGroups', 'bnVec4', 'vec4Passes', 'convRows', 'convTRows', 'wgradGemm', 'dotRows'] as const;
-const every = (v: Switch) => Object.fromEntries(SWITCHES.map((k) => [k, v])) as Partial<wg.Tuning>;
-const TUNINGS: Record<string, Partial<wg.Tuning>> = {
+// every variant chosen for one kind of device (software adapters, hardware GPUs) turned on or off;
+// the ones chosen by shape everywhere (dot_rows, the [N, C] batchnorm, a lane a sum) stay as they are
+const choices = wg.internal.allVariants().filter(({ variant }) => variant.where !== 'everywhere');
+const every = (mode: 'on' | 'off'): Partial<wg.internal.Tuning> => ({
+  variants: Object.fromEntries(choices.map(({ variant }) => [wg.internal.variantId(variant), mode])),
+});
+const TUNINGS: Record<string, Partial<wg.internal.Tuning>> = {
   planner: {},
-  'every variant on': { ...every('on'), tiled: 'off' },
-  'every variant off': { ...every('off'), tiled: 'off' },
-  'tiled matmul': { tiled: 'on' },
+  'device variants on': { variants: { ...every('on').variants, 'matmul_tiled.main': 'off' } },
+  'device variants off': every('off'),
+  'tiled matmul': { variants: { 'matmul_tiled.main': 'on' } },
 };
 const B = 8;
 /** kernels run per tuning, over the whole file */
@@ -27,7 +30,7 @@ const ran = new Map<string, Set<string>>(Object.keys(TUNINGS).map((k) => [k, new
 /** Runs `body` under each tuning, recording the kernels it dispatched. */
 async function underEachTuning(body: (tuning: string) => Promise<void>): Promise<void> {
   for (const [name, t] of Object.entries(TUNINGS)) {
-    const restore = wg.setTuning(t);
+    const restore = wg.internal.setTuning(t);
     try {
       let pending: Promise<void> = Promise.resolve();
       for (const k of wg.traceKernels(() => (pending = body(name)))) ran.get(name)!.add(k);
@@ -190,16 +193,28 @@ describe('the GAN reports’ layers at their sizes', () => {
       });
     });
   }
-  test('the layers reached the specialised kernels wherever the adapter can run them, and the plain ones with every variant off', () => {
-    const on = ran.get('every variant on')!;
-    const off = ran.get('every variant off')!;
+  test('the layers reached the specialised kernels wherever the adapter can run them, and the portable ones with those variants off', () => {
+    const on = ran.get('device variants on')!;
+    const off = ran.get('device variants off')!;
     // the variants that need no subgroups
-    for (const k of ['batchnorm.stats_apply4', 'batchnorm.backward4', 'batchnorm.stats_apply_cols4', 'reduce.sum_wg4', 'matmul.dot_rows4'])
+    for (const k of [
+      'software/batchnorm4.stats_apply4',
+      'software/batchnorm4.backward4',
+      'software/batchnorm4.stats_apply_cols4',
+      'software/reduce4.sum_wg4',
+      'matmul.dot_rows4',
+    ])
       expect([...on], k).toContain(k);
     // the ones that share loads through subgroups
-    const sg = ['conv_transpose.main_rows', 'conv_transpose.main_few', 'conv_rows.forward_rows', 'matmul.main4', 'conv_cols.columns'];
+    const sg = [
+      'software/conv_transpose_rows.main_rows',
+      'software/conv_transpose_rows.main_few',
+      'software/conv_rows.forward_rows',
+      'software/matmul4.main4',
+      'software/conv_cols.columns',
+    ];
     if (deviceFacts().subgroupShare) for (const k of sg) expect([...on], k).toContain(k);
-    for (const k of [...sg, 'batchnorm.stats_apply4', 'reduce.sum_wg4', 'matmul.dot_rows4']) expect([...off], k).not.toContain(k);
+    for (const k of [...sg, 'software/batchnorm4.stats_apply4', 'software/reduce4.sum_wg4']) expect([...off], k).not.toContain(k);
     for (const k of [
       'conv_transpose.main',
       'conv.forward',

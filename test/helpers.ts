@@ -162,3 +162,11 @@ export async function collectGarbage(): Promise<void> {
     await new Promise((r) => setTimeout(r, 0));
   }
 }
+
+/**
+ * The tuning that turns each of the kernel variants `ids` (src/gpu/variants/index.ts) on or off, for
+ * wg.internal.setTuning: tests of one variant against the kernel it stands in for.
+ */
+export function variantsOn(ids: readonly string[], mode: 'on' | 'off'): Partial<wg.internal.Tuning> {
+  return { variants: Object.fromEntries(ids.map((id) => [id, mode])) };
+}

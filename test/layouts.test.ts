@@ -9,7 +9,8 @@ import { dispatch } from '../src/gpu/recorder.js';
 import * as wg from '../src/index.js';
 
 const dir = join(import.meta.dirname, '..', 'shaders');
-const kernels = readdirSync(dir)
+// shaders/*.wgsl and shaders/software/*.wgsl, named as pipelines name them ('software/…')
+const kernels = [...readdirSync(dir), ...readdirSync(join(dir, 'software')).map((f) => `software/${f}`)]
   .filter((f) => f.endsWith('.wgsl') && f !== 'common.wgsl')
   .map((f) => f.slice(0, -5));
 

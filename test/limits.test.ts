@@ -3,7 +3,8 @@
 // adapter matrix, scripts/test-adapters.mjs, reads it from the report).
 import { describe, expect, test } from 'vitest';
 import { KERNEL_LIMITS } from '../src/gpu/limits.js';
-import { type DeviceFacts, defaultTuning, gemmBlock } from '../src/gpu/planner.js';
+import { type DeviceFacts, gemmBlock } from '../src/gpu/planner.js';
+import { defaultTuning } from '../src/gpu/tuning.js';
 import * as wg from '../src/index.js';
 import { configName, initForTests } from './adapter.js';
 

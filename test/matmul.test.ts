@@ -2,9 +2,8 @@ import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import { deviceFacts } from '../src/gpu/device.js';
 import * as wg from '../src/index.js';
-import { NO_EPILOGUE } from '../src/ops/activation.js';
 import { matmulRaw } from '../src/ops/matmul.js';
-import { expectClose, expectMatmulLayouts, gradcheck, randCpu, randInt, rng, toGpu } from './helpers.js';
+import { expectClose, expectMatmulLayouts, gradcheck, randCpu, randInt, rng, toGpu, variantsOn } from './helpers.js';
 
 describe('matmul against the CPU reference', () => {
   test('2-D: size 1, sizes not divisible by the tile, skinny and wide', async () => {
@@ -26,7 +25,7 @@ describe('matmul against the CPU reference', () => {
   });
   test('split-K: few output tiles and a long inner sum are summed in chunks (odd K, swapped, bias, transposed)', async () => {
     // one-column products take dot_rows unless it is off (the next test)
-    onTestFinished(wg.setTuning({ dotRows: 'off' }));
+    onTestFinished(wg.internal.setTuning(variantsOn(['matmul.dot_rows4', 'matmul.dot_rows'], 'off')));
     const r = rng(16);
     // [M, K, N]: the D head at batch 8 and 2 (swapped: one column), a few columns, an uneven last chunk
     for (const [M, K, N] of [
@@ -85,7 +84,7 @@ describe('matmul against the CPU reference', () => {
       // a result added to C's shape in the same kernel (how accumulated gradients arrive)
       const add = randCpu(r, [M, 1]);
       await expectClose(
-        matmulRaw(toGpu(a), toGpu(w), false, true, null, 'matmul', NO_EPILOGUE, toGpu(add)),
+        matmulRaw(toGpu(a), toGpu(w), { transB: true, accumulate: toGpu(add) }),
         cpu.add(cpu.matmul(a, cpu.transpose(w, 0, 1)), add),
         1e-4,
         1e-5 * Math.sqrt(K),
@@ -107,7 +106,7 @@ describe('matmul against the CPU reference', () => {
   });
   test('the workgroup-memory tiled kernel (chosen on GPUs): partial tiles, transpose flags, bias, batches, its gradients', async () => {
     const r = rng(17);
-    const restore = wg.setTuning({ tiled: 'on' });
+    const restore = wg.internal.setTuning(variantsOn(['matmul_tiled.main'], 'on'));
     try {
       await expectMatmulLayouts(
         r,
@@ -199,7 +198,7 @@ describe('matmul against the CPU reference', () => {
 
 describe.each(['on', 'off'] as const)('matmul with the vec4 kernel %s (main4: software adapters)', (mode) => {
   test('every operand layout, partial tiles, K past a multiple of 4, batches, bias + activation, split-K, an accumulated gradient', async () => {
-    const restore = wg.setTuning({ vec4Gemm: mode });
+    const restore = wg.internal.setTuning(variantsOn(['software/matmul4.main4'], mode));
     onTestFinished(restore);
     const r = rng(21);
     // [M, K, N]: whole tiles; partial ones; N or M not a multiple of 4; K not one (only Aᵀ·B reads vec4s then); a 4×4
@@ -244,7 +243,7 @@ describe.each(['on', 'off'] as const)('matmul with the vec4 kernel %s (main4: so
         wg.matmul(ga, gb);
       });
     });
-    expect(kernels).toContain(mode === 'on' && deviceFacts().subgroupShare ? 'matmul.main4' : 'matmul.main');
+    expect(kernels).toContain(mode === 'on' && deviceFacts().subgroupShare ? 'software/matmul4.main4' : 'matmul.main');
   });
 });
 
@@ -265,7 +264,7 @@ describe('linear (matmul + bias fused)', () => {
   });
   test.each(['off', 'on'] as const)('x·Wᵀ for every K mod 4, W read one k at a time or 4 (laneKBlock %s), with and without split-K', async (kb) => {
     // the scalar kernel whose switch this is (K a multiple of 4 would otherwise take the vec4 one)
-    const restore = wg.setTuning({ laneKBlock: kb, vec4Gemm: 'off' });
+    const restore = wg.internal.setTuning({ variants: { 'matmul.main_k4': kb, 'software/matmul4.main4': 'off' } });
     onTestFinished(restore);
     const r = rng(16);
     for (const [M, K, N] of [

@@ -1,6 +1,7 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
 import * as cpu from '../src/cpu/index.js';
 import * as wg from '../src/index.js';
+import { slotHolderCount } from '../src/optim/slots.js';
 import { expectClose, randCpu, rng, toGpu } from './helpers.js';
 
 /** Params of odd sizes (not multiples of the 64-float slot), and their per-step gradients. */
@@ -17,7 +18,7 @@ describe('Adam', () => {
   test.each(['off', 'on'] as const)(
     "after 5 steps equals the CPU reference of PyTorch's formula (with weight decay, an lr change, a missing grad), vec4Update %s",
     async (v4) => {
-      const restore = wg.setTuning({ vec4Update: v4 });
+      const restore = wg.internal.setTuning({ variants: { 'software/adam4.main4': v4 } });
       onTestFinished(restore);
       const { init, grads } = problem(1);
       const params = init.map((c) => toGpu(c, true));
@@ -212,7 +213,7 @@ describe('gradients written into the optimiser slots', () => {
     // one of them (16 refs a step in the R1 step, ~0.9 KB of heap a step that no GC freed)
     const m = net();
     const opt = new wg.optim.Adam(m.parameters(), { lr: 0.01 });
-    const held = () => Math.max(...m.parameters().map((p) => p._gradHome!.holders!.size));
+    const held = () => Math.max(...m.parameters().map((p) => slotHolderCount(p)));
     for (let i = 0; i < 150; i++) {
       opt.zeroGrad();
       backward(m, 1);

@@ -171,8 +171,8 @@ const CASES: Array<[string, () => unknown, ...string[]]> = [
   ['Adam loadStateDict of nothing', () => new wg.optim.Adam([p([2])]).loadStateDict(asAny({})), 'Adam.loadStateDict', 'expected {step, hyper, tensors}'],
   ['gradNorm of a non-tensor', () => wg.nn.utils.gradNorm(asAny([1])), 'gradNorm'],
   // tuning
-  ['setTuning of an unknown setting', () => wg.setTuning(asAny({ fast: true })), 'setTuning', 'unknown setting fast'],
-  ['setTuning of a bad block', () => wg.setTuning({ plain: { TM: 0, TN: 1, WGX: 1, WGY: 1 } }), 'setTuning', 'plain must be a block'],
+  ['setTuning of an unknown setting', () => wg.internal.setTuning(asAny({ fast: true })), 'setTuning', 'unknown setting fast'],
+  ['setTuning of a bad block', () => wg.internal.setTuning({ plain: { TM: 0, TN: 1, WGX: 1, WGY: 1 } }), 'setTuning', 'plain must be a block'],
 ];
 
 describe('bad input', () => {

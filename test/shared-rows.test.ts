@@ -16,9 +16,9 @@ afterAll(async () => {
 let restore = (): void => {};
 async function initFor(mode: boolean | 'grouped' | 'wide') {
   restore();
-  const wide = wg.defaultTuning().wide;
+  const wide = wg.internal.defaultTuning().wide;
   // (the vec4 matmul off for 'wide', so that products run the wide block)
-  restore = mode === 'wide' ? wg.setTuning({ shared: wide, convShared: wide, vec4Gemm: 'off' }) : () => {};
+  restore = mode === 'wide' ? wg.internal.setTuning({ shared: wide, convShared: wide, variants: { 'software/matmul4.main4': 'off' } }) : () => {};
   return wg.init({ subgroups: mode === 'wide' ? 'grouped' : mode });
 }
 afterAll(() => restore());

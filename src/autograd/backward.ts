@@ -6,8 +6,9 @@ import { fmtShape, WgslgradError } from '../errors.js';
 import { ones } from '../ops/creation.js';
 import { add, addInto } from '../ops/elementwise.js';
 import { clone } from '../ops/shape.js';
+import { SweepSlots } from '../optim/slots.js';
 import { keep, ruleScope } from '../scope.js';
-import { Tensor } from '../tensor.js';
+import type { GradNode, Tensor } from '../tensor.js';
 import { isRootOne, rootOne } from './one.js';
 import { isFolded, noGrad } from './tape.js';
 
@@ -46,9 +47,6 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
-/** the `outs` of a node none of whose inputs has an optimiser slot */
-const NO_OUTS: ReadonlyArray<Tensor | null> = Object.freeze([]);
-
 /** a + b in a new tensor, or in `into` when given; a and b are disposed (gradients the sweep owns). */
 function accumulate(a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
   const sum = into ? addInto(a, b, into) : add(a, b);
@@ -66,13 +64,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
   if (!grad && root.size !== 1)
     throw new WgslgradError('backward', `called on a tensor of shape ${fmtShape(root.shape)}; pass a gradient or reduce to a scalar first`);
   const order = topoOrder(root);
-  // for each parameter with a slot in an optimiser's flat gradient buffer, the rules still to run
-  // that give it a gradient: the last of them may write it into the slot (`outs`)
-  const pending = new Map<Tensor, number>();
-  for (const t of order) {
-    const n = t._node;
-    if (n) n.inputs.forEach((x, j) => n.needs[j] && !x._node && x._gradHome && pending.set(x, (pending.get(x) ?? 0) + 1));
-  }
+  const slots = new SweepSlots(order);
   // every gradient in the map is owned by the sweep (the caller's `grad` is aliased)
   const grads = new Map<Tensor, Tensor>();
   noGrad(() => {
@@ -86,54 +78,13 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
         grads.delete(t);
         const node = t._node;
         if (!node) {
-          // a leaf
-          // the shared 1 never becomes a .grad that a caller could write into
+          // a leaf; the shared 1 never becomes a .grad that a caller could write into
           const own = isRootOne(g) ? clone(g) : g;
           if (own !== g) g.dispose();
           t.grad = keep(t.grad ? accumulate(t.grad, own) : own);
           continue;
         }
-        // what has been accumulated for each input so far, for rules that add it in their own kernel
-        // (an input that appears twice gets none: both of its gradients would take it in)
-        const once = (x: Tensor): boolean => node.inputs.indexOf(x) === node.inputs.lastIndexOf(x);
-        const acc = node.inputs.map((x, j) => (node.needs[j] && once(x) ? (grads.get(x) ?? null) : null));
-        // where a parameter's last gradient may go: its slot, when it has no .grad to add to and
-        // appears once among this node's inputs (the total, with acc folded in, is what lands there)
-        const slotted = pending.size > 0 && node.inputs.some((x) => pending.has(x));
-        const outs = slotted
-          ? node.inputs.map((x, j) => {
-              const home = node.needs[j] && !x._node && !x.grad ? x._gradHome : null;
-              if (!home || pending.get(x) !== 1 || !once(x)) return null;
-              if (home.refs > 1) Tensor._releaseSlot(home); // an earlier gradient kept by the caller keeps its values
-              return new Tensor(x.shape, home.retain());
-            })
-          : null;
-        if (slotted) node.inputs.forEach((x, j) => node.needs[j] && pending.has(x) && pending.set(x, pending.get(x)! - 1));
-        const gs = ruleScope(
-          () => node.backward(g, node.needs, acc, outs ?? NO_OUTS),
-          (r) => r.filter((_, j) => node.needs[j]),
-        );
-        if (!gs.some((x, j) => x === g && node.needs[j])) g.dispose();
-        for (let j = 0; j < node.inputs.length; j++) {
-          const gx = gs[j];
-          if (!gx || !node.needs[j]) continue;
-          const x = node.inputs[j]!;
-          if (gx.shape.join() !== x.shape.join())
-            throw new WgslgradError('backward', `${node.op}: gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
-          const prior = grads.get(x);
-          if (prior && isFolded(gx)) {
-            if (prior !== acc[j]) throw new WgslgradError('backward', `${node.op}: a gradient folded in another than the accumulated one`);
-            prior.dispose();
-            grads.set(x, gx);
-          } else if (prior) {
-            // the total goes into the slot the rule left unwritten (a rule that does not fold acc)
-            const into = outs?.[j] && gx !== outs[j] && prior !== outs[j] ? outs[j] : null;
-            grads.set(x, accumulate(prior, gx, into));
-            if (into) outs![j] = null;
-          } else grads.set(x, gx);
-          if (outs?.[j] === gx) outs[j] = null;
-        }
-        if (outs) for (const o of outs) o?.dispose(); // slots nobody wrote
+        runRule(node, g, grads, slots);
         if (!opts.retainGraph) {
           t._node = null;
           t._freedBy = node.op;
@@ -144,3 +95,43 @@ export function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardO
     }
   });
 }
+
+/** Runs `node`'s rule on its output's gradient `g` and adds what it returns to its inputs' gradients in `grads`. */
+function runRule(node: GradNode, g: Tensor, grads: Map<Tensor, Tensor>, slots: SweepSlots): void {
+  // where each input's last gradient may go: its parameter's optimiser slot (a rule with backwardInto
+  // writes it there; the sweep adds a total into it otherwise)
+  const outs = slots.outsFor(node);
+  const rule = node.backwardInto;
+  // what has been accumulated for each input so far, for rules that add it in their own kernel (an
+  // input that appears twice gets none: both of its gradients would take it in)
+  const once = (x: Tensor): boolean => node.inputs.indexOf(x) === node.inputs.lastIndexOf(x);
+  const acc = rule ? node.inputs.map((x, j) => (node.needs[j] && once(x) ? (grads.get(x) ?? null) : null)) : null;
+  const gs = ruleScope(
+    () => (rule ? rule(g, node.needs, acc!, outs ?? NONE) : node.backward(g, node.needs)),
+    (r) => r.filter((_, j) => node.needs[j]),
+  );
+  if (!gs.some((x, j) => x === g && node.needs[j])) g.dispose();
+  for (let j = 0; j < node.inputs.length; j++) {
+    const gx = gs[j];
+    if (!gx || !node.needs[j]) continue;
+    const x = node.inputs[j]!;
+    if (gx.shape.join() !== x.shape.join())
+      throw new WgslgradError('backward', `${node.op}: gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
+    const prior = grads.get(x);
+    if (prior && isFolded(gx)) {
+      if (prior !== acc?.[j]) throw new WgslgradError('backward', `${node.op}: a gradient folded in another than the accumulated one`);
+      prior.dispose();
+      grads.set(x, gx);
+    } else if (prior) {
+      // the total goes into the slot the rule left unwritten (a rule that does not fold acc)
+      const into = outs?.[j] && gx !== outs[j] && prior !== outs[j] ? outs[j] : null;
+      grads.set(x, accumulate(prior, gx, into));
+      if (into) outs![j] = null;
+    } else grads.set(x, gx);
+    if (outs?.[j] === gx) outs[j] = null;
+  }
+  if (outs) for (const o of outs) o?.dispose(); // slots nobody wrote
+}
+
+/** the `outs` of a node none of whose inputs has an optimiser slot */
+const NONE: ReadonlyArray<Tensor | null> = Object.freeze([]);

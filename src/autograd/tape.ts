@@ -1,7 +1,7 @@
 // The tape of define-by-run autograd: every op whose inputs require grad records a node on its
 // output (the op, its inputs, which of them needed a gradient, its backward rule). Ops import this
 // module; the backward sweep (backward.ts) reads the nodes.
-import type { GradNode, GradRule, Tensor } from '../tensor.js';
+import type { GradIntoRule, GradNode, GradRule, Tensor } from '../tensor.js';
 
 let enabled = true;
 
@@ -43,8 +43,22 @@ export function isFolded(grad: Tensor): boolean {
  * graph); the rule gets those flags as its second argument.
  */
 export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradRule): Tensor {
+  return attach(out, op, inputs, backward);
+}
+
+/**
+ * record for a fused op whose rule can fold the accumulated gradients and write optimiser slots
+ * (GradIntoRule): its plain rule is the same with neither.
+ */
+export function recordInto(out: Tensor, op: string, inputs: Tensor[], backwardInto: GradIntoRule): Tensor {
+  return attach(out, op, inputs, (g, needs) => backwardInto(g, needs, NONE, NONE), backwardInto);
+}
+
+const NONE: ReadonlyArray<Tensor | null> = Object.freeze([]);
+
+function attach(out: Tensor, op: string, inputs: Tensor[], backward: GradRule, backwardInto?: GradIntoRule): Tensor {
   if (enabled && inputs.some((t) => t.requiresGrad)) {
-    const node: GradNode = { op, inputs, needs: inputs.map((t) => t.requiresGrad), backward };
+    const node: GradNode = { op, inputs, needs: inputs.map((t) => t.requiresGrad), backward, backwardInto };
     out._node = node; // which makes out.requiresGrad true
   }
   return out;

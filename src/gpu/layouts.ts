@@ -9,6 +9,12 @@ type Field = string | readonly [name: string, length: number];
 interface Layout {
   readonly u: readonly Field[];
   readonly f: readonly Field[];
+  /**
+   * A kernel file compiled after another's declarations and helpers (that file's entry points left
+   * out): the software adapters' variants of a family (shaders/software/) share its bindings and
+   * functions this way, and its parameters.
+   */
+  readonly base?: string;
 }
 
 /** Dims of a strided view (broadcasting, reductions, gathers), innermost last. */
@@ -21,19 +27,25 @@ const GEO = ['N', 'CI', 'H', 'W', 'CO', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH'
  * LD the row stride of an operand stored along K; chunkK the split-K chunk length (0 = none).
  */
 const MATMUL = { u: ['M', 'N', 'K', 'strideA', 'strideB', 'strideC', 'LD', 'chunkK'], f: ['slope'] } as const;
+const ACTIVATION = { u: ['n'], f: ['slope'] } as const;
+// bc1 = 1 − β1^t, bc2sqrt = sqrt(1 − β2^t)
+const ADAM = { u: ['n'], f: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'bc1', 'bc2sqrt'] } as const;
+const BATCHNORM = { u: ['N', 'C', 'S'], f: ['momentum', 'eps', 'slope'] } as const;
+// nOut sums of R terms; kept and reduced dims with their input strides; chunkLen for split sums
+const REDUCE = {
+  u: ['nOut', 'R', 'keptNd', 'redNd', ['keptSizes', MAX_DIMS], ['keptStrides', MAX_DIMS], ['redSizes', MAX_DIMS], ['redStrides', MAX_DIMS], 'chunkLen'],
+  f: ['scale', 'slope'],
+} as const;
 
 export const LAYOUTS = {
-  activation: { u: ['n'], f: ['slope'] },
-  // bc1 = 1 − β1^t, bc2sqrt = sqrt(1 − β2^t)
-  adam: { u: ['n'], f: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'bc1', 'bc2sqrt'] },
-  batchnorm: { u: ['N', 'C', 'S'], f: ['momentum', 'eps', 'slope'] },
+  activation: ACTIVATION,
+  adam: ADAM,
+  batchnorm: BATCHNORM,
   bce: { u: ['n'], f: [] },
   // forward: GEO; weight_grad: D[A, B, KH, KW] from G [N, A, GH, GW] and X [N, B, XH, XW], the batch
   // sum in chunks of `chunk` images
   conv: { u: [...GEO, 'A', 'GH', 'GW', 'B', 'XH', 'XW', 'chunk'], f: ['slope'] },
   // the weight gradient's GEMM operands: columns of X [N, B, XH, XW], and G [N, A, GH, GW] as [A, N·GH·GW]
-  conv_cols: { u: ['N', 'A', 'B', 'XH', 'XW', 'GH', 'GW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW'], f: [] },
-  conv_rows: { u: GEO, f: ['slope'] },
   conv_transpose: { u: GEO, f: ['slope'] },
   // fill: value a; rand: [a, b); randn: mean a, std b; the stream's key (k0, k1)
   creation: { u: ['n', 'k0', 'k1'], f: ['a', 'b'] },
@@ -44,16 +56,27 @@ export const LAYOUTS = {
   embedding: { u: ['B', 'V', 'D'], f: [] },
   matmul: MATMUL,
   matmul_tiled: MATMUL,
-  // nOut sums of R terms; kept and reduced dims with their input strides; chunkLen for split sums
-  reduce: {
-    u: ['nOut', 'R', 'keptNd', 'redNd', ['keptSizes', MAX_DIMS], ['keptStrides', MAX_DIMS], ['redSizes', MAX_DIMS], ['redStrides', MAX_DIMS], 'chunkLen'],
-    f: ['scale', 'slope'],
-  },
+  reduce: REDUCE,
   sgd: { u: ['n', 'firstStep'], f: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'] },
   // permute: a strided gather of n elements (nd dims, sizes, strides) times scale;
   // copy_slice: outer rows of len floats from src (row stride, offset) to dst
   shape: { u: ['n', 'nd', ['sizes', MAX_DIMS], ['strides', MAX_DIMS], 'outer', 'len', 'srcRow', 'srcOff', 'dstRow', 'dstOff'], f: ['scale'] },
+  // the software adapters' variants (shaders/software/, src/gpu/variants/software.ts)
+  'software/activation4': ACTIVATION,
+  'software/adam4': ADAM,
+  'software/batchnorm4': { ...BATCHNORM, base: 'batchnorm' },
+  // the weight gradient's GEMM operands: columns of X [N, B, XH, XW], and G [N, A, GH, GW] as [A, N·GH·GW]
+  'software/conv_cols': { u: ['N', 'A', 'B', 'XH', 'XW', 'GH', 'GW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW'], f: [] },
+  'software/conv_rows': { u: GEO, f: ['slope'] },
+  'software/conv_transpose_rows': { u: GEO, f: ['slope'], base: 'conv_transpose' },
+  'software/matmul4': { ...MATMUL, base: 'matmul' },
+  'software/reduce4': { ...REDUCE, base: 'reduce' },
 } as const satisfies Record<string, Layout>;
+
+/** The kernel file whose declarations a file is compiled after, if any (Layout.base). */
+export function baseOf(file: string): string | null {
+  return (LAYOUTS as Record<string, Layout>)[file]?.base ?? null;
+}
 
 export type KernelFile = keyof typeof LAYOUTS;
 

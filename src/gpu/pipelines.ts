@@ -1,10 +1,12 @@
 // Compiled compute pipelines, one per (shader file, entry point, specialisation constants), cached
 // per device. Every kernel is prefixed with its constants, shaders/common.wgsl and the subgroup
-// helpers.
+// helpers, and compiled with the other entry points of its file left out (an entry point's
+// constants are given only when it is compiled). The WGSL has one directive of wgslgrad's own:
+// `// unroll` after a loop's opening brace writes the loop out before compilation (unrollLoops).
 import { WgslgradError } from '../errors.js';
 import { SHADERS } from '../shaders.generated.js';
 import { gpuState } from './device.js';
-import { type KernelFile, wgslAccessors } from './layouts.js';
+import { baseOf, type KernelFile, wgslAccessors } from './layouts.js';
 
 const PRELUDE = SHADERS.common ?? '';
 
@@ -12,20 +14,24 @@ export type Consts = Record<string, number | boolean>;
 
 // Load sharing across lanes (see shaders/matmul.wgsl). With subgroups, share8(v, i) is lane i's v
 // within the lane's group of 8 consecutive subgroup lanes (subgroups of 8, 16, 32 or 64 lanes hold
-// whole groups of 8). Without subgroups the kernels are specialised with SG = false and never use
-// it. An entry point that shares writes /*SG_LANE*/ after its last parameter and /*SG_INIT*/ as
-// its first statement; lane8() is the lane's index in its group.
+// whole groups of 8), and lane8() is the lane's index in its group. Without subgroups the kernels are
+// specialised with SG = false and never use them. A kernel that shares calls sg_init() first: it
+// numbers the lanes by an exclusive scan over the subgroup, which at a kernel's start, every lane
+// active, is the subgroup_invocation_id builtin (an entry point parameter only a kernel compiled with
+// `enable subgroups` may declare).
 function sgPrelude(exact8: boolean): string {
   // With subgroups of exactly 8 lanes the source lane is uniform, which CPU implementations
   // turn into one broadcast rather than a per-lane permutation.
   const src = exact8 ? 'i' : '(sgl8_ & ~7u) | i';
   return `
 var<private> sgl8_: u32;
+fn sg_init() { sgl8_ = subgroupExclusiveAdd(1u); }
 fn share8(v: f32, i: u32) -> f32 { return subgroupShuffle(v, ${src}); }
 fn lane8() -> u32 { return sgl8_ & 7u; }
 `;
 }
 const NO_SG_PRELUDE = `
+fn sg_init() {}
 fn share8(v: f32, i: u32) -> f32 { return v; }
 fn lane8() -> u32 { return 0u; }
 `;
@@ -33,7 +39,7 @@ fn lane8() -> u32 { return 0u; }
 // Loops written out before compilation: `for (var i = 0u; i < LIMIT; i++) { // unroll` with LIMIT a
 // literal (`4u`), a specialisation constant (`TM`) or one divided by a literal (`TM / 8u`). The body is
 // repeated with i replaced by each value, innermost loops too. Compilers for CPU adapters (llvmpipe)
-// keep a loop they judge too long, and then index its arrays per lane through memory (matmul.wgsl main4).
+// keep a loop they judge too long, and then index its arrays per lane through memory (software/matmul4.wgsl main4).
 const UNROLL = /for \(var (\w+) = 0u; \1 < (\w+)(?: \/ (\d+)u)?; \1\+\+\) \{ \/\/ unroll\n/;
 
 export function unrollLoops(src: string, consts: Consts): string {
@@ -109,6 +115,17 @@ function constLines(consts: Consts): string {
   return s;
 }
 
+/**
+ * A kernel file's WGSL: the file itself, after its base's declarations and helpers where it has one
+ * (layouts.ts: the software adapters' variants of a family share its bindings and functions).
+ */
+export function kernelSource(file: string): string {
+  const src = SHADERS[file];
+  if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
+  const base = baseOf(file);
+  return base ? `${onlyEntry(kernelSource(base), '')}\n${src}` : src;
+}
+
 /** A compiled pipeline and the kernel file whose parameter layout its dispatches fill. */
 export interface Kernel<K extends KernelFile = KernelFile> {
   readonly file: K;
@@ -160,10 +177,8 @@ export function pipeline<K extends KernelFile>(file: K, entry: string, consts: C
     }
   }
   if (!p) {
-    const src = SHADERS[file];
-    if (src === undefined) throw new WgslgradError('pipeline', `no shader named ${file}.wgsl in shaders/`);
+    const body = kernelSource(file);
     const sg = s.subgroupShare && consts.SG !== false;
-    const body = src.replaceAll('/*SG_LANE*/', sg ? ', @builtin(subgroup_invocation_id) sgl_: u32' : '').replaceAll('/*SG_INIT*/', sg ? 'sgl8_ = sgl_;' : '');
     const code = `${sg ? 'enable subgroups;\n' : ''}${constLines({ ...consts, SG: sg })}${PRELUDE}${wgslAccessors(file)}${sg ? sgPrelude(s.subgroupExact8) : NO_SG_PRELUDE}\n${unrollEntry(onlyEntry(body, entry), entry, consts)}`;
     const module = s.device.createShaderModule({ code, label: `${file}.wgsl` });
     p = { file, gpu: s.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${file}.${entry}` }) };

@@ -140,13 +140,8 @@ function current(): Pool {
  */
 export class Storage {
   refs = 1;
-  /**
-   * For an optimiser's gradient slot (a view of its flat gradient buffer): the tensors made on it,
-   * which Tensor._releaseSlot moves to buffers of their own before the slot is written again
-   */
-  holders: Set<WeakRef<object>> | null = null;
-  /** the size of `holders` at which Tensor's constructor next sweeps out the dead and moved ones */
-  holdersSweepAt = 16;
+  /** told of every tensor made on this storage (an optimiser's gradient slot keeps its holders: optim/slots.ts) */
+  onTensor: ((t: object) => void) | null = null;
   /** the pool (device) the buffer belongs to; a buffer of an earlier device is not pooled again */
   private readonly owner: Pool | null = pool;
   constructor(

@@ -4,7 +4,7 @@ import { WgslgradError } from '../errors.js';
 import { gpuState, throwPending } from './device.js';
 import { type KernelFile, type ParamValues, slotsOf, U32_SLOTS } from './layouts.js';
 import type { Kernel } from './pipelines.js';
-import { MAX_GROUPS_PER_DIM as MAX_GROUPS } from './planner.js';
+import { groups1d } from './planner.js';
 import { poolRecording, poolSubmitted } from './pool.js';
 
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
@@ -69,6 +69,8 @@ export type Command =
     }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; bytes: number };
+
+export { groups1d };
 
 let log: Command[] | null = null;
 /** The kernels dispatched while traceKernels runs its function, in order of first dispatch. */
@@ -329,14 +331,6 @@ export function writeParams(
       for (let i = 0; i < v.length; i++) arr[at + i] = v[i]!;
     }
   }
-}
-
-/** Workgroup counts for n invocations of a 1-D kernel of `wg` lanes, folded into y past 65535 groups. */
-export function groups1d(n: number, wg = 256): [number, number] {
-  const g = Math.max(1, Math.ceil(n / wg));
-  if (g <= MAX_GROUPS) return [g, 1];
-  const y = Math.ceil(g / MAX_GROUPS);
-  return [Math.ceil(g / y), y];
 }
 
 export function copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {

@@ -1,11 +1,12 @@
-// relu, leakyRelu, tanh, sigmoid and their gradients. Kernels: shaders/activation.wgsl (the
-// activation itself is act_value in shaders/common.wgsl, which matmul's and convolution's fused
-// epilogues call too). CPU reference: src/cpu/activation.ts.
+// relu, leakyRelu, tanh, sigmoid and their gradients. Kernels: the activation tables'
+// (src/gpu/variants; shaders/activation.wgsl: the activation itself is act_value in
+// shaders/common.wgsl, which the fused epilogues of matmul, convolution and batchnorm call too).
+// CPU reference: src/cpu/activation.ts.
 import { foldedGrad, record } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
-import { vec4Passes } from '../gpu/planner.js';
+import { dispatch, pipeline } from '../gpu/engine.js';
+import { planActivation } from '../gpu/variants/index.js';
 import { Tensor } from '../tensor.js';
 import { actGradSum, sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
@@ -39,28 +40,18 @@ export const NO_EPILOGUE: Epilogue = { code: 0, slope: 0, name: null };
 /** y = act(x), no autograd. */
 export function activationRaw(name: ActName, x: Tensor, slope = 0): Tensor {
   const y = Tensor.empty(x.shape);
-  const v4 = y.size % 4 === 0 && vec4Passes(deviceFacts());
-  if (y.size)
-    dispatch(
-      pipeline('activation', v4 ? 'act4' : 'act', { ACT: ACT_CODE[name] }),
-      [x.binding, y.binding],
-      { n: y.size, slope },
-      groups1d(v4 ? y.size / 4 : y.size),
-    );
+  if (!y.size) return y;
+  const plan = planActivation(deviceFacts(), { n: y.size }, false);
+  dispatch(pipeline(plan.kernel, plan.entry, { ACT: ACT_CODE[name] }), [x.binding, y.binding], { n: y.size, slope }, plan.groups);
   return y;
 }
 
 /** g · act'(…) from `saved`: the input for relu and leakyRelu (or the output, when slope ≥ 0), the output for tanh and sigmoid. */
 export function activationGradRaw(name: ActName, g: Tensor, saved: Tensor, slope = 0): Tensor {
   const gx = Tensor.empty(g.shape);
-  const v4 = gx.size % 4 === 0 && vec4Passes(deviceFacts());
-  if (gx.size)
-    dispatch(
-      pipeline('activation', v4 ? 'act_grad4' : 'act_grad', { ACT: ACT_CODE[name] }),
-      [g.binding, saved.binding, gx.binding],
-      { n: gx.size, slope },
-      groups1d(v4 ? gx.size / 4 : gx.size),
-    );
+  if (!gx.size) return gx;
+  const plan = planActivation(deviceFacts(), { n: gx.size }, true);
+  dispatch(pipeline(plan.kernel, plan.entry, { ACT: ACT_CODE[name] }), [g.binding, saved.binding, gx.binding], { n: gx.size, slope }, plan.groups);
   return gx;
 }
 

@@ -2,11 +2,12 @@
 // fused ReLU/LeakyReLU. Training: batch statistics (biased variance to normalise, unbiased to update
 // the running variance, in place), one kernel forward, one kernel backward. Eval: running statistics.
 // Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
-import { isGradEnabled, record } from '../autograd/tape.js';
+import { isGradEnabled, record, recordInto } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
-import { bnLanes, bnVec4 } from '../gpu/planner.js';
+import { bnLanes } from '../gpu/planner.js';
+import { planBatchNorm } from '../gpu/variants/index.js';
 import { Tensor } from '../tensor.js';
 import { leakyRelu, relu } from './activation.js';
 import { full } from './creation.js';
@@ -85,12 +86,10 @@ export function batchNorm(
     // without running buffers (track_running_stats=False) the update goes to scratch tensors
     const rm = runningMean ?? full([C], 0);
     const rv = runningVar ?? full([C], 1);
-    // 2-D input: a lane per channel (no barriers); 4-D: a workgroup per channel reducing N·H·W values
-    const cols = S === 1;
-    // four floats a load where the planner takes it (the same bindings; sizes are then multiples of 16 bytes)
-    const v4 = bnVec4(deviceFacts(), { C, S }) ? '4' : '';
+    // [N, C]: a lane per channel (no barriers); [N, C, H, W]: a workgroup per channel reducing N·H·W values
+    const fwd = planBatchNorm(deviceFacts(), { C, S }, false);
     dispatch(
-      pipeline('batchnorm', `${cols ? 'stats_apply_cols' : 'stats_apply'}${v4}`, consts),
+      pipeline(fwd.kernel, fwd.entry, { ...consts, ...fwd.consts }),
       [
         x.binding,
         gamma.binding,
@@ -102,22 +101,23 @@ export function batchNorm(
         opts.numBatchesTracked ? opts.numBatchesTracked.binding : placeholder(),
       ],
       params,
-      cols ? groups1d(v4 ? C / 4 : C, 64) : [C],
+      fwd.groups,
     );
     if (!runningMean) rm.dispose();
     if (!runningVar) rv.dispose();
     const inputs = [x, gamma, beta];
-    const out = record(y, op, inputs, (g, _needs, acc, outs) => {
+    const out = recordInto(y, op, inputs, (g, _needs, acc, outs) => {
       const dx = Tensor.empty(x.shape);
       // γ's and β's gradients into their optimiser slots when the sweep gives them and has nothing
       // accumulated for them (the kernel does not add acc in; the sweep then adds into the slot)
       const dg = (!acc[1] && outs[1]) || Tensor.empty([C]);
       const db = (!acc[2] && outs[2]) || Tensor.empty([C]);
+      const bwd = planBatchNorm(deviceFacts(), { C, S }, true);
       dispatch(
-        pipeline('batchnorm', `${cols ? 'backward_cols' : 'backward'}${v4}`, consts),
+        pipeline(bwd.kernel, bwd.entry, { ...consts, ...bwd.consts }),
         [g.binding, x.binding, y.binding, gamma.binding, saved.binding, dx.binding, dg.binding, db.binding],
         params,
-        cols ? groups1d(v4 ? C / 4 : C, 64) : [C],
+        bwd.groups,
       );
       return [dx, weight ? dg : null, bias ? db : null];
     });

@@ -2,8 +2,8 @@
 import { record } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { dispatch, groups1d, pipeline, placeholder, placeholderOut } from '../gpu/engine.js';
-import { planSum, vec4Passes } from '../gpu/planner.js';
+import { dispatch, pipeline, placeholder, placeholderOut } from '../gpu/engine.js';
+import { planSumKernel } from '../gpu/variants/index.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { expandTo } from './shape.js';
 import { assertTensor, compactDims, MAX_DIMS, normDims, stridesOf } from './util.js';
@@ -61,32 +61,18 @@ function rawSum(
   };
   const ACT = act?.code ?? 0;
   const tail = [act ? act.saved.binding : placeholder(), act ? act.out.binding : placeholderOut()];
-  const plan = planSum(deviceFacts(), { nOut, R });
-  if (plan.kernel === 'thread') {
-    const y = out ?? Tensor.empty(outShape);
-    const bufs = [x.binding, y.binding, addend ? addend.binding : placeholder(), ...tail];
-    dispatch(pipeline('reduce', 'sum_thread', { WG, ADDC: addend !== null, ACT }), bufs, params, groups1d(nOut));
-    return y;
-  }
-  // one workgroup per (output, chunk); with several chunks their sums are added up after
-  const n = plan.chunks;
+  // four terms a load: a contiguous inner dim a multiple of 4 long, every other stride a multiple of 4 (reduce.sum_wg4)
+  const vec4 = r.sizes.length === 2 && r.strides[1] === 1 && r.sizes[1]! % 4 === 0 && r.strides[0]! % 4 === 0 && k.strides.every((s) => s % 4 === 0);
+  const plan = planSumKernel(deviceFacts(), { nOut, R, vec4 });
+  // one lane an output (chunks 0), or one workgroup per (output, chunk); several chunks' sums are added up after
+  const n = Math.max(1, plan.chunks);
   const target = n === 1 && out ? out : Tensor.empty(n > 1 ? [n, nOut] : outShape);
-  const [gx, gy] = groups1d(nOut, 1);
   const add1 = n === 1 ? addend : null;
-  // four terms a load: a contiguous inner dim a multiple of 4 long, every other stride a multiple of 4, no split
-  const v4 =
-    n === 1 &&
-    r.sizes.length === 2 &&
-    r.strides[1] === 1 &&
-    r.sizes[1]! % 4 === 0 &&
-    r.strides[0]! % 4 === 0 &&
-    k.strides.every((s) => s % 4 === 0) &&
-    vec4Passes(deviceFacts());
   dispatch(
-    pipeline('reduce', v4 ? 'sum_wg4' : 'sum_wg', { WG, ADDC: add1 !== null, ACT }),
+    pipeline(plan.kernel, plan.entry, { WG, ADDC: add1 !== null, ACT }),
     [x.binding, target.binding, add1 ? add1.binding : placeholder(), ...tail],
-    { ...params, chunkLen: n > 1 ? plan.chunkLen : 0 },
-    [gx, gy, n],
+    { ...params, chunkLen: plan.chunkLen },
+    plan.groups,
   );
   if (n === 1) return target;
   const total = rawSum(op, target, [0], 1, addend, null, out);

@@ -6,9 +6,10 @@ import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, onReplay, pipeline, type Storage } from '../gpu/engine.js';
 import type { ParamValues } from '../gpu/layouts.js';
-import { vec4Update } from '../gpu/planner.js';
+import { planAdam } from '../gpu/variants/index.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
+import { assignSlot, gradSlot, releaseSlot } from './slots.js';
 
 const ALIGN = 64; // floats = 256 bytes, the storage-binding offset alignment
 
@@ -67,9 +68,7 @@ export abstract class Optimizer {
       if (p.size) copyBuffer(p.storage.buffer, p.storage.offset, this.flat.buffer, this.flat.offset + this.offsets[i]! * 4, p.size * 4);
       p._replaceStorage(this.flat.view(this.offsets[i]! * 4, Math.max(4, p.size * 4)));
       // the backward sweep writes the parameter's gradient straight into its slot where the op allows it
-      p._gradHome?.release();
-      p._gradHome = p.size ? this.gradFlat.view(this.offsets[i]! * 4, p.size * 4) : null;
-      if (p._gradHome) p._gradHome.holders = new Set();
+      assignSlot(p, p.size ? this.gradFlat.view(this.offsets[i]! * 4, p.size * 4) : null);
       keep(p);
     });
   }
@@ -88,10 +87,7 @@ export abstract class Optimizer {
     if (this.disposed) return;
     this.disposed = true;
     for (const p of this.params) {
-      if (p._gradHome?.parent === this.gradFlat) {
-        p._gradHome.release();
-        p._gradHome = null;
-      }
+      if (gradSlot(p)?.parent === this.gradFlat) assignSlot(p, null);
     }
     for (const s of [this.flat, this.gradFlat, ...this.stateFlat]) s.release();
   }
@@ -130,7 +126,8 @@ export abstract class Optimizer {
       if (g.size !== p.size) throw new WgslgradError(this.opName, `gradient of params[${i}] has shape ${fmtShape(g.shape)}, expected ${fmtShape(p.shape)}`);
       if (p.size && !this.inSlot(g, i)) {
         // a gradient the sweep wrote into the slot before and the caller kept keeps its values
-        if (p._gradHome && p._gradHome.refs > 1) Tensor._releaseSlot(p._gradHome);
+        const slot = gradSlot(p);
+        if (slot) releaseSlot(slot);
         copyBuffer(g.storage.buffer, g.storage.offset, this.gradFlat.buffer, this.gradFlat.offset + this.offsets[i]! * 4, p.size * 4);
       }
       if (runStart < 0) runStart = i;
@@ -151,13 +148,13 @@ export abstract class Optimizer {
       });
     }
     const t0 = at.t;
-    // four parameters a lane where the planner says so (every range of the flat buffers is a multiple of 64)
-    const v4 = file === 'adam' && n % 4 === 0 && vec4Update(deviceFacts());
+    // Adam's table may take four parameters a lane (every range of the flat buffers is a multiple of 64)
+    const plan = file === 'adam' ? planAdam(deviceFacts(), { n }) : { kernel: file, entry: 'main', groups: [...groups1d(n), 1] as [number, number, number] };
     dispatch(
-      pipeline(file, v4 ? 'main4' : 'main'),
+      pipeline(plan.kernel as K, plan.entry),
       bindings,
       { ...params(t0), n } as ParamValues<K>,
-      groups1d(v4 ? n / 4 : n),
+      plan.groups,
       () => ({ ...params(at.t), n }) as ParamValues<K>,
     );
   }

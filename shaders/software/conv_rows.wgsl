@@ -1,5 +1,5 @@
 // conv2d's forward (and conv_transpose2d's input gradient) for software adapters, chosen by the
-// planner's convRows for 4-wide kernels (KW = 4, the DCGAN convolutions): the sums of conv.wgsl
+// variant conv_rows.forward_rows for 4-wide kernels (KW = 4, the DCGAN convolutions): the sums of conv.wgsl
 // `forward`, run over ci, then kh, then kw. Each lane computes TM output channels × TN consecutive
 // pixels of one output row. At each (ci, kh) it reads that input row's window of WIN floats once
 // and the 4 taps of its TM weight rows as vec4s (the rows shared through share8, as in `forward`),
@@ -20,8 +20,8 @@
 const RV = TM / 8u;
 
 @compute @workgroup_size(WGX, 1, 1)
-fn forward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32> /*SG_LANE*/) {
-  /*SG_INIT*/
+fn forward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sg_init();
   let CI = p_CI(); let H = p_H(); let Wd = p_W(); let CO = p_CO(); let KH = p_KH();
   let NB = (p_OW() + TN - 1u) / TN;
   let Q = p_N() * p_OH() * NB;

@@ -1,5 +1,5 @@
 // A conv weight gradient as one GEMM, on software adapters (src/ops/conv.ts weightGradGemm, chosen
-// by the planner's planWeightGradGemm). `columns` writes the GEMM's two operands in one dispatch:
+// by the variant conv_cols.columns). `columns` writes the GEMM's two operands in one dispatch:
 // - the input's columns C[q, k] = X[n, b, gh·SH − PH + kh, gw·SW − PW + kw] (0 outside the image),
 //   q = (b·KH + kh)·KW + kw, k = (n·GH + gh)·GW + gw: im2col with the batch along the columns; a
 //   lane per (q, n) writes its GH·GW values, so the index divisions are paid once per 49 (R1's
