@@ -52,31 +52,58 @@ fn shifted4(a: f32, b: f32, c: f32, d: f32, sh: u32) -> f32 {
   return select(select(a, b, sh == 1u), select(c, d, sh == 3u), sh >= 2u);
 }
 
-// An activation by code (0 none, 1 relu, 2 leakyRelu with `slope`, 3 tanh, 4 sigmoid): the
-// activation kernels and the fused epilogues of matmul and convolution (EPI) share it, so a fused
-// layer computes exactly what the separate activation would.
+// An activation by code (0 none, 1 relu, 2 leakyRelu with `slope`, 3 tanh, 4 sigmoid, 5 gelu, 6 gelu
+// with the tanh approximation, 7 silu): the activation kernels and the fused epilogues of matmul,
+// convolution and batchnorm (EPI, ACT) share it, so a fused layer computes exactly what the
+// separate activation would.
 fn act_value(x: f32, code: u32, slope: f32) -> f32 {
   switch code {
     case 1u: { return max(x, 0.0); }
     case 2u: { return select(x * slope, x, x > 0.0); }
     case 3u: { return tanh(x); }
-    case 4u: {
-      // stable for large |x|: never exp of a large positive number
-      let e = exp(-abs(x));
-      return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-    }
+    case 4u: { return sigmoid_(x); }
+    case 5u: { return 0.5 * x * (1.0 + erf_(x * 0.70710678118654752)); }
+    case 6u: { return 0.5 * x * (1.0 + tanh(0.79788456080286536 * (x + 0.044715 * x * x * x))); }
+    case 7u: { return x * sigmoid_(x); }
     default: { return x; }
   }
 }
 
-// g · act'(…) from `s`: the forward input (relu family) or output (tanh, sigmoid), as act_grad in
-// activation.wgsl; the reduce kernels call it too (an activation's gradient with its bias's sum).
+// stable for large |x|: never exp of a large positive number
+fn sigmoid_(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+
+// erf(x) to within 1.2e-7 (Numerical Recipes' erfc through a Chebyshev fit, odd in x)
+fn erf_(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(r - 1.0, 1.0 - r, x >= 0.0);
+}
+
+// g · act'(…) from `s`: the forward input (relu family, gelu, silu) or output (tanh, sigmoid), as
+// act_grad in activation.wgsl; the reduce kernels call it too (an activation's gradient with its
+// bias's sum).
 fn act_grad_value(g: f32, s: f32, code: u32, slope: f32) -> f32 {
   switch code {
     case 1u: { return select(0.0, g, s > 0.0); }
     case 2u: { return select(g * slope, g, s > 0.0); }
     case 3u: { return g * (1.0 - s * s); }
     case 4u: { return g * s * (1.0 - s); }
+    // Φ(x) + x·φ(x)
+    case 5u: { return g * (0.5 * (1.0 + erf_(s * 0.70710678118654752)) + s * 0.39894228040143268 * exp(-0.5 * s * s)); }
+    case 6u: {
+      let u = 0.79788456080286536 * (s + 0.044715 * s * s * s);
+      let th = tanh(u);
+      return g * (0.5 * (1.0 + th) + 0.5 * s * (1.0 - th * th) * 0.79788456080286536 * (1.0 + 0.134145 * s * s));
+    }
+    case 7u: {
+      let sg = sigmoid_(s);
+      return g * sg * (1.0 + s * (1.0 - sg));
+    }
     default: { return g; }
   }
 }

@@ -2,10 +2,12 @@
 // prototype here so that tensor.ts imports no op: data flows one way, ops → tensor.
 import { type BackwardOptions, backward } from './autograd/backward.js';
 import { relu, sigmoid, tanh } from './ops/activation.js';
-import { add, div, exp, log, mul, neg, sqrt, square, sub } from './ops/elementwise.js';
+import { argmax, max, min } from './ops/argmax.js';
+import { abs, add, clamp, div, exp, log, maskedFill, mul, neg, pow, sqrt, square, sub } from './ops/elementwise.js';
 import { matmul } from './ops/matmul.js';
 import { mean, sum } from './ops/reduce.js';
-import { clone, reshape, transpose } from './ops/shape.js';
+import { clone, narrow, permute, reshape, transpose } from './ops/shape.js';
+import { logSoftmax, softmax } from './ops/softmax.js';
 import { type Shape, Tensor } from './tensor.js';
 
 declare module './tensor.js' {
@@ -31,6 +33,17 @@ declare module './tensor.js' {
     mean(dims?: number | number[], keepDim?: boolean): Tensor;
     reshape(shape: Shape): Tensor;
     transpose(d0: number, d1: number): Tensor;
+    permute(dims: readonly number[]): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    abs(): Tensor;
+    pow(exponent: number): Tensor;
+    clamp(min?: number | null, max?: number | null): Tensor;
+    maskedFill(mask: Tensor, value: number): Tensor;
+    softmax(dim?: number): Tensor;
+    logSoftmax(dim?: number): Tensor;
+    max(dim?: number, keepDim?: boolean): Tensor;
+    min(dim?: number, keepDim?: boolean): Tensor;
+    argmax(dim?: number, keepDim?: boolean): Tensor;
   }
 }
 
@@ -91,6 +104,39 @@ const methods: { [K in keyof Tensor]?: (this: Tensor, ...args: never[]) => unkno
   },
   transpose(d0: number, d1: number) {
     return transpose(this, d0, d1);
+  },
+  permute(dims: readonly number[]) {
+    return permute(this, dims);
+  },
+  narrow(dim: number, start: number, length: number) {
+    return narrow(this, dim, start, length);
+  },
+  abs() {
+    return abs(this);
+  },
+  pow(exponent: number) {
+    return pow(this, exponent);
+  },
+  clamp(lo?: number | null, hi?: number | null) {
+    return clamp(this, lo, hi);
+  },
+  maskedFill(mask: Tensor, value: number) {
+    return maskedFill(this, mask, value);
+  },
+  softmax(dim = -1) {
+    return softmax(this, dim);
+  },
+  logSoftmax(dim = -1) {
+    return logSoftmax(this, dim);
+  },
+  max(dim?: number, keepDim = false) {
+    return max(this, dim, keepDim);
+  },
+  min(dim?: number, keepDim = false) {
+    return min(this, dim, keepDim);
+  },
+  argmax(dim?: number, keepDim = false) {
+    return argmax(this, dim, keepDim);
   },
 };
 

@@ -38,6 +38,6 @@ describe('crossEntropy (fused softmax cross-entropy)', () => {
   });
   test('a bad target makes the loss NaN, which throws when read; bad shapes throw at once', async () => {
     await expect(wg.crossEntropy(wg.zeros([2, 3]), wg.tensor([0, 3])).item()).rejects.toThrow(/crossEntropy: the loss is NaN/);
-    expectError(() => wg.crossEntropy(wg.zeros([2, 3]), wg.zeros([3])), 'crossEntropy', 'targets have shape [3], expected [2]');
+    expectError(() => wg.crossEntropy(wg.zeros([2, 3]), wg.zeros([3])), 'crossEntropy', 'target has shape [3], expected [2]');
   });
 });

@@ -12,8 +12,10 @@ fn main4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   if (i >= p_n() / 4u) { return; }
   let b1 = p_beta1();
   let b2 = p_beta2();
-  let p = P4[i];
-  let g = G4[i] + p_weightDecay() * p;
+  // AdamW (DECOUPLED) shrinks the parameter by lr·weightDecay first; Adam adds weightDecay·p to the gradient
+  var p = P4[i];
+  var g = G4[i];
+  if (DECOUPLED) { p = p * (1.0 - p_lr() * p_weightDecay()); } else { g = g + p_weightDecay() * p; }
   let m = b1 * M4[i] + (1.0 - b1) * g;
   let v = b2 * V4[i] + (1.0 - b2) * g * g;
   M4[i] = m;

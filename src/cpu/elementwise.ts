@@ -44,3 +44,22 @@ export const exp = (x: CpuTensor) => unaryMap(x, Math.exp);
 export const log = (x: CpuTensor) => unaryMap(x, Math.log);
 export const sqrt = (x: CpuTensor) => unaryMap(x, Math.sqrt);
 export const square = (x: CpuTensor) => unaryMap(x, (v) => v * v);
+export const abs = (x: CpuTensor) => unaryMap(x, Math.abs);
+export const pow = (x: CpuTensor, e: number) => unaryMap(x, (v) => v ** e);
+export const clamp = (x: CpuTensor, min?: number | null, max?: number | null) =>
+  unaryMap(x, (v) => Math.min(Math.max(v, min ?? Number.NEGATIVE_INFINITY), max ?? Number.POSITIVE_INFINITY));
+
+/** cond ? a : b with broadcasting over all three. */
+export function where(cond: CpuTensor, a: CpuTensor | number, b: CpuTensor | number): CpuTensor {
+  const A = typeof a === 'number' ? { shape: [], data: Float64Array.of(a) } : a;
+  const B = typeof b === 'number' ? { shape: [], data: Float64Array.of(b) } : b;
+  const shape = bshape(bshape(A.shape, B.shape), cond.shape);
+  const out = new Float64Array(cpuSize(shape));
+  for (let i = 0; i < out.length; i++) {
+    const idx = unravel(i, shape);
+    out[i] = at(cond, idx) !== 0 ? at(A, idx) : at(B, idx);
+  }
+  return { shape, data: out };
+}
+
+export const maskedFill = (x: CpuTensor, mask: CpuTensor, value: number) => where(mask, value, x);

@@ -42,3 +42,56 @@ export function concat(ts: CpuTensor[], dim = 0): CpuTensor {
   }
   return { shape, data: out };
 }
+
+/** Output element i reads x at the index `map` gives for i's index (the shape ops below). */
+function mapIndex(x: CpuTensor, shape: number[], map: (idx: number[]) => number[]): CpuTensor {
+  const st = cpuStrides(x.shape);
+  const out = new Float64Array(cpuSize(shape));
+  for (let i = 0; i < out.length; i++) out[i] = x.data[map(unravel(i, shape)).reduce((o, v, d) => o + v * st[d]!, 0)]!;
+  return { shape, data: out };
+}
+
+const norm = (d: number, nd: number) => (d < 0 ? d + nd : d);
+
+export function permute(x: CpuTensor, dims: number[]): CpuTensor {
+  const p = dims.map((d) => norm(d, x.shape.length));
+  return mapIndex(
+    x,
+    p.map((d) => x.shape[d]!),
+    (idx) => {
+      const src = new Array<number>(p.length);
+      p.forEach((d, i) => (src[d] = idx[i]!));
+      return src;
+    },
+  );
+}
+
+export function slice(x: CpuTensor, dim: number, start = 0, end?: number, step = 1): CpuTensor {
+  const d = norm(dim, x.shape.length);
+  const D = x.shape[d]!;
+  const c = (v: number) => Math.min(D, Math.max(0, v < 0 ? v + D : v));
+  const s0 = c(start);
+  const e0 = c(end ?? D);
+  const shape = x.shape.map((s, i) => (i === d ? Math.max(0, Math.ceil((e0 - s0) / step)) : s));
+  return mapIndex(x, shape, (idx) => idx.map((v, i) => (i === d ? s0 + v * step : v)));
+}
+
+export const narrow = (x: CpuTensor, dim: number, start: number, length: number) => {
+  const D = x.shape[norm(dim, x.shape.length)]!;
+  const s0 = start < 0 ? start + D : start;
+  return slice(x, dim, s0, s0 + length);
+};
+
+export function indexSelect(x: CpuTensor, dim: number, index: CpuTensor): CpuTensor {
+  const d = norm(dim, x.shape.length);
+  const shape = x.shape.map((s, i) => (i === d ? index.data.length : s));
+  return mapIndex(x, shape, (idx) => idx.map((v, i) => (i === d ? index.data[v]! : v)));
+}
+
+export function stack(ts: CpuTensor[], dim = 0): CpuTensor {
+  const d = norm(dim, ts[0]!.shape.length + 1);
+  return concat(
+    ts.map((t) => reshape(t, [...t.shape.slice(0, d), 1, ...t.shape.slice(d)])),
+    d,
+  );
+}

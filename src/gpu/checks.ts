@@ -35,5 +35,10 @@ export function raiseCheck(words: Uint32Array): void {
       `index ${v} is not a row of the table (${V} rows: expected an integer in [0, ${V - 1}]); the rows it selected are NaN`,
     );
   }
+  if (code === 2) {
+    const v = new Float32Array(words.buffer, words.byteOffset + 4, 1)[0]!;
+    const D = words[2]!;
+    throw new WgslgradError('indexSelect', `index ${v} is not in the dim (${D} long: expected an integer in [0, ${D - 1}]); the values it selected are NaN`);
+  }
   throw new WgslgradError('gpu', `a kernel reported check code ${code}`);
 }

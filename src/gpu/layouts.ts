@@ -39,6 +39,10 @@ const REDUCE = {
 
 export const LAYOUTS = {
   activation: ACTIVATION,
+  // BH heads of TQ query rows and TK key rows; the scores' scale
+  attention: { u: ['BH', 'TQ', 'TK'], f: ['scale'] },
+  // rows = outer · inner rows of D values, `inner` apart (as softmax)
+  argmax: { u: ['rows', 'D', 'inner'], f: [] },
   adam: ADAM,
   batchnorm: BATCHNORM,
   bce: { u: ['n'], f: [] },
@@ -49,18 +53,31 @@ export const LAYOUTS = {
   conv_transpose: { u: GEO, f: ['slope'] },
   // fill: value a; rand: [a, b); randn: mean a, std b; the stream's key (k0, k1)
   creation: { u: ['n', 'k0', 'k1'], f: ['a', 'b'] },
-  cross_entropy: { u: ['N', 'C'], f: [] },
+  // N·S rows of C classes (input [N, C, S…]); the ignored class index, the label smoothing
+  cross_entropy: { u: ['N', 'C', 'S'], f: ['ignore', 'smoothing'] },
   dropout: { u: ['n', 'k0', 'k1'], f: ['p'] },
   // binary with broadcasting: the output's nd dims and each operand's strides (0 on broadcast dims)
-  elementwise: { u: ['n', 'nd', ['dims', MAX_DIMS], ['sa', MAX_DIMS], ['sb', MAX_DIMS], 'scalarFirst'], f: ['s'] },
+  // (where: a third operand's strides sc); unary ops with parameters read s (pow's exponent, clamp's min) and s2 (clamp's max)
+  elementwise: { u: ['n', 'nd', ['dims', MAX_DIMS], ['sa', MAX_DIMS], ['sb', MAX_DIMS], ['sc', MAX_DIMS], 'scalarFirst'], f: ['s', 's2'] },
   embedding: { u: ['B', 'V', 'D'], f: [] },
+  // M rows of D values; eps
+  layernorm: { u: ['M', 'D'], f: ['eps'] },
   matmul: MATMUL,
   matmul_tiled: MATMUL,
+  // NC planes of H × W pooled to OH × OW, kernel KH × KW, stride, padding
+  pool: { u: ['NC', 'H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW'], f: [] },
   reduce: REDUCE,
+  // rows = outer · inner rows of D values, `inner` apart
+  softmax: { u: ['rows', 'D', 'inner'], f: [] },
   sgd: { u: ['n', 'firstStep'], f: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'] },
-  // permute: a strided gather of n elements (nd dims, sizes, strides) times scale;
-  // copy_slice: outer rows of len floats from src (row stride, offset) to dst
-  shape: { u: ['n', 'nd', ['sizes', MAX_DIMS], ['strides', MAX_DIMS], 'outer', 'len', 'srcRow', 'srcOff', 'dstRow', 'dstOff'], f: ['scale'] },
+  // permute: a strided gather of n elements (nd dims, sizes, strides, from `base`) times scale;
+  // scatter: its inverse (into zeros); copy_slice: outer rows of len floats from src (row stride,
+  // offset) to dst;
+  // index_select / index_add: [outer, D, inner] indexed along D by K indices
+  shape: {
+    u: ['n', 'nd', ['sizes', MAX_DIMS], ['strides', MAX_DIMS], 'outer', 'len', 'srcRow', 'srcOff', 'dstRow', 'dstOff', 'base', 'D', 'inner', 'K'],
+    f: ['scale'],
+  },
   // the software adapters' variants (shaders/software/, src/gpu/variants/software.ts)
   'software/activation4': ACTIVATION,
   'software/adam4': ADAM,

@@ -2,14 +2,17 @@
 import { type Pair, pair } from '../args.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { storeAsInt64 } from '../io/safetensors.js';
-import { type FusedActivation, leakyRelu, relu, sigmoid, tanh } from '../ops/activation.js';
+import { type FusedActivation, gelu, leakyRelu, relu, sigmoid, silu, tanh } from '../ops/activation.js';
 import { batchNorm } from '../ops/batchnorm.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
 import { ones, rand, randn, zeros } from '../ops/creation.js';
 import { dropout } from '../ops/dropout.js';
 import { embedding } from '../ops/embedding.js';
+import { layerNorm } from '../ops/layernorm.js';
 import { linear } from '../ops/matmul.js';
+import { avgPool2d, maxPool2d } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
+import { softmax } from '../ops/softmax.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -249,7 +252,6 @@ export class Unflatten extends Module {
   }
 }
 
-/** Runs layers in order; a BatchNorm followed by ReLU/LeakyReLU runs as one fused kernel. */
 /** The activation a layer can fuse into the one before it (leakyRelu with a slope ≥ 0), or null. */
 function activationOf(m: Module | undefined): FusedActivation | null {
   if (m instanceof ReLU) return { activation: 'relu' };
@@ -259,6 +261,10 @@ function activationOf(m: Module | undefined): FusedActivation | null {
   return null;
 }
 
+/**
+ * Runs layers in order; an activation after a Linear, Conv2d or ConvTranspose2d, and a ReLU or
+ * LeakyReLU after a BatchNorm, run in that layer's kernel.
+ */
 export class Sequential extends Module {
   readonly layers: Module[];
   constructor(...layers: Module[]) {
@@ -287,5 +293,111 @@ export class Sequential extends Module {
       }
     }
     return h;
+  }
+}
+
+/** torch.nn.LayerNorm: normalises the trailing `normalizedShape` dims; weight (1s) and bias (0s) unless elementwiseAffine is false. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly eps: number;
+  constructor(normalizedShape: number | number[], opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.normalizedShape.forEach((d, i) => positiveInt('LayerNorm', `normalizedShape[${i}]`, d));
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.elementwiseAffine ?? true;
+    if (affine && opts.bias === false)
+      throw new WgslgradError('LayerNorm', 'a weight without a bias is not supported; keep bias true or elementwiseAffine false');
+    this.weight = affine ? this.param('weight', ones(this.normalizedShape)) : null;
+    this.bias = affine ? this.param('bias', zeros(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, { eps: this.eps });
+  }
+}
+
+/** torch.nn.GELU (approximate 'none' or 'tanh'). */
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+}
+
+/** torch.nn.SiLU. */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+/** torch.nn.Softmax along `dim` (default the last). */
+export class Softmax extends Module {
+  constructor(readonly dim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+}
+
+/** torch.nn.MaxPool2d (stride defaults to the kernel size). */
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: K,
+    readonly opts: { stride?: K; padding?: K } = {},
+  ) {
+    super();
+    pair('MaxPool2d', 'kernelSize', kernelSize, 1, 1);
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** torch.nn.AvgPool2d (stride defaults to the kernel size; countIncludePad true). */
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernelSize: K,
+    readonly opts: { stride?: K; padding?: K; countIncludePad?: boolean } = {},
+  ) {
+    super();
+    pair('AvgPool2d', 'kernelSize', kernelSize, 1, 1);
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** torch.nn.ModuleList: submodules named 0, 1, … in a state dict; not callable itself. */
+export class ModuleList extends Module {
+  private readonly items: Module[] = [];
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+  append(m: Module): this {
+    if (!(m instanceof Module)) throw new WgslgradError('ModuleList', `item ${this.items.length} is not a Module`);
+    this.module(String(this.items.length), m);
+    this.items.push(m);
+    return this;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): Module {
+    const m = this.items.at(i);
+    if (!m) throw new WgslgradError('ModuleList', `index ${i} out of range for ${this.items.length} modules`);
+    return m;
+  }
+  [Symbol.iterator](): Iterator<Module> {
+    return this.items[Symbol.iterator]();
+  }
+  forward(): Tensor {
+    throw new WgslgradError('ModuleList', 'a ModuleList is not callable: call its modules');
   }
 }

@@ -11,22 +11,26 @@ import { Tensor } from '../tensor.js';
 import { actGradSum, sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
-/** act_value's code of each activation (0 is none). */
-export const ACT_CODE = { relu: 1, leakyRelu: 2, tanh: 3, sigmoid: 4 } as const;
+/** act_value's code of each activation (0 is none; shaders/common.wgsl). */
+export const ACT_CODE = { relu: 1, leakyRelu: 2, tanh: 3, sigmoid: 4, gelu: 5, geluTanh: 6, silu: 7 } as const;
 export type ActName = keyof typeof ACT_CODE;
+/** The activations a kernel can apply where it stores its output: their gradients read that output (gelu's and silu's need the input). */
+export const FUSABLE = ['relu', 'leakyRelu', 'tanh', 'sigmoid'] as const;
+export type FusableName = (typeof FUSABLE)[number];
 
 /** An activation fused into the op that makes its input (linear, conv2d, convTranspose2d). */
 export interface FusedActivation {
-  activation?: ActName | null;
+  activation?: FusableName | null;
   /** leakyRelu's negative slope (≥ 0 when fused: the gradient reads the output's sign) */
   slope?: number;
 }
 
 /** The fused activation's code and slope, checked; code 0 when there is none. */
-export function fusedActivation(op: string, o: FusedActivation | undefined): { code: number; slope: number; name: ActName | null } {
+export function fusedActivation(op: string, o: FusedActivation | undefined): { code: number; slope: number; name: FusableName | null } {
   const name = o?.activation ?? null;
   if (name === null) return { code: 0, slope: 0, name };
-  if (!(name in ACT_CODE)) throw new WgslgradError(op, `activation must be one of ${Object.keys(ACT_CODE).join(', ')}, got ${JSON.stringify(name)}`);
+  if (!(FUSABLE as readonly string[]).includes(name))
+    throw new WgslgradError(op, `activation must be one of ${FUSABLE.join(', ')}, got ${JSON.stringify(name)}`);
   const slope = o?.slope ?? 0.01;
   if (name === 'leakyRelu' && !(typeof slope === 'number' && slope >= 0 && Number.isFinite(slope)))
     throw new WgslgradError(op, `a fused leakyRelu needs a finite slope ≥ 0, got ${slope}`);
@@ -80,8 +84,8 @@ export function backThroughEpilogue(
 function activation(name: ActName, x: Tensor, slope = 0): Tensor {
   assertTensor(name, 'input', x);
   const y = activationRaw(name, x, slope);
-  // relu family differentiates from the input, tanh/sigmoid from the output
-  const saved = name === 'relu' || name === 'leakyRelu' ? x : y;
+  // tanh and sigmoid differentiate from the output, the others from the input
+  const saved = name === 'tanh' || name === 'sigmoid' ? y : x;
   return record(y, name, [x], (g) => [activationGradRaw(name, g, saved, slope)]);
 }
 
@@ -92,3 +96,18 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new WgslgradError('leakyRelu', `slope must be a finite number, got ${slope}`);
   return activation('leakyRelu', x, slope);
 }
+
+export interface GeluOptions {
+  /** 'none' (erf, PyTorch's default) or 'tanh' (the tanh approximation) */
+  approximate?: 'none' | 'tanh';
+}
+
+/** GELU as torch.nn.functional.gelu: x·Φ(x), or with approximate 'tanh' 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
+  const a = opts.approximate ?? 'none';
+  if (a !== 'none' && a !== 'tanh') throw new WgslgradError('gelu', `approximate must be 'none' or 'tanh', got ${JSON.stringify(a)}`);
+  return activation(a === 'tanh' ? 'geluTanh' : 'gelu', x);
+}
+
+/** SiLU (swish) as torch.nn.functional.silu: x·sigmoid(x). */
+export const silu = (x: Tensor): Tensor => activation('silu', x);

@@ -2,7 +2,7 @@
 // fused ReLU/LeakyReLU. Training: batch statistics (biased variance to normalise, unbiased to update
 // the running variance, in place), one kernel forward, one kernel backward. Eval: running statistics.
 // Kernel: shaders/batchnorm.wgsl. CPU reference: src/cpu/batchnorm.ts.
-import { isGradEnabled, record, recordInto } from '../autograd/tape.js';
+import { isGradEnabled, recordInto } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';

@@ -4,7 +4,7 @@
 // dispatches what its table chooses. CPU reference: src/cpu/conv.ts.
 
 import { type Pair, pair } from '../args.js';
-import { foldedGrad, record, recordInto } from '../autograd/tape.js';
+import { foldedGrad, recordInto } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { type Binding, dispatch, pipeline, placeholder } from '../gpu/engine.js';

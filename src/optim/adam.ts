@@ -24,17 +24,19 @@ export class Adam extends Optimizer {
   betas: [number, number];
   eps: number;
   weightDecay: number;
+  /** AdamW's decoupled weight decay rather than Adam's L2 term in the gradient */
+  protected readonly decoupled: boolean = false;
 
-  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
-    if (opts === null || typeof opts !== 'object') throw new WgslgradError('Adam', `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}, name = 'Adam', defaultDecay = 0) {
+    if (opts === null || typeof opts !== 'object') throw new WgslgradError(name, `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
     const settings = {
       lr: opts.lr ?? 1e-3,
       betas: opts.betas ?? ([0.9, 0.999] as [number, number]),
       eps: opts.eps ?? 1e-8,
-      weightDecay: opts.weightDecay ?? 0,
+      weightDecay: opts.weightDecay ?? defaultDecay,
     };
     checkAdam(settings); // before anything is allocated
-    super('Adam', params, ['exp_avg', 'exp_avg_sq']);
+    super(name, params, ['exp_avg', 'exp_avg_sq']);
     this.lr = settings.lr;
     this.betas = [settings.betas[0], settings.betas[1]];
     this.eps = settings.eps;
@@ -62,6 +64,7 @@ export class Adam extends Optimizer {
         },
         at,
         end - start,
+        { DECOUPLED: this.decoupled },
       );
     });
     if (ran) this.stepCount = t;
@@ -76,5 +79,16 @@ export class Adam extends Optimizer {
     if (Array.isArray(h.betas) && h.betas.length === 2) this.betas = [h.betas[0]!, h.betas[1]!];
     if (typeof h.eps === 'number') this.eps = h.eps;
     if (typeof h.weightDecay === 'number') this.weightDecay = h.weightDecay;
+  }
+}
+
+/**
+ * torch.optim.AdamW: Adam whose weight decay shrinks each parameter by lr·weightDecay before the
+ * update (default 0.01) instead of adding to its gradient; the same one fused kernel.
+ */
+export class AdamW extends Adam {
+  protected override readonly decoupled: boolean = true;
+  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+    super(params, opts, 'AdamW', 0.01);
   }
 }

@@ -4,7 +4,7 @@
 // per step. Subclasses define the kernel and its per-parameter state.
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
-import { allocStorage, type Binding, clearStorage, copyBuffer, dispatch, groups1d, onReplay, pipeline, type Storage } from '../gpu/engine.js';
+import { allocStorage, type Binding, type Consts, clearStorage, copyBuffer, dispatch, groups1d, onReplay, pipeline, type Storage } from '../gpu/engine.js';
 import type { ParamValues } from '../gpu/layouts.js';
 import { planAdam } from '../gpu/variants/index.js';
 import { keep } from '../scope.js';
@@ -139,7 +139,14 @@ export abstract class Optimizer {
    * One update dispatch with the hyperparameters of step `t`. Inside a captured step (wg.capture)
    * each replay counts a step and reads the hyperparameters again (a changed lr applies).
    */
-  protected run<K extends 'adam' | 'sgd'>(file: K, bindings: Binding[], params: (t: number) => ParamValues<K>, at: StepAt, n: number): void {
+  protected run<K extends 'adam' | 'sgd'>(
+    file: K,
+    bindings: Binding[],
+    params: (t: number) => ParamValues<K>,
+    at: StepAt,
+    n: number,
+    consts: Consts = {},
+  ): void {
     if (!at.counted) {
       at.counted = true; // one count per step, however many runs it has
       onReplay(() => {
@@ -151,7 +158,7 @@ export abstract class Optimizer {
     // Adam's table may take four parameters a lane (every range of the flat buffers is a multiple of 64)
     const plan = file === 'adam' ? planAdam(deviceFacts(), { n }) : { kernel: file, entry: 'main', groups: [...groups1d(n), 1] as [number, number, number] };
     dispatch(
-      pipeline(plan.kernel as K, plan.entry),
+      pipeline(plan.kernel as K, plan.entry, consts),
       bindings,
       { ...params(t0), n } as ParamValues<K>,
       plan.groups,
