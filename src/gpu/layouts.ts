@@ -39,8 +39,12 @@ const REDUCE = {
 
 export const LAYOUTS = {
   activation: ACTIVATION,
-  // BH heads of TQ query rows and TK key rows; the scores' scale
-  attention: { u: ['BH', 'TQ', 'TK'], f: ['scale'] },
+  // BH = B·H heads of TQ query rows and TK key rows; each of Q, K, V, O (and their gradients) found
+  // by an offset and strides per batch, head and row; the scores' scale
+  attention: {
+    u: ['BH', 'H', 'TQ', 'TK', 'qOff', 'qB', 'qH', 'qT', 'kOff', 'kB', 'kH', 'kT', 'vOff', 'vB', 'vH', 'vT', 'oOff', 'oB', 'oH', 'oT'],
+    f: ['scale'],
+  },
   // rows = outer · inner rows of D values, `inner` apart (as softmax)
   argmax: { u: ['rows', 'D', 'inner'], f: [] },
   adam: ADAM,

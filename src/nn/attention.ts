@@ -1,8 +1,9 @@
 // torch.nn.MultiheadAttention with PyTorch's parameter layout (in_proj_weight [3E, E],
 // in_proj_bias [3E], out_proj.weight, out_proj.bias), so state dicts load both ways; the heads run
-// through the fused scaled dot-product attention (src/ops/attention.ts).
+// through the fused scaled dot-product attention (src/ops/attention.ts), a self-attention's straight
+// from its packed projections.
 import { WgslgradError } from '../errors.js';
-import { scaledDotProductAttention } from '../ops/attention.js';
+import { MAX_FUSED_HEAD, packedSelfAttention, scaledDotProductAttention } from '../ops/attention.js';
 import { rand, zeros } from '../ops/creation.js';
 import { linear } from '../ops/matmul.js';
 import { narrow, permute, reshape } from '../ops/shape.js';
@@ -66,19 +67,14 @@ export class MultiheadAttention extends Module {
     ] as const)
       if (t.ndim !== 3 || t.shape[2] !== E)
         throw new WgslgradError('MultiheadAttention', `${name} has shape [${t.shape}], expected ${this.batchFirst ? '[N, L, E]' : '[L, N, E]'} with E = ${E}`);
-    const self = query === key && key === value;
-    let q: Tensor;
-    let k: Tensor;
-    let v: Tensor;
-    if (self) {
-      // one product for the three projections, then split along features
+    if (query === key && key === value && this.headDim <= MAX_FUSED_HEAD) {
+      // self-attention: one product for the three projections, the heads read where it left them
       const qkv = linear(query, this.inProjWeight, this.inProjBias);
-      [q, k, v] = [0, 1, 2].map((i) => narrow(qkv, 2, i * E, E)) as [Tensor, Tensor, Tensor];
-    } else {
-      [q, k, v] = [query, key, value].map((t, i) =>
-        linear(t, narrow(this.inProjWeight, 0, i * E, E), this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null),
-      ) as [Tensor, Tensor, Tensor];
+      return this.outProj.forward(packedSelfAttention(qkv, this.numHeads, { causal: opts.isCausal ?? false, batchFirst: this.batchFirst }));
     }
+    const [q, k, v] = [query, key, value].map((t, i) =>
+      linear(t, narrow(this.inProjWeight, 0, i * E, E), this.inProjBias ? narrow(this.inProjBias, 0, i * E, E) : null),
+    ) as [Tensor, Tensor, Tensor];
     const heads = (t: Tensor) => {
       // [N, L, H, Dh] → [N, H, L, Dh] (batchFirst) or [L, N, H, Dh] → [N, H, L, Dh]
       const [a, b] = t.shape as [number, number];

@@ -57,15 +57,55 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const causal = opts.causal ?? false;
   if (opts.composed || D > MAX_FUSED_HEAD || DV > MAX_FUSED_HEAD) return composed(q, k, v, scale, causal);
   const BH = lead.reduce((a, b) => a * b, 1);
-  const consts = { D, DV, CAUSAL: causal };
-  const params = { BH, TQ, TK, scale };
-  const o = Tensor.empty([...lead, TQ, DV], false, op);
+  // contiguous [BH, T, D] rows: one "head" a batch entry
+  const rows = (T: number, Dd: number): Layout => ({ off: 0, b: T * Dd, h: 0, t: Dd });
+  return fused(op, [q, k, v], { BH, H: 1, TQ, TK, D, DV, scale, causal }, { q: rows(TQ, D), k: rows(TK, D), v: rows(TK, DV), o: rows(TQ, DV) }, [
+    ...lead,
+    TQ,
+    DV,
+  ]);
+}
+
+/** Where a tensor's rows are: row t of head h of batch b starts at off + b·b + h·h + t·t. */
+interface Layout {
+  off: number;
+  b: number;
+  h: number;
+  t: number;
+}
+
+interface Dims {
+  BH: number;
+  H: number;
+  TQ: number;
+  TK: number;
+  D: number;
+  DV: number;
+  scale: number;
+  causal: boolean;
+}
+
+/**
+ * The fused kernels on inputs laid out as `lay` says (q, k, v may be one tensor: a packed
+ * self-attention), the output [.., TQ, DV] rows at lay.o; gradients are laid out as their inputs.
+ */
+function fused(op: string, inputs: Tensor[], d: Dims, lay: { q: Layout; k: Layout; v: Layout; o: Layout }, outShape: number[]): Tensor {
+  const { BH, TQ, TK } = d;
+  const consts = { D: d.D, DV: d.DV, CAUSAL: d.causal };
+  const params: Record<string, number> = { BH, H: d.H, TQ, TK, scale: d.scale };
+  for (const [name, l] of Object.entries(lay)) Object.assign(params, { [`${name}Off`]: l.off, [`${name}B`]: l.b, [`${name}H`]: l.h, [`${name}T`]: l.t });
+  const [q, k, v] = inputs.length === 1 ? [inputs[0]!, inputs[0]!, inputs[0]!] : (inputs as [Tensor, Tensor, Tensor]);
+  const o = Tensor.empty(outShape, false, op);
   const lse = Tensor.empty([BH * TQ]);
   if (BH) dispatch(pipeline('attention', 'forward', consts), [q.binding, k.binding, v.binding, o.binding, lse.binding], params, groups1d(BH * TQ, 64));
-  const out = record(o, op, [q, k, v], (g, [dq, dk, dv]) => {
+  const out = record(o, op, inputs, (g, needs) => {
     const delta = Tensor.empty([BH * TQ]);
     dispatch(pipeline('attention', 'delta', consts), [g.binding, o.binding, delta.binding], params, groups1d(BH * TQ, 64));
-    const gq = dq ? Tensor.empty(q.shape) : null;
+    const packed = inputs.length === 1;
+    // a packed input's gradient: dQ, dK and dV each fill their part of it
+    const gqkv = packed ? Tensor.empty(q.shape) : null;
+    const [dq, dk, dv] = packed ? [true, true, true] : needs;
+    const gq = gqkv ?? (dq ? Tensor.empty(q.shape) : null);
     if (gq)
       dispatch(
         pipeline('attention', 'backward_q', consts),
@@ -76,19 +116,50 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     let gk: Tensor | null = null;
     let gv: Tensor | null = null;
     if (dk || dv) {
-      gk = Tensor.empty(k.shape);
-      gv = Tensor.empty(v.shape);
+      gk = gqkv ?? Tensor.empty(k.shape);
+      gv = gqkv ?? Tensor.empty(v.shape);
+      const common = [q.binding, k.binding, v.binding, g.binding, lse.binding, delta.binding, gk.binding];
       dispatch(
-        pipeline('attention', 'backward_kv', consts),
-        [q.binding, k.binding, v.binding, g.binding, lse.binding, delta.binding, gk.binding, gv.binding],
+        pipeline('attention', packed ? 'backward_kv_packed' : 'backward_kv', consts),
+        packed ? common : [...common, gv.binding],
         params,
         groups1d(BH * TK, 64),
       );
     }
-    return [gq, dk ? gk : null, dv ? gv : null];
+    return packed ? [gqkv] : [gq, dk ? gk : null, dv ? gv : null];
   });
   if (!out.requiresGrad) lse.dispose();
   return out;
+}
+
+/**
+ * The attention of a self-attention layer straight from its packed projections: qkv [N, L, 3E]
+ * (or [L, N, 3E] unless batchFirst) holds each position's query, key and value, the E features
+ * of each split into `heads`; the output is [N, L, E] (or [L, N, E]) with the heads side by side, as
+ * MultiheadAttention's output projection takes it. No copy splits or joins the heads: the kernels
+ * read and write them in place, and the gradient of qkv comes out whole.
+ */
+export function packedSelfAttention(qkv: Tensor, heads: number, opts: { causal?: boolean; batchFirst?: boolean } = {}): Tensor {
+  const op = 'packedSelfAttention';
+  assertTensor(op, 'qkv', qkv);
+  if (qkv.ndim !== 3 || qkv.shape[2]! % (3 * heads) !== 0)
+    throw new WgslgradError(op, `qkv has shape ${fmtShape(qkv.shape)}, expected [N, L, 3E] (or [L, N, 3E]) with E a multiple of ${heads} heads`);
+  const batchFirst = opts.batchFirst ?? false;
+  const [a, b, E3] = qkv.shape as [number, number, number];
+  const [N, L] = batchFirst ? [a, b] : [b, a];
+  const E = E3 / 3;
+  const Dh = E / heads;
+  if (Dh > MAX_FUSED_HEAD) throw new WgslgradError(op, `heads of ${Dh} features are wider than the fused kernels take (${MAX_FUSED_HEAD})`);
+  // position t of batch n: [N, L, ·] puts it at (n·L + t), [L, N, ·] at (t·N + n)
+  const at = (width: number, part: number): Layout =>
+    batchFirst ? { off: part * E, b: L * width, h: Dh, t: width } : { off: part * E, b: width, h: Dh, t: N * width };
+  return fused(
+    op,
+    [qkv],
+    { BH: N * heads, H: heads, TQ: L, TK: L, D: Dh, DV: Dh, scale: 1 / Math.sqrt(Dh), causal: opts.causal ?? false },
+    { q: at(E3, 0), k: at(E3, 1), v: at(E3, 2), o: at(E, 0) },
+    batchFirst ? [N, L, E] : [L, N, E],
+  );
 }
 
 /** The causal masks of the composed path by (TQ, TK): 1 above the diagonal, made once per device. */
