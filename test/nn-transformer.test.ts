@@ -97,8 +97,13 @@ describe('modules', () => {
       const xq = toGpu(x);
       const xkv = toGpu(kv);
       await expectClose(mha.attend(xq, xkv, xkv), mhaRef(x, kv, kv, p, H, false, batchFirst), 1e-4, 1e-5, `cross ${batchFirst}`);
-      // the input's gradient through a causal self-attention, by finite differences of the reference
-      if (batchFirst) await gradcheck((t) => mha.attend(t, t, t, { isCausal: true }), (t) => mhaRef(t, t, t, p, H, true, batchFirst), [randCpu(r, [1, 3, E])]);
+      // the input's gradient through a causal self-attention (the packed kernels), by finite
+      // differences of the reference; two sequences so that the batch stride is exercised
+      await gradcheck(
+        (t) => mha.attend(t, t, t, { isCausal: true }),
+        (t) => mhaRef(t, t, t, p, H, true, batchFirst),
+        [randCpu(r, batchFirst ? [2, 3, E] : [3, 2, E])],
+      );
     }
     expectError(() => new wg.nn.MultiheadAttention(10, 3), 'MultiheadAttention', 'embedDim 10 must be a positive multiple of numHeads 3');
   });
@@ -120,7 +125,9 @@ describe('optimisers and schedules', () => {
       ref.forEach((st, i) => cpu.adam(st.p, grads[i]!.data, st.m, st.v, s, { ...o, decoupled: true }));
     }
     for (let i = 0; i < params.length; i++) await expectClose(params[i]!, { shape: init[i]!.shape, data: ref[i]!.p }, 1e-5, 1e-6, `param ${i}`);
-    expect(new wg.optim.AdamW([wg.ones([2]).detach()].map((t) => ((t.requiresGrad = true), t))).weightDecay).toBe(0.01);
+    const leaf = wg.ones([2]);
+    leaf.requiresGrad = true;
+    expect(new wg.optim.AdamW([leaf]).weightDecay).toBe(0.01);
     opt.dispose();
   });
 
@@ -137,6 +144,45 @@ describe('optimisers and schedules', () => {
     wg.nn.utils.clipGradNorm([a, b], 10);
     expect(Array.from(await b.grad.toArray())[1]).toBeCloseTo(0.8, 5);
     expectError(() => wg.nn.utils.clipGradNorm([a], 0), 'clipGradNorm', 'maxNorm must be a positive number');
+  });
+
+  test("clipGradNorm and gradNorm over gradients in an optimiser's flat buffer: one view a run, only the listed gradients", async () => {
+    // five parameters laid out end to end by the optimiser; linear's and layerNorm's backward rules
+    // write the first four gradients into their slots, the fifth parameter gets none
+    const r = rng(71);
+    const shapes = [[64, 8], [64], [64], [64], [5]];
+    const ps = shapes.map((s) => toGpu(randCpu(r, s), true));
+    const opt = new wg.optim.SGD(ps, { lr: 0.1 });
+    const x = toGpu(randCpu(r, [4, 8]));
+    const loss = () => {
+      const h = wg.layerNorm(wg.linear(x, ps[0]!, ps[1]!), 64, ps[2]!, ps[3]!);
+      return wg.sum(wg.mul(h, h));
+    };
+    opt.zeroGrad();
+    loss().backward();
+    expect(ps[4]!.grad).toBeNull();
+    const grads = await Promise.all(ps.slice(0, 4).map((p) => p.grad!.toArray()));
+    const sq = (gs: Float32Array[]) => gs.reduce((a, g) => a + g.reduce((b, v) => b + v * v, 0), 0);
+    // a list that skips the second parameter: its gradient neither counts nor is scaled
+    const sub = [ps[0]!, ps[2]!, ps[3]!, ps[4]!];
+    const want = Math.sqrt(sq([grads[0]!, grads[2]!, grads[3]!]));
+    expect(await wg.nn.utils.gradNorm(sub).item()).toBeCloseTo(want, 3);
+    // the four gradients lie end to end (sizes in whole 256-byte blocks): clipping them all takes
+    // the dispatches clipping one does (one view over the run), not four times the work
+    const dispatches = (f: () => void) => {
+      const before = wg.engineStats().dispatches;
+      f();
+      return wg.engineStats().dispatches - before;
+    };
+    const one = dispatches(() => wg.nn.utils.clipGradNorm([ps[0]!], 1e9));
+    expect(dispatches(() => wg.nn.utils.clipGradNorm(ps, 1e-3))).toBe(one);
+    const total = Math.sqrt(sq(grads));
+    const coef = 1e-3 / (total + 1e-6);
+    for (const [i, g] of grads.entries()) {
+      const got = await ps[i]!.grad!.toArray();
+      g.forEach((v, j) => expect(got[j]!).toBeCloseTo(v * coef, 6));
+    }
+    opt.dispose();
   });
 
   test('StepLR, CosineAnnealingLR, LinearLR (warm-up) and SequentialLR set the lr of each step', () => {

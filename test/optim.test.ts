@@ -251,16 +251,30 @@ describe('gradients written into the optimiser slots', () => {
   // a retained graph's second backward, accumulation over two backwards. With an optimiser's slots
   // the gradients must be those without, to the bit.
   test('random programs: every gradient, kept or set aside, equals the one made without an optimiser', async () => {
-    const { Linear, Conv2d, ConvTranspose2d, BatchNorm1d } = wg.nn;
+    const { Linear, Conv2d, ConvTranspose2d, BatchNorm1d, LayerNorm, Embedding } = wg.nn;
     const model = (seed: number) => {
       wg.manualSeed(seed);
       const lin = new Linear(6, 6);
       const conv = new Conv2d(2, 2, 3, { padding: 1 });
       const convT = new ConvTranspose2d(2, 2, 4, { stride: 2, padding: 1 });
       const bn = new BatchNorm1d(6);
+      const ln = new LayerNorm(6);
+      const emb = new Embedding(5, 6);
       const raw = wg.randn([6, 6], { requiresGrad: true });
       const vec = wg.randn([6], { requiresGrad: true });
-      return { lin, conv, convT, bn, raw, vec, params: [...lin.parameters(), ...conv.parameters(), ...convT.parameters(), ...bn.parameters(), raw, vec] };
+      const idx = wg.tensor([3, 0, 3, 4]);
+      return {
+        lin,
+        conv,
+        convT,
+        bn,
+        ln,
+        emb,
+        raw,
+        vec,
+        idx,
+        params: [...lin.parameters(), ...conv.parameters(), ...convT.parameters(), ...bn.parameters(), ...ln.parameters(), ...emb.parameters(), raw, vec],
+      };
     };
     type M = ReturnType<typeof model>;
     const op = (m: M, kind: number, a: wg.Tensor, b: wg.Tensor): wg.Tensor => {
@@ -294,13 +308,17 @@ describe('gradients written into the optimiser slots', () => {
             .add(a);
         case 8:
           return a.matmul(m.raw.reshape([36]).reshape([6, 6])).add(m.lin.weight.sum()); // views; lin.weight in a second op
+        case 9:
+          return m.ln.forward(a.add(b));
+        case 10:
+          return a.add(m.emb.forward(m.idx)); // a repeated index: rows of the table's gradient add up
         default:
           return wg.tanh(a.add(b));
       }
     };
     const run = async (seed: number, withOptimiser: boolean): Promise<Array<number[] | null>> => {
       const r = rng(seed);
-      const ops = Array.from({ length: 3 + Math.floor(r() * 5) }, () => [Math.floor(r() * 10), Math.floor(r() * 100), Math.floor(r() * 100)] as const);
+      const ops = Array.from({ length: 3 + Math.floor(r() * 5) }, () => [Math.floor(r() * 12), Math.floor(r() * 100), Math.floor(r() * 100)] as const);
       const [preset, retain, twice, setAside, zeroBetween] = [r() < 0.25, r() < 0.3, r() < 0.4, r() < 0.3, r() < 0.3];
       const m = model(seed);
       const opt = withOptimiser ? new wg.optim.Adam(m.params, { lr: 0.01 }) : null;

@@ -2,11 +2,35 @@
 
 import { noGrad } from '../autograd/tape.js';
 import { WgslgradError } from '../errors.js';
+import type { Storage } from '../gpu/pool.js';
 import { zeros } from '../ops/creation.js';
 import { add, clamp, div, mul, sqrt, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { scope } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+
+/**
+ * The gradients of `params` as few tensors as possible: gradients that lie end to end in one parent
+ * buffer (an optimiser's flat gradient buffer, where the backward sweep writes them) become one
+ * view over them all, so that a norm or a scaling is one dispatch, not one a parameter. Only
+ * gradients in the list are covered (a view stops where the next one does not start).
+ */
+function gradRuns(list: Tensor[]): Tensor[] {
+  const runs: Array<{ parent: Storage | null; start: number; end: number; grads: Tensor[] }> = [];
+  for (const p of list) {
+    const g = p.grad;
+    if (!g || g.size === 0) continue;
+    const s = g.storage;
+    const last = runs.at(-1);
+    if (last && s.parent && last.parent === s.parent && s.offset === last.end) {
+      last.end += g.size * 4;
+      last.grads.push(g);
+    } else runs.push({ parent: s.parent, start: s.offset, end: s.offset + g.size * 4, grads: [g] });
+  }
+  return runs.map((r) =>
+    r.grads.length === 1 || !r.parent ? r.grads[0]! : new Tensor([(r.end - r.start) / 4], r.parent.view(r.start - r.parent.offset, r.end - r.start)),
+  );
+}
 
 /** Global L2 norm of the gradients of `params` (those that have one), as a scalar tensor on the GPU. */
 export function gradNorm(params: Iterable<Tensor>): Tensor {
@@ -15,7 +39,7 @@ export function gradNorm(params: Iterable<Tensor>): Tensor {
   return noGrad(() =>
     scope(() => {
       let acc = zeros([]);
-      for (const p of list) if (p.grad) acc = add(acc, sum(square(p.grad)));
+      for (const g of gradRuns(list)) acc = add(acc, sum(square(g)));
       return sqrt(acc);
     }),
   );
@@ -33,7 +57,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
   noGrad(() =>
     scope(() => {
       const coef = clamp(div(maxNorm, add(total, 1e-6)), null, 1);
-      for (const p of list) if (p.grad) p.grad.copy_(mul(p.grad, coef));
+      for (const g of gradRuns(list)) g.copy_(mul(g, coef));
     }),
   );
   return total;

@@ -1,7 +1,7 @@
 // Embedding lookup with its scatter-add backward. Indices are a float tensor of integer values
 // (any shape); the output is [...indices.shape, D]. Kernel: shaders/embedding.wgsl.
 // CPU reference: src/cpu/embedding.ts.
-import { record } from '../autograd/tape.js';
+import { recordInto } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { checkBuffer } from '../gpu/checks.js';
 import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
@@ -18,8 +18,10 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   const B = indices.size;
   const y = Tensor.empty([...indices.shape, D]);
   if (y.size) dispatch(pipeline('embedding', 'forward'), [indices.binding, table.binding, y.binding, checkBuffer()], { B, V, D }, groups1d(y.size));
-  return record(y, 'embedding', [indices, table], (g) => {
-    const dt = Tensor.empty([V, D]);
+  return recordInto(y, 'embedding', [indices, table], (g, _needs, acc, outs) => {
+    // into the table's optimiser slot when the sweep gives one and has nothing accumulated for it
+    // (the kernel writes every row, those no index picked as zeros)
+    const dt = (!acc[1] && outs[1]) || Tensor.empty([V, D]);
     if (dt.size) dispatch(pipeline('embedding', 'grad'), [indices.binding, g.binding, dt.binding], { B, V, D }, groups1d(dt.size));
     return [null, dt];
   });

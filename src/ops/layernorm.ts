@@ -2,7 +2,7 @@
 // with optional weight and bias of that shape: one kernel forward, two backward (the input's
 // gradient a row a lane, the weight's and bias's a feature a lane). Kernel: shaders/layernorm.wgsl.
 // CPU reference: src/cpu/layernorm.ts.
-import { record } from '../autograd/tape.js';
+import { recordInto } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
@@ -44,7 +44,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | Shape, weight?: T
       groups1d(M, 64),
     );
   const inputs = w && b ? [x, w, b] : [x];
-  const out = record(y, op, inputs, (g, [dx, dw, db]) => {
+  const out = recordInto(y, op, inputs, (g, [dx, dw, db], acc, outs) => {
     const gx = dx ? Tensor.empty(x.shape) : null;
     if (gx && M && D)
       dispatch(
@@ -55,8 +55,10 @@ export function layerNorm(x: Tensor, normalizedShape: number | Shape, weight?: T
       );
     if (!AFFINE) return [gx];
     if (!dw && !db) return [gx, null, null];
-    const gw = Tensor.empty(ns);
-    const gb = Tensor.empty(ns);
+    // the weight's and bias's gradients into their optimiser slots when the sweep gives them and
+    // has nothing accumulated for them (every element is written)
+    const gw = (!acc[1] && outs[1]) || Tensor.empty(ns);
+    const gb = (!acc[2] && outs[2]) || Tensor.empty(ns);
     if (D)
       dispatch(pipeline('layernorm', 'backward_params', { AFFINE }), [g.binding, x.binding, saved.binding, gw.binding, gb.binding], { M, D }, groups1d(D, 64));
     return [gx, gw, gb];
