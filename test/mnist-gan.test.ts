@@ -9,7 +9,8 @@ import { loadMnist } from '../examples/mnist-gan/data.js';
 import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
 import { GanTrainer, presetSetup } from '../examples/mnist-gan/step.js';
-import { fmtTime, GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
+import { GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
+import { fmtTime } from '../examples/shared/format.js';
 import * as wg from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wgslgrad-gan-'));

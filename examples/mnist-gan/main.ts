@@ -5,11 +5,12 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as wg from '../../src/index.js';
+import { fmtTime } from '../shared/format.js';
 import { FLAGS, num, resolveConfig, usage } from './config.js';
 import { loadMnist } from './data.js';
 import { evaluateGenerator, formatEval } from './evaluate.js';
 import { PRESETS } from './presets.js';
-import { findCheckpoint, fmtTime, GanRun, type RunConfig } from './train.js';
+import { findCheckpoint, GanRun, type RunConfig } from './train.js';
 
 async function evaluateAndReport(
   run: GanRun,

@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as wg from '../../src/index.js';
+import { fmtTime } from '../shared/format.js';
+import { composite, linePlot } from '../shared/plot.js';
 import { gatherBatch, type Mnist, Rng } from './data.js';
-import { composite, linePlot } from './plot.js';
 import type { GanModule, PRESETS, PresetName } from './presets.js';
 import { type GanSetup, GanTrainer, oneHot } from './step.js';
 
@@ -424,11 +425,4 @@ export class GanRun {
     }
     return lines.join('\n');
   }
-}
-
-export function fmtTime(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const t = Math.round(s); // whole seconds first, so 179.6 s reads 3m00s, not 2m60s
-  const m = Math.floor(t / 60);
-  return m > 0 ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
 }
