@@ -43,6 +43,8 @@ export interface Row extends Partial<Timing> {
   speedup_vs_cpu?: number | null;
   failed?: boolean;
   images_per_s?: number;
+  /** the char-transformer's step: sequences (words) a second */
+  words_per_s?: number;
   submits_per_step?: number;
   new_buffers_per_step?: number;
   /** bind groups made per step (the recorder's cache misses; 0 once a repeated step settles) */
@@ -57,6 +59,7 @@ export interface Row extends Partial<Timing> {
   pipelined_ms?: number;
   pipelined_steps?: number;
   pipelined_images_per_s?: number;
+  pipelined_words_per_s?: number;
 }
 
 /** max relative error (max |Δ| / max |ref|) above which a row is marked failed */
@@ -191,7 +194,9 @@ export function printRow(r: Row): void {
         ? `${fmt(r.gbps, 2)} GB/s`
         : r.images_per_s !== undefined
           ? `${fmt(r.images_per_s, 0)} img/s`
-          : '';
+          : r.words_per_s !== undefined
+            ? `${fmt(r.words_per_s, 0)} words/s`
+            : '';
   const gpu = r.gpu_ms !== undefined ? `  [GPU ${fmt(r.gpu_ms, 2)} ms${r.gflops_gpu_time ? `, ${fmt(r.gflops_gpu_time, 1)} GFLOP/s` : ''}]` : '';
   const extra =
     gpu +

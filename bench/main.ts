@@ -34,9 +34,19 @@ import {
   writeJson,
 } from './harness.js';
 import { type PairedRow, type PairedWorkload, pairedRounds, printPaired } from './paired.js';
-import { ganStep, ganStepBench } from './steps.js';
+import { ganStep, ganStepBench, transformerStep, transformerStepBench } from './steps.js';
 import { loadTfjs, tfBackend } from './tfjs.js';
-import { adamWorkload, batchnormWorkload, bceWorkload, convWorkload, leakyWorkload, matmulWorkload } from './workloads.js';
+import {
+  adamWorkload,
+  attentionWorkload,
+  batchnormWorkload,
+  bceWorkload,
+  convWorkload,
+  layerNormWorkload,
+  leakyWorkload,
+  matmulWorkload,
+  softmaxWorkload,
+} from './workloads.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -83,8 +93,8 @@ console.log(
   `wgslgrad benchmark${quick ? ' (--quick)' : ''} on ${info.adapter.description || info.adapter.device} [${info.backend}${info.software ? ', software' : ''}${info.subgroups ? ', subgroups' : ''}], node ${process.version}${tf ? `, TF.js ${tf.version.tfjs}` : ''}`,
 );
 const S = quick
-  ? { mm: [256, 512], b: 8, gan: 16, mlp: 100, n: 1 << 18, adam: 1 << 18 }
-  : { mm: [256, 512, 1024], b: 64, gan: 128, mlp: 100, n: 1 << 20, adam: 1 << 20 };
+  ? { mm: [256, 512], b: 8, gan: 16, mlp: 100, n: 1 << 18, adam: 1 << 18, rows: 1024, tr: 32 }
+  : { mm: [256, 512, 1024], b: 64, gan: 128, mlp: 100, n: 1 << 20, adam: 1 << 20, rows: 4096, tr: 32 };
 if (large && !quick) S.mm.push(2048, 4096);
 const b = S.b;
 const W: Workload[] = [
@@ -102,7 +112,15 @@ const W: Workload[] = [
   leakyWorkload(ctx, 'leakyrelu', S.n),
   bceWorkload(ctx, 'bce-with-logits', S.n),
   adamWorkload(ctx, `adam-${S.adam >= 1 << 20 ? '1M' : '256k'}`, S.adam),
+  softmaxWorkload(ctx, `softmax-${S.rows}x256`, S.rows, 256),
+  layerNormWorkload(ctx, `layernorm-${S.rows}x256`, S.rows, 256),
+  // the char-transformer's heads (4 × 4 of 16 features) at T = 64 and 256, fused and composed
+  ...[64, 256].flatMap((T) => [
+    attentionWorkload(ctx, `attention-T${T}`, 4, 4, T, 16, false),
+    attentionWorkload(ctx, `attention-T${T}-composed`, 4, 4, T, 16, true),
+  ]),
 ];
+const TRANSFORMER_STEP = `transformer-step-b${S.tr}`;
 const steps: Array<[string, 'dcgan' | 'mlp', number]> = [
   [`dcgan-step-b${S.gan}`, 'dcgan', S.gan],
   [`mlp-step-b${S.mlp}`, 'mlp', S.mlp],
@@ -117,13 +135,14 @@ for (const phase of ['own', 'tfjs'] as const) {
   }
   for (const w of W) await runKernel(ctx, w, phase, opt['no-cpu'] ?? false);
   for (const [name, preset, B] of steps) await ganStepBench(ctx, name, preset, B, phase);
+  await transformerStepBench(ctx, TRANSFORMER_STEP, S.tr, phase);
 }
 // PyTorch on the same machine, after every other row: on the CPU beside a software adapter (the
 // user's real alternative there), on CUDA beside a hardware one
 const python = opt['no-torch'] ? null : torchPython();
 const torchNote = opt['no-torch'] ? 'not run (--no-torch)' : runTorch(info.software ? 'cpu' : 'cuda');
 const browserNote = opt['no-browser'] ? 'not run (--no-browser)' : ctx.wanted(BROWSER_STEP) ? await browserStep(ctx) : 'not run (--only)';
-printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0]), BROWSER_STEP]);
+printSummary([...W.map((w) => w.name), ...steps.map((x) => x[0]), TRANSFORMER_STEP, BROWSER_STEP]);
 // then the goal rows again in paired rounds, on the CPU only (on a GPU the two processes would share
 // the device, and its clocks are steady once warm)
 const rounds = opt.rounds !== undefined ? Number(opt.rounds) : quick ? 2 : 4;
@@ -184,7 +203,19 @@ function torchPython(): string | null {
 /** bench/torch_step.py and its arguments for the sizes of this run. */
 function torchArgs(device: 'cpu' | 'cuda'): string[] {
   const script = fileURLToPath(new URL('../../bench/torch_step.py', import.meta.url));
-  return [script, '--device', device, '--matmul', S.mm.join(','), '--conv-batch', String(S.b), '--gan-batch', String(S.gan)];
+  return [
+    script,
+    '--device',
+    device,
+    '--matmul',
+    S.mm.join(','),
+    '--conv-batch',
+    String(S.b),
+    '--gan-batch',
+    String(S.gan),
+    '--transformer-batch',
+    String(S.tr),
+  ];
 }
 
 /**
@@ -221,6 +252,18 @@ function pairedWorkloads(drop: Array<() => void>, wasm: boolean): PairedWorkload
       };
     }
     out.push({ name, ours, reps: quick ? 1 : preset === 'dcgan' ? 2 : 4 });
+  }
+  if (ctx.wanted(TRANSFORMER_STEP)) {
+    const ours: Record<string, () => Promise<void>> = {};
+    for (const mode of ['eager', 'replay'] as const) {
+      const { step, dispose } = transformerStep(S.tr, mode);
+      drop.push(dispose);
+      ours[mode === 'eager' ? 'wgslgrad' : 'wgslgrad-replay'] = async () => {
+        step();
+        await wg.sync();
+      };
+    }
+    out.push({ name: TRANSFORMER_STEP, ours, reps: quick ? 2 : 5 });
   }
   return out;
 }

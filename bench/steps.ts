@@ -1,5 +1,7 @@
-// Whole GAN training steps: the step the example trains with (examples/mnist-gan/step.ts), timed
-// per step with a wait for the GPU, and the same step in TF.js.
+// Whole training steps, timed per step with a wait for the GPU: the GAN step the example trains with
+// (examples/mnist-gan/step.ts) and the same step in TF.js; the char-transformer's step
+// (examples/char-transformer).
+import { CharGpt } from '../examples/char-transformer/model.js';
 import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
 import { GanTrainer, presetSetup } from '../examples/mnist-gan/step.js';
 import * as wg from '../src/index.js';
@@ -72,6 +74,69 @@ export function ganStep(
           trainer.replay(realData, null);
         };
   return { step, dispose: () => trainer.dropCapture() };
+}
+
+/** The char-transformer example's model (4 blocks, 4 heads, width 64, block 16, 27 tokens). */
+export const TRANSFORMER = { vocabSize: 27, blockSize: 16, nLayer: 4, nHead: 4, nEmbd: 64, tied: false };
+
+/** The char-transformer's training step at batch B: loss, backward, clipGradNorm(1), AdamW. */
+export async function transformerStepBench(ctx: Ctx, name: string, B: number, phase: Phase): Promise<void> {
+  if (!ctx.wanted(name) || phase !== 'own') return;
+  const c = TRANSFORMER;
+  const desc = `char-transformer (${c.nLayer} blocks, ${c.nHead} heads, width ${c.nEmbd}, ${c.blockSize} positions); batch ${B}: cross-entropy, backward, clipGradNorm, AdamW`;
+  console.log(`\n${name}: ${desc}`);
+  const rows: Row[] = [];
+  for (const mode of ['eager', 'replay'] as const) {
+    const { step, dispose } = transformerStep(B, mode);
+    const r = await timeStep(ctx, name, mode === 'eager' ? 'wgslgrad' : 'wgslgrad-replay', step, ctx.quick ? 3 : 10, B, mode === 'eager');
+    // a step's samples are words here, not images
+    const { images_per_s, pipelined_images_per_s, ...rest } = r;
+    rows.push({ ...rest, words_per_s: images_per_s, pipelined_words_per_s: pipelined_images_per_s });
+    dispose();
+  }
+  report(rows, desc);
+}
+
+/** One step of a fresh char-transformer on fixed tokens, op by op or captured and replayed. */
+export function transformerStep(B: number, mode: 'eager' | 'replay'): { step: () => void; dispose: () => void } {
+  const c = TRANSFORMER;
+  wg.manualSeed(5);
+  const model = new CharGpt(c);
+  const opt = new wg.optim.AdamW(model.parameters(), { lr: 5e-4, betas: [0.9, 0.99] });
+  const tok = randData(2 * B * c.blockSize, 51);
+  const x = wg.keep(
+    wg.tensor(
+      Float32Array.from(tok.subarray(0, B * c.blockSize), (v) => Math.floor((v + 1) * 13.5) % 27),
+      [B, c.blockSize],
+    ),
+  );
+  const y = wg.keep(
+    wg.tensor(
+      Float32Array.from(tok.subarray(B * c.blockSize), (v) => Math.floor((v + 1) * 13.5) % 27),
+      [B, c.blockSize],
+    ),
+  );
+  const fn = (xi: wg.Tensor, yi: wg.Tensor): wg.Tensor => {
+    opt.zeroGrad();
+    const loss = model.loss(xi, yi);
+    loss.backward();
+    wg.nn.utils.clipGradNorm(model.parameters(), 1);
+    opt.step();
+    return loss;
+  };
+  const captured = mode === 'replay' ? wg.capture(fn) : null;
+  const step = () =>
+    wg.scope(() => {
+      if (captured) captured(x, y);
+      else fn(x, y);
+    });
+  return {
+    step,
+    dispose: () => {
+      captured?.dispose();
+      for (const t of [x, y, ...model.parameters()]) t.dispose();
+    },
+  };
 }
 
 /**

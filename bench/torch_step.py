@@ -7,7 +7,8 @@
 # of REPS runs, so that the bench can alternate its runs with ours while the host's speed drifts.
 # R1 DCGAN step at batch 128 and R3 MLP GAN step at batch 100 (D step on real + fake, then G step
 # with D frozen, BCE, Adam(2e-4, beta1, 0.999)), matmul 1024/4096 in float32 and the conv-transpose
-# layer [64,128,7,7]→[64,64,14,14] forward + grads. float32 throughout; TF32 is off unless --tf32
+# layer [64,128,7,7]→[64,64,14,14] forward + grads, the char-transformer's step at batch 32
+# (cross-entropy, backward, clip_grad_norm_, AdamW). float32 throughout; TF32 is off unless --tf32
 # (PyTorch's default lets cuDNN convolutions use TF32, which WGSL kernels cannot).
 import argparse, json, statistics, sys, time
 
@@ -23,6 +24,7 @@ ap.add_argument("--quick", action="store_true", help="fewer runs (npm run bench 
 ap.add_argument("--matmul", default="", help="matmul sizes, e.g. 256,512,1024 (default: 1024, and 4096 on CUDA or with --large)")
 ap.add_argument("--conv-batch", type=int, default=64, help="batch of the conv-transpose layer")
 ap.add_argument("--gan-batch", type=int, default=128, help="batch of the DCGAN step")
+ap.add_argument("--transformer-batch", type=int, default=32, help="batch of the char-transformer step")
 ap.add_argument("--serve", default="", help="comma-separated workloads to build, then time on request (lines NAME REPS on stdin)")
 args = ap.parse_args()
 dev = torch.device(args.device)
@@ -126,6 +128,27 @@ def gan_run(build, B):
     return step
 
 
+def transformer_run(B):
+    """The char-transformer's step (examples/pytorch/char_transformer.py's model, bench/steps.ts's sizes)."""
+    import os
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "pytorch"))
+    from char_transformer import CharGpt
+
+    model = CharGpt({"vocabSize": 27, "blockSize": 16, "nLayer": 4, "nHead": 4, "nEmbd": 64, "tied": False}).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-4, betas=(0.9, 0.99))
+    x = torch.randint(0, 27, (B, 16), device=dev)
+    y = torch.randint(0, 27, (B, 16), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        model.loss(x, y).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    return step
+
+
+TRANSFORMER_B = args.transformer_batch
 GAN_B = args.gan_batch
 GANS = ((f"dcgan-step-b{GAN_B}", dcgan, GAN_B), ("mlp-step-b100", mlp, 100))
 
@@ -139,6 +162,8 @@ def build(name):
     for gan, fn, B in GANS:
         if name == gan:
             return gan_run(fn, B)
+    if name == f"transformer-step-b{TRANSFORMER_B}":
+        return transformer_run(TRANSFORMER_B)
     return None
 
 
@@ -190,6 +215,9 @@ for name, fn, B in GANS:
     pipe_ms = (time.perf_counter() - t0) * 1e3 / n_pipe
     row(name, st, images_per_s=B * 1000 / st["median_ms"], pipelined_ms=pipe_ms, pipelined_steps=n_pipe,
         pipelined_images_per_s=B * 1000 / pipe_ms)
+
+st = timed(transformer_run(TRANSFORMER_B), 50 if CUDA else 20)
+row(f"transformer-step-b{TRANSFORMER_B}", st, words_per_s=TRANSFORMER_B * 1000 / st["median_ms"])
 
 # which BLAS the matmuls ran on (Debian's torch links the generic libblas.so.3: OpenBLAS when
 # libopenblas0-pthread is installed, else the ~40× slower reference BLAS)

@@ -290,3 +290,173 @@ export function adamWorkload(ctx: Ctx, name: string, n: number): Workload {
     },
   };
 }
+
+/** Softmax over rows of D, forward and the input's gradient of sum(softmax(x) · g). */
+export function softmaxWorkload(ctx: Ctx, name: string, rows: number, D: number): Workload {
+  const n = rows * D;
+  const x = randData(n, 31, 4);
+  const g = randData(n, 32);
+  let gx: wg.Tensor | undefined;
+  let gg: wg.Tensor | undefined;
+  return {
+    name,
+    desc: `softmax over [${rows}, ${D}] (last dim), forward + input gradient`,
+    bytes: 4 * 5 * n,
+    cpuReps: 3,
+    cpu: () => {
+      const y = C.softmax(cpuT(x, [rows, D]), -1).data;
+      const dx = new Float64Array(n);
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += g[r * D + j]! * y[r * D + j]!;
+        for (let j = 0; j < D; j++) dx[r * D + j] = y[r * D + j]! * (g[r * D + j]! - s);
+      }
+      return [y, dx];
+    },
+    gpu: () => {
+      gx ??= wg.keep(gpuT(x, [rows, D], true));
+      gg ??= wg.keep(gpuT(g, [rows, D]));
+      const px = gx;
+      px.grad?.dispose();
+      px.grad = null;
+      const y = wg.softmax(px, -1);
+      y.backward(gg);
+      return [y, px.grad];
+    },
+    tfjs: () => {
+      const tf = tfOf(ctx);
+      const tx = tf.tensor2d(x, [rows, D]);
+      const tg = tf.tensor2d(g, [rows, D]);
+      return { run: () => [tf.softmax(tx), tf.grad((a: TF.Tensor) => tf.softmax(a))(tx, tg)], outputs: (o) => o, dispose: () => tf.dispose([tx, tg]) };
+    },
+  };
+}
+
+/** layerNorm over rows of D with weight and bias, forward and every gradient of sum(y · g). */
+export function layerNormWorkload(ctx: Ctx, name: string, rows: number, D: number): Workload {
+  const n = rows * D;
+  const x = randData(n, 33, 3);
+  const w = randData(D, 34);
+  const b = randData(D, 35);
+  const g = randData(n, 36);
+  const eps = 1e-5;
+  let t: { x: wg.Tensor; w: wg.Tensor; b: wg.Tensor; g: wg.Tensor } | undefined;
+  return {
+    name,
+    desc: `layerNorm over [${rows}, ${D}] with weight and bias, forward + gradients of x, weight and bias`,
+    bytes: 4 * 5 * n,
+    cpuReps: 3,
+    cpu: () => {
+      const y = C.layerNorm(cpuT(x, [rows, D]), D, cpuT(w, [D]), cpuT(b, [D]), { eps }).data;
+      const dx = new Float64Array(n);
+      const dw = new Float64Array(D);
+      const db = new Float64Array(D);
+      const xh = new Float64Array(D);
+      for (let r = 0; r < rows; r++) {
+        let m = 0;
+        for (let j = 0; j < D; j++) m += x[r * D + j]!;
+        m /= D;
+        let v = 0;
+        for (let j = 0; j < D; j++) v += (x[r * D + j]! - m) ** 2;
+        const rs = 1 / Math.sqrt(v / D + eps);
+        let a = 0;
+        let c = 0;
+        for (let j = 0; j < D; j++) {
+          xh[j] = (x[r * D + j]! - m) * rs;
+          const gh = g[r * D + j]! * w[j]!;
+          a += gh;
+          c += gh * xh[j]!;
+          dw[j] += g[r * D + j]! * xh[j]!;
+          db[j] += g[r * D + j]!;
+        }
+        for (let j = 0; j < D; j++) dx[r * D + j] = rs * (g[r * D + j]! * w[j]! - a / D - (xh[j]! * c) / D);
+      }
+      return [y, dx, dw, db];
+    },
+    gpu: () => {
+      t ??= { x: wg.keep(gpuT(x, [rows, D], true)), w: wg.keep(gpuT(w, [D], true)), b: wg.keep(gpuT(b, [D], true)), g: wg.keep(gpuT(g, [rows, D])) };
+      for (const p of [t.x, t.w, t.b]) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+      const y = wg.layerNorm(t.x, D, t.w, t.b, { eps });
+      y.backward(t.g);
+      return [y, t.x.grad, t.w.grad, t.b.grad];
+    },
+    tfjs: () => {
+      const tf = tfOf(ctx);
+      const tx = tf.tensor2d(x, [rows, D]);
+      const tw = tf.tensor1d(w);
+      const tb = tf.tensor1d(b);
+      const tg = tf.tensor2d(g, [rows, D]);
+      // TF.js has no layer norm op: moments, then the affine map (what tf.layers.layerNormalization computes)
+      const f = (a: TF.Tensor, ww: TF.Tensor, bb: TF.Tensor) => {
+        const { mean, variance } = tf.moments(a, -1, true);
+        return a
+          .sub(mean)
+          .mul(tf.rsqrt(variance.add(eps)))
+          .mul(ww)
+          .add(bb);
+      };
+      return {
+        run: () => [f(tx, tw, tb), ...tf.grads((a, ww, bb) => f(a!, ww!, bb!))([tx, tw, tb], tg)],
+        outputs: (o) => o,
+        dispose: () => tf.dispose([tx, tw, tb, tg]),
+      };
+    },
+  };
+}
+
+/**
+ * Causal scaled dot-product attention over [B, H, T, D] heads, forward and the gradients of q, k and
+ * v of sum(out · g): the fused kernels, or the composed ops (the [T, T] scores in memory).
+ */
+export function attentionWorkload(ctx: Ctx, name: string, B: number, H: number, T: number, D: number, composed: boolean): Workload {
+  const shape = [B, H, T, D];
+  const n = B * H * T * D;
+  const [q, k, v, g] = [41, 42, 43, 44].map((s) => randData(n, s));
+  let t: wg.Tensor[] | undefined;
+  return {
+    name,
+    desc: `causal attention, ${composed ? 'composed ops (matmul, mask, softmax, matmul)' : 'fused kernels'}: [${shape}], forward + gradients of q, k, v (the reference checks the forward)`,
+    flop: 4 * B * H * T * T * D * 3,
+    cpuReps: 1,
+    cpuScale: 3,
+    select: (outs) => [outs[0]!],
+    cpu: () => [C.scaledDotProductAttention(cpuT(q!, shape), cpuT(k!, shape), cpuT(v!, shape), { causal: true }).data],
+    gpu: () => {
+      t ??= [q!, k!, v!].map((d) => wg.keep(gpuT(d, shape, true))).concat(wg.keep(gpuT(g!, shape)));
+      const [tq, tk, tv, tg] = t as [wg.Tensor, wg.Tensor, wg.Tensor, wg.Tensor];
+      for (const p of [tq, tk, tv]) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+      const o = wg.scaledDotProductAttention(tq, tk, tv, { causal: true, composed });
+      o.backward(tg);
+      return [o, tq.grad, tk.grad, tv.grad];
+    },
+    tfjs: () => {
+      const tf = tfOf(ctx);
+      const [tq, tk, tv, tg] = [q!, k!, v!, g!].map((d) => tf.tensor4d(d, shape as [number, number, number, number]));
+      const mask = tf.tensor2d(
+        Float32Array.from({ length: T * T }, (_, e) => (e % T > Math.floor(e / T) ? -1e9 : 0)),
+        [T, T],
+      );
+      const f = (a: TF.Tensor, b: TF.Tensor, c: TF.Tensor) =>
+        tf.matMul(
+          tf.softmax(
+            tf
+              .matMul(a as TF.Tensor4D, b as TF.Tensor4D, false, true)
+              .mul(1 / Math.sqrt(D))
+              .add(mask),
+          ),
+          c as TF.Tensor4D,
+        );
+      return {
+        run: () => [f(tq!, tk!, tv!), ...tf.grads((a, b, c) => f(a!, b!, c!))([tq!, tk!, tv!], tg)],
+        outputs: (o) => [o[0]!],
+        dispose: () => tf.dispose([tq!, tk!, tv!, tg!, mask]),
+      };
+    },
+  };
+}
