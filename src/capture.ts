@@ -10,6 +10,7 @@ import { Tensor } from './tensor.js';
 /** What a captured step takes at a replay for each of its inputs: a tensor of the captured shape, or its data. */
 export type StepInput = Tensor | Float32Array;
 
+/** A step made by {@link capture}: call it to run (first call) or replay (later calls). */
 export interface CapturedStep<A extends Tensor[], R> {
   /**
    * The first call runs the step and captures it; each later call replays it on the given inputs

@@ -16,33 +16,61 @@ declare module './tensor.js' {
     backward(grad?: Tensor, opts?: BackwardOptions): void;
     /** A copy of the data in a new buffer (with gradient flow). */
     clone(): Tensor;
+    /** {@link add}(this, o) */
     add(o: Tensor | number): Tensor;
+    /** {@link sub}(this, o) */
     sub(o: Tensor | number): Tensor;
+    /** {@link mul}(this, o) */
     mul(o: Tensor | number): Tensor;
+    /** {@link div}(this, o) */
     div(o: Tensor | number): Tensor;
+    /** {@link neg}(this) */
     neg(): Tensor;
+    /** {@link exp}(this) */
     exp(): Tensor;
+    /** {@link log}(this) */
     log(): Tensor;
+    /** {@link sqrt}(this) */
     sqrt(): Tensor;
+    /** {@link square}(this) */
     square(): Tensor;
+    /** {@link relu}(this) */
     relu(): Tensor;
+    /** {@link tanh}(this) */
     tanh(): Tensor;
+    /** {@link sigmoid}(this) */
     sigmoid(): Tensor;
+    /** {@link matmul}(this, o) */
     matmul(o: Tensor): Tensor;
+    /** {@link sum}(this, dims, keepDim) */
     sum(dims?: number | number[], keepDim?: boolean): Tensor;
+    /** {@link mean}(this, dims, keepDim) */
     mean(dims?: number | number[], keepDim?: boolean): Tensor;
+    /** {@link reshape}(this, shape) */
     reshape(shape: Shape): Tensor;
+    /** {@link transpose}(this, d0, d1) */
     transpose(d0: number, d1: number): Tensor;
+    /** {@link permute}(this, dims) */
     permute(dims: readonly number[]): Tensor;
+    /** {@link narrow}(this, dim, start, length) */
     narrow(dim: number, start: number, length: number): Tensor;
+    /** {@link abs}(this) */
     abs(): Tensor;
+    /** {@link pow}(this, exponent) */
     pow(exponent: number): Tensor;
+    /** {@link clamp}(this, min, max) */
     clamp(min?: number | null, max?: number | null): Tensor;
+    /** {@link maskedFill}(this, mask, value) */
     maskedFill(mask: Tensor, value: number): Tensor;
+    /** {@link softmax}(this, dim) */
     softmax(dim?: number): Tensor;
+    /** {@link logSoftmax}(this, dim) */
     logSoftmax(dim?: number): Tensor;
+    /** {@link max}(this, dim, keepDim) */
     max(dim?: number, keepDim?: boolean): Tensor;
+    /** {@link min}(this, dim, keepDim) */
     min(dim?: number, keepDim?: boolean): Tensor;
+    /** {@link argmax}(this, dim, keepDim) */
     argmax(dim?: number, keepDim?: boolean): Tensor;
   }
 }

@@ -6,6 +6,7 @@ import { flush } from './gpu/engine.js';
 
 /** What a scope tracks: a tensor, seen from here. */
 export interface Tracked {
+  /** Gives the tensor's buffer back to the pool. */
   dispose(): void;
 }
 

@@ -4,6 +4,7 @@ import { fmtShape, WgslgradError } from './errors.js';
 import { allocStorage, type Binding, copyBuffer, maxTensorBytes, readBuffer, type Storage } from './gpu/engine.js';
 import { track } from './scope.js';
 
+/** A tensor's dims, outermost first ([] for a scalar). */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
@@ -56,10 +57,14 @@ let nextId = 1;
 
 /** A float32 tensor on the GPU, row-major, with an optional gradient. */
 export class Tensor {
+  /** a number unique to this tensor in the process */
   readonly id = nextId++;
+  /** the dims */
   readonly shape: Shape;
+  /** the element count (the product of the dims; 1 for a scalar) */
   readonly size: number;
   private _leafRequiresGrad = false;
+  /** the gradient backward() left here (a leaf's), or null; settable, as PyTorch's .grad */
   grad: Tensor | null = null;
   /** @internal the op that made this tensor and its backward rule */
   _node: GradNode | null = null;
@@ -103,6 +108,7 @@ export class Tensor {
     return this._leafRequiresGrad || this._node !== null || this._freedBy !== null;
   }
 
+  /** Makes a leaf require grad (or stop); a WgslgradError for an op's output, which always does. */
   set requiresGrad(v: boolean) {
     if (!v && (this._node || this._freedBy)) {
       throw new WgslgradError(
@@ -113,6 +119,7 @@ export class Tensor {
     this._leafRequiresGrad = v;
   }
 
+  /** whether the tensor's buffer was given back (dispose(), or the end of its scope) */
   get disposed(): boolean {
     return this._storage === null;
   }
@@ -150,6 +157,7 @@ export class Tensor {
     return this._storage === s;
   }
 
+  /** the number of dims */
   get ndim(): number {
     return this.shape.length;
   }
@@ -208,6 +216,7 @@ export class Tensor {
     return this.alias();
   }
 
+  /** `Tensor([2,3], requiresGrad)`: the shape, never the data (reading it back is async). */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }

@@ -12,6 +12,7 @@ import type { GradNode, Tensor } from '../tensor.js';
 import { isRootOne, rootOne } from './one.js';
 import { isFolded, noGrad } from './tape.js';
 
+/** Options of Tensor.backward. */
 export interface BackwardOptions {
   /** Keep the graph for a second backward through it (PyTorch's retain_graph). */
   retainGraph?: boolean;

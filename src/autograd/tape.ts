@@ -5,6 +5,7 @@ import type { GradIntoRule, GradNode, GradRule, Tensor } from '../tensor.js';
 
 let enabled = true;
 
+/** Whether ops record gradients now (false inside {@link noGrad}), as torch.is_grad_enabled(). */
 export function isGradEnabled(): boolean {
   return enabled;
 }

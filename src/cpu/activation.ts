@@ -2,9 +2,13 @@
 import { unaryMap } from './elementwise.js';
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.relu. */
 export const relu = (x: CpuTensor) => unaryMap(x, (v) => Math.max(v, 0));
+/** Float64 reference of wg.leakyRelu. */
 export const leakyRelu = (x: CpuTensor, slope = 0.01) => unaryMap(x, (v) => (v > 0 ? v : v * slope));
+/** Float64 reference of wg.tanh. */
 export const tanh = (x: CpuTensor) => unaryMap(x, Math.tanh);
+/** Float64 reference of wg.sigmoid. */
 export const sigmoid = (x: CpuTensor) => unaryMap(x, (v) => 1 / (1 + Math.exp(-v)));
 
 /** erf to float64 precision (Abramowitz–Stegun 7.1.26 is too coarse for a reference: a series and a continued fraction). */
@@ -41,8 +45,10 @@ export function erf(x: number): number {
   return x < 0 ? -r : r;
 }
 
+/** Float64 reference of wg.gelu (erf, or the tanh approximation). */
 export const gelu = (x: CpuTensor, opts: { approximate?: 'none' | 'tanh' } = {}) =>
   unaryMap(x, (v) =>
     opts.approximate === 'tanh' ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2)),
   );
+/** Float64 reference of wg.silu. */
 export const silu = (x: CpuTensor) => unaryMap(x, (v) => v / (1 + Math.exp(-v)));

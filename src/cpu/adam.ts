@@ -1,4 +1,5 @@
 // CPU reference of shaders/adam.wgsl: PyTorch's Adam (and, decoupled, AdamW) formula, float64, updates p, m, v in place.
+/** One Adam (or, with `decoupled`, AdamW) step of PyTorch's formula in float64, on parameters p with gradients g and moments m, v, updated in place; t is the step (1 on the first). */
 export function adam(
   p: Float64Array,
   g: Float64Array,

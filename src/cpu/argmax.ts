@@ -24,7 +24,11 @@ function reduce(x: CpuTensor, dim: number | undefined, keepDim: boolean, pick: (
   return { shape: outShape, data: Float64Array.from(out) };
 }
 
+/** Float64 reference of wg.max. */
 export const max = (x: CpuTensor, dim?: number, keepDim = false) => reduce(x, dim, keepDim, (a, b) => a > b, 'value');
+/** Float64 reference of wg.min. */
 export const min = (x: CpuTensor, dim?: number, keepDim = false) => reduce(x, dim, keepDim, (a, b) => a < b, 'value');
+/** Float64 reference of wg.argmax (the first index of the largest value). */
 export const argmax = (x: CpuTensor, dim?: number, keepDim = false) => reduce(x, dim, keepDim, (a, b) => a > b, 'index');
+/** Float64 reference of wg.argmin. */
 export const argmin = (x: CpuTensor, dim?: number, keepDim = false) => reduce(x, dim, keepDim, (a, b) => a < b, 'index');

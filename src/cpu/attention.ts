@@ -1,6 +1,7 @@
 // CPU reference of src/ops/attention.ts (float64): the scores, a causal mask, softmax, then V.
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.scaledDotProductAttention: the scores, softmax and product written out. */
 export function scaledDotProductAttention(q: CpuTensor, k: CpuTensor, v: CpuTensor, opts: { causal?: boolean; scale?: number } = {}): CpuTensor {
   const [TQ, D] = q.shape.slice(-2) as [number, number];
   const [TK] = k.shape.slice(-2) as [number];

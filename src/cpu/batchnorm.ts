@@ -1,6 +1,7 @@
 // CPU reference of src/ops/batchnorm.ts (float64). Updates runningMean/runningVar in place in training.
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.batchNorm's training-mode forward (batch statistics). */
 export function batchNorm(
   x: CpuTensor,
   runningMean: CpuTensor | null,
@@ -46,7 +47,19 @@ export function batchNorm(
 }
 
 /** Gradients of training-mode batchNorm (no activation) for output gradient g: dx, dweight, dbias. */
-export function batchNormBackward(x: CpuTensor, weight: CpuTensor | null, g: CpuTensor, eps = 1e-5): { dx: CpuTensor; dw: CpuTensor; db: CpuTensor } {
+export function batchNormBackward(
+  x: CpuTensor,
+  weight: CpuTensor | null,
+  g: CpuTensor,
+  eps = 1e-5,
+): {
+  /** the input's gradient */
+  dx: CpuTensor;
+  /** γ's gradient */
+  dw: CpuTensor;
+  /** β's gradient */
+  db: CpuTensor;
+} {
   const [N, C] = x.shape as [number, number];
   const S = x.shape.length === 4 ? x.shape[2]! * x.shape[3]! : 1;
   const M = N * S;

@@ -1,6 +1,7 @@
 // CPU reference of src/ops/bce.ts (float64).
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.bceWithLogits (the mean). */
 export function bceWithLogits(x: CpuTensor, y: CpuTensor): CpuTensor {
   let s = 0;
   for (let i = 0; i < x.data.length; i++) {
@@ -10,6 +11,7 @@ export function bceWithLogits(x: CpuTensor, y: CpuTensor): CpuTensor {
   return { shape: [], data: Float64Array.of(s / x.data.length) };
 }
 
+/** Float64 reference of wg.bce (the mean, log clamped at −100 as PyTorch's). */
 export function bce(p: CpuTensor, y: CpuTensor): CpuTensor {
   let s = 0;
   for (let i = 0; i < p.data.length; i++) {

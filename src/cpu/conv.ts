@@ -4,6 +4,7 @@ import type { CpuTensor } from './tensor.js';
 
 const two = (v: P2 | undefined, d: number): [number, number] => pair('cpu.conv', 'stride/padding', v, d, 0);
 
+/** Float64 reference of wg.conv2d (direct loops). */
 export function conv2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null, opts: { stride?: P2; padding?: P2 } = {}): CpuTensor {
   const [sh, sw] = two(opts.stride, 1);
   const [ph, pw] = two(opts.padding, 0);
@@ -32,6 +33,7 @@ export function conv2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null, opts: {
   return { shape: [N, CO, OH, OW], data: y };
 }
 
+/** Float64 reference of wg.convTranspose2d (direct loops). */
 export function convTranspose2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null, opts: { stride?: P2; padding?: P2; outputPadding?: P2 } = {}): CpuTensor {
   const [sh, sw] = two(opts.stride, 1);
   const [ph, pw] = two(opts.padding, 0);
@@ -62,9 +64,13 @@ export function convTranspose2d(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null
   return { shape: [N, CO, OH, OW], data: y };
 }
 
+/** The gradients of a convolution's input, weight and bias. */
 export interface ConvGrads {
+  /** the input's */
   dx: CpuTensor;
+  /** the weight's */
   dw: CpuTensor;
+  /** the bias's */
   db: CpuTensor;
 }
 

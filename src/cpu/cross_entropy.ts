@@ -1,6 +1,7 @@
 // CPU reference of src/ops/cross_entropy.ts (float64).
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.crossEntropy (class indices or probabilities, ignoreIndex, labelSmoothing, reductions). */
 export function crossEntropy(
   input: CpuTensor,
   target: CpuTensor,

@@ -31,21 +31,34 @@ function binary(a: CpuTensor | number, b: CpuTensor | number, f: (x: number, y: 
   return { shape, data: out };
 }
 
+/** x with f applied to every value. */
 export function unaryMap(x: CpuTensor, f: (v: number) => number): CpuTensor {
   return { shape: [...x.shape], data: x.data.map(f) };
 }
 
+/** Float64 reference of wg.add (with broadcasting). */
 export const add = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x + y);
+/** Float64 reference of wg.sub. */
 export const sub = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x - y);
+/** Float64 reference of wg.mul. */
 export const mul = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x * y);
+/** Float64 reference of wg.div. */
 export const div = (a: CpuTensor | number, b: CpuTensor | number) => binary(a, b, (x, y) => x / y);
+/** Float64 reference of wg.neg. */
 export const neg = (x: CpuTensor) => unaryMap(x, (v) => -v);
+/** Float64 reference of wg.exp. */
 export const exp = (x: CpuTensor) => unaryMap(x, Math.exp);
+/** Float64 reference of wg.log. */
 export const log = (x: CpuTensor) => unaryMap(x, Math.log);
+/** Float64 reference of wg.sqrt. */
 export const sqrt = (x: CpuTensor) => unaryMap(x, Math.sqrt);
+/** Float64 reference of wg.square. */
 export const square = (x: CpuTensor) => unaryMap(x, (v) => v * v);
+/** Float64 reference of wg.abs. */
 export const abs = (x: CpuTensor) => unaryMap(x, Math.abs);
+/** Float64 reference of wg.pow. */
 export const pow = (x: CpuTensor, e: number) => unaryMap(x, (v) => v ** e);
+/** Float64 reference of wg.clamp. */
 export const clamp = (x: CpuTensor, min?: number | null, max?: number | null) =>
   unaryMap(x, (v) => Math.min(Math.max(v, min ?? Number.NEGATIVE_INFINITY), max ?? Number.POSITIVE_INFINITY));
 
@@ -62,4 +75,5 @@ export function where(cond: CpuTensor, a: CpuTensor | number, b: CpuTensor | num
   return { shape, data: out };
 }
 
+/** Float64 reference of wg.maskedFill. */
 export const maskedFill = (x: CpuTensor, mask: CpuTensor, value: number) => where(mask, value, x);

@@ -1,6 +1,7 @@
 // CPU reference of src/ops/embedding.ts.
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.embedding. */
 export function embedding(indices: CpuTensor, table: CpuTensor): CpuTensor {
   const [V, D] = table.shape as [number, number];
   const out = new Float64Array(indices.data.length * D);

@@ -1,6 +1,7 @@
 // CPU reference of src/ops/layernorm.ts (float64).
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.layerNorm. */
 export function layerNorm(
   x: CpuTensor,
   normalizedShape: number | number[],

@@ -1,6 +1,7 @@
 // CPU reference of src/ops/matmul.ts (float64 accumulation).
 import type { CpuTensor } from './tensor.js';
 
+/** Float64 reference of wg.matmul (2-D, or batched 3-D). */
 export function matmul(a: CpuTensor, b: CpuTensor): CpuTensor {
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape[b.shape.length - 1]!;
@@ -23,6 +24,7 @@ export function matmul(a: CpuTensor, b: CpuTensor): CpuTensor {
   return { shape, data: out };
 }
 
+/** Float64 reference of wg.linear: x·wᵀ + b. */
 export function linear(x: CpuTensor, w: CpuTensor, b?: CpuTensor | null): CpuTensor {
   const [outF, inF] = w.shape as [number, number];
   const rows = x.data.length / inF;

@@ -31,6 +31,8 @@ function pool(x: CpuTensor, kernelSize: Pair, opts: { stride?: Pair; padding?: P
   return { shape: [N, C, OH, OW], data: out };
 }
 
+/** Float64 reference of wg.maxPool2d. */
 export const maxPool2d = (x: CpuTensor, kernelSize: Pair, opts: { stride?: Pair; padding?: Pair } = {}) => pool(x, kernelSize, opts, 'max');
+/** Float64 reference of wg.avgPool2d. */
 export const avgPool2d = (x: CpuTensor, kernelSize: Pair, opts: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}) =>
   pool(x, kernelSize, opts, 'avg');

@@ -6,6 +6,7 @@ function norm(dims: number | number[] | undefined, nd: number): number[] {
   return (typeof dims === 'number' ? [dims] : dims).map((d) => (d < 0 ? d + nd : d));
 }
 
+/** Float64 reference of wg.sum. */
 export function sum(x: CpuTensor, dims?: number | number[], keepDim = false): CpuTensor {
   const ds = norm(dims, x.shape.length);
   const keptShape = x.shape.map((d, i) => (ds.includes(i) ? 1 : d));
@@ -19,6 +20,7 @@ export function sum(x: CpuTensor, dims?: number | number[], keepDim = false): Cp
   return { shape: keepDim ? keptShape : x.shape.filter((_, i) => !ds.includes(i)), data: out };
 }
 
+/** Float64 reference of wg.mean. */
 export function mean(x: CpuTensor, dims?: number | number[], keepDim = false): CpuTensor {
   const s = sum(x, dims, keepDim);
   const R = x.data.length / Math.max(1, s.data.length);

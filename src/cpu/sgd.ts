@@ -1,4 +1,5 @@
 // CPU reference of shaders/sgd.wgsl: torch.optim.SGD, float64, updates p and buf in place.
+/** One torch.optim.SGD step in float64 on p with gradients g and momentum buffer buf, updated in place; `first` on the first step (the buffer starts as the gradient). */
 export function sgd(
   p: Float64Array,
   g: Float64Array,

@@ -1,6 +1,7 @@
 // CPU reference of src/ops/shape.ts (float64).
 import { type CpuTensor, cpuSize, cpuStrides, unravel } from './tensor.js';
 
+/** Float64 reference of wg.reshape. */
 export function reshape(x: CpuTensor, shape: number[]): CpuTensor {
   const s = [...shape];
   const i = s.indexOf(-1);
@@ -8,6 +9,7 @@ export function reshape(x: CpuTensor, shape: number[]): CpuTensor {
   return { shape: s, data: x.data.slice() };
 }
 
+/** Float64 reference of wg.transpose. */
 export function transpose(x: CpuTensor, d0: number, d1: number): CpuTensor {
   const nd = x.shape.length;
   const a = d0 < 0 ? d0 + nd : d0;
@@ -24,6 +26,7 @@ export function transpose(x: CpuTensor, d0: number, d1: number): CpuTensor {
   return { shape, data: out };
 }
 
+/** Float64 reference of wg.concat. */
 export function concat(ts: CpuTensor[], dim = 0): CpuTensor {
   const nd = ts[0]!.shape.length;
   const d = dim < 0 ? dim + nd : dim;
@@ -53,6 +56,7 @@ function mapIndex(x: CpuTensor, shape: number[], map: (idx: number[]) => number[
 
 const norm = (d: number, nd: number) => (d < 0 ? d + nd : d);
 
+/** Float64 reference of wg.permute. */
 export function permute(x: CpuTensor, dims: number[]): CpuTensor {
   const p = dims.map((d) => norm(d, x.shape.length));
   return mapIndex(
@@ -66,6 +70,7 @@ export function permute(x: CpuTensor, dims: number[]): CpuTensor {
   );
 }
 
+/** Float64 reference of wg.slice. */
 export function slice(x: CpuTensor, dim: number, start = 0, end?: number, step = 1): CpuTensor {
   const d = norm(dim, x.shape.length);
   const D = x.shape[d]!;
@@ -76,18 +81,21 @@ export function slice(x: CpuTensor, dim: number, start = 0, end?: number, step =
   return mapIndex(x, shape, (idx) => idx.map((v, i) => (i === d ? s0 + v * step : v)));
 }
 
+/** Float64 reference of wg.narrow. */
 export const narrow = (x: CpuTensor, dim: number, start: number, length: number) => {
   const D = x.shape[norm(dim, x.shape.length)]!;
   const s0 = start < 0 ? start + D : start;
   return slice(x, dim, s0, s0 + length);
 };
 
+/** Float64 reference of wg.indexSelect. */
 export function indexSelect(x: CpuTensor, dim: number, index: CpuTensor): CpuTensor {
   const d = norm(dim, x.shape.length);
   const shape = x.shape.map((s, i) => (i === d ? index.data.length : s));
   return mapIndex(x, shape, (idx) => idx.map((v, i) => (i === d ? index.data[v]! : v)));
 }
 
+/** Float64 reference of wg.stack. */
 export function stack(ts: CpuTensor[], dim = 0): CpuTensor {
   const d = norm(dim, ts[0]!.shape.length + 1);
   return concat(

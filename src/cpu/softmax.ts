@@ -15,6 +15,7 @@ function along(x: CpuTensor, dim: number, f: (row: number[]) => number[]): CpuTe
   return { shape: [...x.shape], data: out };
 }
 
+/** Float64 reference of wg.softmax. */
 export function softmax(x: CpuTensor, dim = -1): CpuTensor {
   return along(x, dim, (row) => {
     const m = Math.max(...row);
@@ -24,6 +25,7 @@ export function softmax(x: CpuTensor, dim = -1): CpuTensor {
   });
 }
 
+/** Float64 reference of wg.logSoftmax. */
 export function logSoftmax(x: CpuTensor, dim = -1): CpuTensor {
   return along(x, dim, (row) => {
     const m = Math.max(...row);

@@ -2,8 +2,10 @@ import { WgslgradError } from '../errors.js';
 import { type DeviceLimits, limitsOf, limitsToRequest, shortfalls } from './limits.js';
 import type { DeviceFacts } from './planner.js';
 
+/** Where the device came from: a Dawn backend in Node, the page's navigator.gpu, or a device the caller passed. */
 export type Backend = 'vulkan' | 'opengles' | 'd3d12' | 'metal' | 'browser' | 'external';
 
+/** Options of {@link init}. */
 export interface InitOptions {
   /**
    * Use this device (a browser's or one the caller made) instead of asking for an adapter. It must
@@ -20,6 +22,7 @@ export interface InitOptions {
   gpu?: GPU;
   /** Node only: force a Dawn backend; default tries hardware first, then lavapipe (Vulkan), then OpenGL ES. */
   backend?: 'vulkan' | 'opengles' | 'd3d12' | 'metal';
+  /** passed to requestAdapter ('high-performance' or 'low-power') */
   powerPreference?: GPUPowerPreference;
   /**
    * Use subgroup operations where the device offers them with subgroups of at least 8 lanes
@@ -30,15 +33,23 @@ export interface InitOptions {
   subgroups?: boolean | 'grouped';
 }
 
+/** The adapter's GPUAdapterInfo fields (empty strings where it does not say). */
 export interface AdapterDescription {
+  /** the vendor ('mesa', 'nvidia', …) */
   vendor: string;
+  /** the architecture name */
   architecture: string;
+  /** the device name ('llvmpipe', a GPU's model) */
   device: string;
+  /** a longer description (lavapipe: its Mesa and LLVM versions) */
   description: string;
 }
 
+/** What {@link init} found: the adapter, its backend and what the kernels will use of it. */
 export interface InitInfo {
+  /** the adapter's description */
   adapter: AdapterDescription;
+  /** where the device came from */
   backend: Backend;
   /** true when the adapter is a CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP). */
   software: boolean;

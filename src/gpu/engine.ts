@@ -17,13 +17,21 @@ export { readBuffer, sync, upload } from './transfer.js';
  * the pool's bytes.
  */
 export function engineStats(): {
+  /** bytes held by live tensors (their buffers' size classes) */
   liveBytes: number;
+  /** bytes in free buffers kept for reuse */
   pooledBytes: number;
+  /** GPU buffers in existence */
   buffers: number;
+  /** GPU buffers created so far */
   created: number;
+  /** command buffers submitted so far */
   submits: number;
+  /** kernel dispatches recorded so far (a replay counts its step's) */
   dispatches: number;
+  /** bind groups made so far (the cache's misses) */
   bindGroups: number;
+  /** buffer-to-buffer copies so far */
   copies: number;
 } {
   return { ...poolStats(), ...recorderStats() };

@@ -5,6 +5,7 @@
 // buffers one entry point binds, the most workgroup memory one uses.
 import { WgslgradError } from '../errors.js';
 
+/** What the kernels need of a device, by WebGPU limit name (init() requests these and refuses a device short of one). */
 export const KERNEL_LIMITS = {
   /** batchnorm.wgsl's training kernels bind 8 storage buffers (input, γ, β, output, saved statistics, running mean, running variance, batch count) */
   maxStorageBuffersPerShaderStage: 8,
@@ -14,6 +15,7 @@ export const KERNEL_LIMITS = {
   maxComputeWorkgroupStorageSize: 16384,
   /** the 256-lane kernels (elementwise, reductions, batchnorm on GPUs) */
   maxComputeInvocationsPerWorkgroup: 256,
+  /** the same 256-lane kernels, laid out along x */
   maxComputeWorkgroupSizeX: 256,
   /** matmul_tiled.wgsl's 16 × 16 lanes; the planner's blocks of WGY rows of lanes */
   maxComputeWorkgroupSizeY: 16,
@@ -23,6 +25,7 @@ export const KERNEL_LIMITS = {
   maxComputeWorkgroupsPerDimension: 65535,
 } as const;
 
+/** The name of a WebGPU limit the kernels need (maxComputeWorkgroupStorageSize, …). */
 export type KernelLimit = keyof typeof KERNEL_LIMITS;
 
 /** The device limits that wgslgrad reads: the ones its kernels need, and the two that bound a tensor's size. */

@@ -298,7 +298,14 @@ export function releaseClaim(claim: Claim): void {
 }
 
 /** Pool counters: bytes held by live tensors, bytes kept for reuse, GPU buffers in existence. */
-export function memory(): { liveBytes: number; pooledBytes: number; buffers: number } {
+export function memory(): {
+  /** bytes held by live tensors */
+  liveBytes: number;
+  /** bytes in free buffers kept for reuse (emptyPool() destroys them) */
+  pooledBytes: number;
+  /** GPU buffers in existence */
+  buffers: number;
+} {
   if (!hasDevice()) return { liveBytes: 0, pooledBytes: 0, buffers: 0 };
   const { liveBytes, pooledBytes, buffers } = current().stats;
   return { liveBytes, pooledBytes, buffers };

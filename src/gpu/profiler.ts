@@ -8,9 +8,13 @@ import { sync } from './transfer.js';
 const PROFILE_QUERIES = 2 * 2048;
 const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
 
+/** One row of {@link profileKernels}: a kernel's summed GPU time. */
 export interface KernelTime {
+  /** `file.entry` (or `software/file.entry`), as the trace names it */
   kernel: string;
+  /** GPU milliseconds over all its dispatches */
   ms: number;
+  /** its dispatches */
   count: number;
 }
 

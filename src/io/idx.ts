@@ -4,8 +4,11 @@ import { WgslgradError } from '../errors.js';
 
 const OP = 'idx';
 
+/** An IDX file's array (MNIST's format): its dims and its unsigned bytes. */
 export interface IdxArray {
+  /** the dims, outermost first */
   dims: number[];
+  /** the values, row-major */
   data: Uint8Array;
 }
 
@@ -31,12 +34,17 @@ export function parseIdx(bytes: Uint8Array, what: string): IdxArray {
   return { dims, data: bytes.subarray(start, start + n) };
 }
 
+/** An IDX image set with its labels (MNIST's train or t10k split), from {@link loadIdxDataset}. */
 export interface IdxDataset {
   /** count × rows × cols pixels, 0–255 */
   images: Uint8Array;
+  /** one label a image */
   labels: Uint8Array;
+  /** images */
   count: number;
+  /** an image's height */
   rows: number;
+  /** an image's width */
   cols: number;
   /** the label file read */
   labelsPath: string;

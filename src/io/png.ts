@@ -13,6 +13,7 @@ export async function writePng(path: string, rgba: Uint8Array, width: number, he
   await writeFileAtomic(path, bytes, 'writePng');
 }
 
+/** Options of {@link imageGrid} and {@link saveImageGrid}. */
 export interface GridOptions {
   /** images per row (default: ceil(sqrt(n))) */
   cols?: number;
@@ -23,7 +24,20 @@ export interface GridOptions {
 }
 
 /** Lays out n grey images of h×w (row-major, n·h·w values) in a grid; returns RGBA and its size. */
-export function imageGrid(data: Float32Array, n: number, h: number, w: number, opts: GridOptions = {}): { rgba: Uint8Array; width: number; height: number } {
+export function imageGrid(
+  data: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  opts: GridOptions = {},
+): {
+  /** width × height × 4 bytes */
+  rgba: Uint8Array;
+  /** the grid's width in pixels */
+  width: number;
+  /** the grid's height in pixels */
+  height: number;
+} {
   if (data.length !== n * h * w) throw new WgslgradError('imageGrid', `got ${data.length} values, ${n} images of ${h}×${w} need ${n * h * w}`);
   const cols = opts.cols ?? Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);

@@ -95,8 +95,11 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
   return out;
 }
 
+/** What {@link readSafetensors} and {@link decodeSafetensors} return. */
 export interface SafetensorsContent {
+  /** the tensors by name, on the GPU, float32 */
   tensors: Record<string, Tensor>;
+  /** the file's __metadata__ strings */
   metadata: Record<string, string>;
   /** tensors stored in another dtype (F16, BF16, I64, F64), by name: converted to float32 on reading */
   converted: Record<string, string>;

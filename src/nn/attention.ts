@@ -12,6 +12,7 @@ import { xavierUniform } from './init.js';
 import { Linear } from './layers.js';
 import { Module } from './module.js';
 
+/** Options of {@link MultiheadAttention}'s constructor. */
 export interface MultiheadAttentionOptions {
   /** in_proj_bias and out_proj.bias (default true) */
   bias?: boolean;
@@ -19,20 +20,34 @@ export interface MultiheadAttentionOptions {
   batchFirst?: boolean;
 }
 
+/** Options of {@link MultiheadAttention.attend}. */
 export interface AttentionCallOptions {
   /** each position attends to itself and the ones before it (PyTorch's is_causal with its causal mask) */
   isCausal?: boolean;
 }
 
+/**
+ * torch.nn.MultiheadAttention: the query, key and value projections (one packed [3E, E] weight),
+ * numHeads heads of scaled dot-product attention, the output projection. State dicts load both
+ * ways with PyTorch's. A WgslgradError when embedDim is not a multiple of numHeads or an input's
+ * shape is not [L, N, E] (or [N, L, E] with batchFirst).
+ */
 export class MultiheadAttention extends Module {
+  /** E / numHeads, each head's width */
   readonly headDim: number;
+  /** the packed query, key and value projections [3E, E] (PyTorch's in_proj_weight) */
   readonly inProjWeight: Tensor;
+  /** [3E] (in_proj_bias), or null with `bias: false` */
   readonly inProjBias: Tensor | null;
+  /** the output projection (out_proj) */
   readonly outProj: Linear;
+  /** inputs and output are [N, L, E] */
   readonly batchFirst: boolean;
 
   constructor(
+    /** E, the model width */
     readonly embedDim: number,
+    /** heads; E must be a multiple of it */
     readonly numHeads: number,
     opts: MultiheadAttentionOptions = {},
   ) {

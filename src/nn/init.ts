@@ -10,10 +10,15 @@ export function fans(t: Tensor, op = 'init'): [number, number] {
   return [t.shape[1]! * rf, t.shape[0]! * rf];
 }
 
+/** Fills t in place with U(low, high) and returns it (torch.nn.init.uniform_); seeded like {@link rand}. */
 export const uniform = (t: Tensor, low = 0, high = 1, opts: { seed?: number } = {}) => randomInto(t, 'rand', low, high, streamKey('init.uniform', opts.seed));
+/** Fills t in place with N(mean, std²) and returns it (torch.nn.init.normal_). */
 export const normal = (t: Tensor, mean = 0, std = 1, opts: { seed?: number } = {}) => randomInto(t, 'randn', mean, std, streamKey('init.normal', opts.seed));
+/** Fills t in place with `value` and returns it (torch.nn.init.constant_). */
 export const constant = (t: Tensor, value: number) => fillInto(t, value);
+/** Fills t in place with 0 (torch.nn.init.zeros_). */
 export const zeros = (t: Tensor) => constant(t, 0);
+/** Fills t in place with 1 (torch.nn.init.ones_). */
 export const ones = (t: Tensor) => constant(t, 1);
 
 /** Glorot/Xavier uniform: U(−a, a), a = gain·sqrt(6/(fan_in + fan_out)). */

@@ -10,7 +10,7 @@ import { dropout } from '../ops/dropout.js';
 import { embedding } from '../ops/embedding.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear } from '../ops/matmul.js';
-import { avgPool2d, maxPool2d } from '../ops/pool.js';
+import { type AvgPoolOptions, avgPool2d, maxPool2d, type PoolOptions } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
 import { softmax } from '../ops/softmax.js';
 import type { Tensor } from '../tensor.js';
@@ -27,11 +27,19 @@ function positiveInt(op: string, name: string, v: unknown): number {
   return v as number;
 }
 
+/**
+ * torch.nn.Linear: y = x·Wᵀ + b over the last dim, x [..., inFeatures] → [..., outFeatures]; weight
+ * and bias U(−1/√inFeatures, 1/√inFeatures) as PyTorch's. A WgslgradError for a non-positive size.
+ */
 export class Linear extends Module {
+  /** [outFeatures, inFeatures] (PyTorch's layout) */
   readonly weight: Tensor;
+  /** [outFeatures], or null with `bias: false` */
   readonly bias: Tensor | null;
   constructor(
+    /** the input's last dim */
     readonly inFeatures: number,
+    /** the output's last dim */
     readonly outFeatures: number,
     opts: { bias?: boolean } = {},
   ) {
@@ -52,10 +60,18 @@ export class Linear extends Module {
 
 type K = Pair;
 
+/**
+ * torch.nn.Conv2d: [N, inChannels, H, W] → [N, outChannels, H', W'], PyTorch's initialisation and
+ * weight layout. Kernel sizes, strides and paddings are a number or [h, w].
+ */
 export class Conv2d extends Module {
+  /** [outChannels, inChannels, kh, kw] */
   readonly weight: Tensor;
+  /** [outChannels], or null with `bias: false` */
   readonly bias: Tensor | null;
+  /** default 1 */
   readonly stride: K;
+  /** zeros on each side, default 0 */
   readonly padding: K;
   constructor(inChannels: number, outChannels: number, kernelSize: K, opts: { stride?: K; padding?: K; bias?: boolean } = {}) {
     super();
@@ -79,11 +95,20 @@ export class Conv2d extends Module {
   }
 }
 
+/**
+ * torch.nn.ConvTranspose2d: [N, inChannels, H, W] → [N, outChannels, (H − 1)·stride − 2·padding +
+ * kh + outputPadding, …], PyTorch's initialisation and weight layout.
+ */
 export class ConvTranspose2d extends Module {
+  /** [inChannels, outChannels, kh, kw] (PyTorch's layout for a transposed conv) */
   readonly weight: Tensor;
+  /** [outChannels], or null with `bias: false` */
   readonly bias: Tensor | null;
+  /** default 1 */
   readonly stride: K;
+  /** default 0 */
   readonly padding: K;
+  /** extra rows and columns on one side of the output, default 0 */
   readonly outputPadding: K;
   constructor(inChannels: number, outChannels: number, kernelSize: K, opts: { stride?: K; padding?: K; outputPadding?: K; bias?: boolean } = {}) {
     super();
@@ -110,16 +135,25 @@ export class ConvTranspose2d extends Module {
   }
 }
 
+/** What BatchNorm1d and BatchNorm2d share: PyTorch's parameters, buffers and update rule. */
 class BatchNorm extends Module {
+  /** γ [numFeatures] (1s), or null with `affine: false` */
   readonly weight: Tensor | null;
+  /** β [numFeatures] (0s), or null with `affine: false` */
   readonly bias: Tensor | null;
+  /** the running mean (buffer running_mean), used in eval mode */
   readonly runningMean: Tensor;
+  /** the running unbiased variance (buffer running_var), used in eval mode */
   readonly runningVar: Tensor;
+  /** training calls so far (buffer num_batches_tracked, saved as int64 like PyTorch's) */
   readonly numBatchesTracked: Tensor;
+  /** added to the variance, default 1e-5 */
   readonly eps: number;
+  /** the running statistics' update weight, default 0.1 */
   readonly momentum: number;
   constructor(
     private readonly rank: 2 | 4,
+    /** C, the channel count */
     readonly numFeatures: number,
     opts: { eps?: number; momentum?: number; affine?: boolean } = {},
   ) {
@@ -154,11 +188,13 @@ class BatchNorm extends Module {
   }
 }
 
+/** torch.nn.BatchNorm1d over [N, C]: batch statistics in training mode, running ones in eval mode. */
 export class BatchNorm1d extends BatchNorm {
   constructor(numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean } = {}) {
     super(2, numFeatures, opts);
   }
 }
+/** torch.nn.BatchNorm2d over [N, C, H, W]: statistics per channel over N, H and W. */
 export class BatchNorm2d extends BatchNorm {
   constructor(numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean } = {}) {
     super(4, numFeatures, opts);
@@ -166,12 +202,15 @@ export class BatchNorm2d extends BatchNorm {
 }
 export { BatchNorm };
 
+/** torch.nn.ReLU. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
+/** torch.nn.LeakyReLU: x for x ≥ 0, negativeSlope·x below. */
 export class LeakyReLU extends Module {
+  /** @param negativeSlope the slope below 0 (default 0.01) */
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
@@ -179,17 +218,21 @@ export class LeakyReLU extends Module {
     return leakyRelu(x, this.negativeSlope);
   }
 }
+/** torch.nn.Tanh. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
+/** torch.nn.Sigmoid. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
+/** torch.nn.Dropout: zeroes each value with probability p and scales the rest by 1/(1 − p) in training mode; the identity in eval mode. */
 export class Dropout extends Module {
+  /** @param p the probability of zeroing, in [0, 1) (default 0.5) */
   constructor(readonly p = 0.5) {
     super();
     if (!(p >= 0 && p < 1)) throw new WgslgradError('Dropout', `p must be in [0, 1), got ${p}`);
@@ -198,10 +241,14 @@ export class Dropout extends Module {
     return dropout(x, this.p, { training: this.training });
   }
 }
+/** torch.nn.Embedding: rows of a [numEmbeddings, embeddingDim] table (N(0, 1) as PyTorch's) picked by integer-valued float indices of any shape. */
 export class Embedding extends Module {
+  /** the table [numEmbeddings, embeddingDim] */
   readonly weight: Tensor;
   constructor(
+    /** rows of the table (the vocabulary) */
     readonly numEmbeddings: number,
+    /** the width of a row */
     readonly embeddingDim: number,
   ) {
     super();
@@ -216,7 +263,9 @@ export class Embedding extends Module {
 /** Flattens dims startDim..endDim (default 1..-1) like torch.nn.Flatten. */
 export class Flatten extends Module {
   constructor(
+    /** the first dim flattened (default 1) */
     readonly startDim = 1,
+    /** the last dim flattened (default −1) */
     readonly endDim = -1,
   ) {
     super();
@@ -232,7 +281,9 @@ export class Flatten extends Module {
 }
 /** Unflatten(shape) splits dim 1 into `shape`; Unflatten(dim, shape) splits `dim` (torch.nn.Unflatten). */
 export class Unflatten extends Module {
+  /** the dim split */
   readonly dim: number;
+  /** what it is split into */
   readonly sizes: number[];
   constructor(dimOrShape: number | number[], shape?: number[]) {
     super();
@@ -266,6 +317,7 @@ function activationOf(m: Module | undefined): FusedActivation | null {
  * LeakyReLU after a BatchNorm, run in that layer's kernel.
  */
 export class Sequential extends Module {
+  /** the layers in order (registered as 0, 1, …) */
   readonly layers: Module[];
   constructor(...layers: Module[]) {
     super();
@@ -298,9 +350,13 @@ export class Sequential extends Module {
 
 /** torch.nn.LayerNorm: normalises the trailing `normalizedShape` dims; weight (1s) and bias (0s) unless elementwiseAffine is false. */
 export class LayerNorm extends Module {
+  /** the trailing dims normalised together */
   readonly normalizedShape: number[];
+  /** γ of normalizedShape (1s), or null without elementwiseAffine */
   readonly weight: Tensor | null;
+  /** β of normalizedShape (0s), or null without elementwiseAffine */
   readonly bias: Tensor | null;
+  /** added to the variance, default 1e-5 */
   readonly eps: number;
   constructor(normalizedShape: number | number[], opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
     super();
@@ -320,6 +376,7 @@ export class LayerNorm extends Module {
 
 /** torch.nn.GELU (approximate 'none' or 'tanh'). */
 export class GELU extends Module {
+  /** @param approximate 'none' (erf, the default) or 'tanh' */
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
   }
@@ -337,6 +394,7 @@ export class SiLU extends Module {
 
 /** torch.nn.Softmax along `dim` (default the last). */
 export class Softmax extends Module {
+  /** @param dim the dim that sums to 1 */
   constructor(readonly dim = -1) {
     super();
   }
@@ -348,8 +406,10 @@ export class Softmax extends Module {
 /** torch.nn.MaxPool2d (stride defaults to the kernel size). */
 export class MaxPool2d extends Module {
   constructor(
+    /** the window, a number or [h, w] */
     readonly kernelSize: K,
-    readonly opts: { stride?: K; padding?: K } = {},
+    /** stride (default the kernel size) and padding (default 0; padded positions never win) */
+    readonly opts: PoolOptions = {},
   ) {
     super();
     pair('MaxPool2d', 'kernelSize', kernelSize, 1, 1);
@@ -362,8 +422,10 @@ export class MaxPool2d extends Module {
 /** torch.nn.AvgPool2d (stride defaults to the kernel size; countIncludePad true). */
 export class AvgPool2d extends Module {
   constructor(
+    /** the window, a number or [h, w] */
     readonly kernelSize: K,
-    readonly opts: { stride?: K; padding?: K; countIncludePad?: boolean } = {},
+    /** stride (default the kernel size), padding (default 0) and countIncludePad (default true) */
+    readonly opts: AvgPoolOptions = {},
   ) {
     super();
     pair('AvgPool2d', 'kernelSize', kernelSize, 1, 1);
@@ -380,20 +442,24 @@ export class ModuleList extends Module {
     super();
     for (const m of modules) this.append(m);
   }
+  /** Adds a module under the next index; returns this. */
   append(m: Module): this {
     if (!(m instanceof Module)) throw new WgslgradError('ModuleList', `item ${this.items.length} is not a Module`);
     this.module(String(this.items.length), m);
     this.items.push(m);
     return this;
   }
+  /** how many modules it holds */
   get length(): number {
     return this.items.length;
   }
+  /** The module at index i (negative from the end); a WgslgradError out of range. */
   at(i: number): Module {
     const m = this.items.at(i);
     if (!m) throw new WgslgradError('ModuleList', `index ${i} out of range for ${this.items.length} modules`);
     return m;
   }
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.items[Symbol.iterator]();
   }

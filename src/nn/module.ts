@@ -4,7 +4,14 @@ import { fmtShape, WgslgradError } from '../errors.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
+/**
+ * The base of every layer, as torch.nn.Module: parameters, buffers and submodules under PyTorch's
+ * dotted names (`main.0.weight`), so that a state dict saved here loads into the PyTorch twin and
+ * back. A subclass registers its tensors with `param` / `buffer` (or holds submodules as fields)
+ * and implements {@link Module.forward}.
+ */
 export abstract class Module {
+  /** training mode (dropout active, batchnorm on batch statistics); set by {@link Module.train} / {@link Module.eval} */
   training = true;
   private readonly _params = new Map<string, Tensor | null>();
   private readonly _buffers = new Map<string, Tensor>();
@@ -12,6 +19,7 @@ export abstract class Module {
   private readonly _optional = new Set<string>();
   private readonly _modules = new Map<string, Module>();
 
+  /** The layer's computation on its input(s). */
   abstract forward(x: Tensor, ...rest: Tensor[]): Tensor;
 
   /** Registers a parameter (requiresGrad set, kept out of scopes); returns it. */
@@ -54,6 +62,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter here and below with its dotted name (PyTorch's named_parameters), in registration order. */
   namedParameters(prefix = ''): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
     for (const [k, t] of this._params) if (t) out.push([prefix + k, t]);
@@ -61,10 +70,12 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter here and below (what an optimiser takes), in registration order. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
   }
 
+  /** Every buffer (saved, not trained: batchnorm's running statistics) here and below, with its dotted name. */
   namedBuffers(prefix = ''): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
     for (const [k, t] of this._buffers) out.push([prefix + k, t]);
@@ -72,12 +83,14 @@ export abstract class Module {
     return out;
   }
 
+  /** Sets training mode (or eval mode with `false`) here and in every submodule; returns this. */
   train(mode = true): this {
     this.training = mode;
     for (const [, m] of this.children()) m.train(mode);
     return this;
   }
 
+  /** Eval mode here and below (dropout off, batchnorm on running statistics), as train(false). */
   eval(): this {
     return this.train(false);
   }
@@ -87,7 +100,11 @@ export abstract class Module {
     return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
   }
 
-  /** Copies tensors into this module's parameters and buffers. strict: every name must match. */
+  /**
+   * Copies tensors into this module's parameters and buffers (PyTorch's load_state_dict). With
+   * `strict` (the default) every name must match both ways; a shape mismatch always throws a
+   * WgslgradError naming the tensor.
+   */
   loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
     if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || sd instanceof Tensor)
       throw new WgslgradError(

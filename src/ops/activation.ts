@@ -20,6 +20,7 @@ export type FusableName = (typeof FUSABLE)[number];
 
 /** An activation fused into the op that makes its input (linear, conv2d, convTranspose2d). */
 export interface FusedActivation {
+  /** the activation applied where the op stores its output, in the same kernel (default none) */
   activation?: FusableName | null;
   /** leakyRelu's negative slope (≥ 0 when fused: the gradient reads the output's sign) */
   slope?: number;
@@ -89,14 +90,19 @@ function activation(name: ActName, x: Tensor, slope = 0): Tensor {
   return record(y, name, [x], (g) => [activationGradRaw(name, g, saved, slope)]);
 }
 
+/** max(x, 0) (torch.relu). */
 export const relu = (x: Tensor): Tensor => activation('relu', x);
+/** tanh(x) (torch.tanh). */
 export const tanh = (x: Tensor): Tensor => activation('tanh', x);
+/** 1 / (1 + e⁻ˣ) (torch.sigmoid). */
 export const sigmoid = (x: Tensor): Tensor => activation('sigmoid', x);
+/** x for x ≥ 0, slope·x below (torch.nn.functional.leaky_relu; default slope 0.01). */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new WgslgradError('leakyRelu', `slope must be a finite number, got ${slope}`);
   return activation('leakyRelu', x, slope);
 }
 
+/** Options of {@link gelu}. */
 export interface GeluOptions {
   /** 'none' (erf, PyTorch's default) or 'tanh' (the tanh approximation) */
   approximate?: 'none' | 'tanh';

@@ -19,6 +19,7 @@ import { assertTensor, sameShape } from './util.js';
 /** The widest head the fused kernels take (their rows live in each lane's private arrays). */
 export const MAX_FUSED_HEAD = 128;
 
+/** Options of {@link scaledDotProductAttention}. */
 export interface AttentionOptions {
   /** mask out keys after each query's position (a query row i sees keys j ≤ i, as PyTorch's is_causal) */
   causal?: boolean;

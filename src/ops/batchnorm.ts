@@ -15,17 +15,28 @@ import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { reshape } from './shape.js';
 import { assertTensor } from './util.js';
 
+/** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
+  /** batch statistics (and running ones updated) when true, the running ones when false; default true */
   training?: boolean;
+  /** the running statistics' update weight (default 0.1) */
   momentum?: number;
+  /** added to the variance (default 1e-5) */
   eps?: number;
   /** Fuse an activation after the affine step: 'relu' or 'leakyRelu' (with `slope`). */
   activation?: 'relu' | 'leakyRelu' | null;
+  /** the fused leakyRelu's negative slope (default 0.01) */
   slope?: number;
   /** a one-element tensor counting training calls (PyTorch's num_batches_tracked), + 1 in the same kernel */
   numBatchesTracked?: Tensor | null;
 }
 
+/**
+ * Batch normalisation over [N, C] or [N, C, H, W] per channel, as torch.nn.functional.batch_norm:
+ * in training mode the batch's mean and biased variance normalise and the running statistics (if
+ * given) move by momentum with the unbiased variance; in eval mode the running statistics
+ * normalise. weight and bias are [C] or null.
+ */
 export function batchNorm(
   x: Tensor,
   runningMean: Tensor | null,

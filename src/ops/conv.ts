@@ -15,11 +15,16 @@ import { matmulRaw } from './matmul.js';
 import { sumAdd } from './reduce.js';
 import { assertTensor } from './util.js';
 
+/** Options of {@link conv2d}: stride and padding as a number or [h, w], and an activation fused into the kernel. */
 export interface Conv2dOptions extends FusedActivation {
+  /** default 1 */
   stride?: Pair;
+  /** zeros on each side (default 0) */
   padding?: Pair;
 }
+/** Options of {@link convTranspose2d}. */
 export interface ConvTranspose2dOptions extends Conv2dOptions {
+  /** extra rows and columns added to one side of the output (default 0; less than the stride) */
   outputPadding?: Pair;
 }
 

@@ -4,15 +4,19 @@ import { fmtShape, WgslgradError } from '../errors.js';
 import { capturing, dispatch, groups1d, onReplay, pipeline, refuseCapture, upload } from '../gpu/engine.js';
 import { checkShape, type Shape, sizeOf, Tensor } from '../tensor.js';
 
+/** Options of {@link tensor}. */
 export interface TensorOptions {
+  /** make a leaf whose gradient backward() fills (default false) */
   requiresGrad?: boolean;
   /** Check every value is finite (throws naming the first that is not). */
   validate?: boolean;
 }
 
+/** Options of {@link rand} and {@link randn}. */
 export interface RandomOptions {
   /** Same seed, same numbers on every device. Without it, the global generator (manualSeed) advances. */
   seed?: number;
+  /** make a leaf whose gradient backward() fills (default false) */
   requiresGrad?: boolean;
 }
 
@@ -74,8 +78,11 @@ function filled(op: string, shape: Shape, value: number, opts: { requiresGrad?: 
   return finish(fillInto(Tensor.empty(shape, false, op), value), opts?.requiresGrad);
 }
 
+/** A tensor of `shape` filled with `value` (torch.full). */
 export const full = (shape: Shape, value: number, opts: { requiresGrad?: boolean } = {}): Tensor => filled('full', shape, value, opts);
+/** A tensor of `shape` filled with 0 (torch.zeros). */
 export const zeros = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => filled('zeros', shape, 0, opts);
+/** A tensor of `shape` filled with 1 (torch.ones). */
 export const ones = (shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor => filled('ones', shape, 1, opts);
 
 // ---------------------------------------------------------------- random numbers

@@ -8,6 +8,7 @@ import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor, sameShape } from './util.js';
 
+/** Options of {@link crossEntropy}, as torch.nn.functional.cross_entropy's. */
 export interface CrossEntropyOptions {
   /** a class index whose rows count nowhere (default −100, PyTorch's) */
   ignoreIndex?: number;

@@ -8,7 +8,9 @@ import { Tensor } from '../tensor.js';
 import { streamKey } from './creation.js';
 import { assertTensor } from './util.js';
 
+/** Options of {@link dropout}. */
 export interface DropoutOptions {
+  /** false: the identity (eval mode); default true */
   training?: boolean;
   /** Same seed, same mask; without one the global generator (manualSeed) advances. */
   seed?: number;
@@ -21,6 +23,7 @@ function apply(x: Tensor, p: number, key: [number, number]): Tensor {
   return y;
 }
 
+/** Zeroes each value with probability p and scales the rest by 1/(1 − p), as torch.nn.functional.dropout; the mask comes from the seeded generator (or `seed`). */
 export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   assertTensor('dropout', 'input', x);
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new WgslgradError('dropout', `p must be in [0, 1), got ${p}`);

@@ -156,14 +156,23 @@ function unary(name: UnaryName, x: Tensor, p: UnaryParams = {}): Tensor {
   return record(y, name, [x], (g) => [unaryGrad(name, g, x, y, p)]);
 }
 
+/** a + b elementwise with NumPy/PyTorch broadcasting (torch.add); either may be a number. A WgslgradError names both shapes when they do not broadcast. */
 export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b);
+/** a − b elementwise with broadcasting (torch.sub); either may be a number. */
 export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b);
+/** a · b elementwise with broadcasting (torch.mul); either may be a number. */
 export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary('mul', a, b);
+/** a / b elementwise with broadcasting (torch.div); either may be a number. */
 export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('div', a, b);
+/** −x (torch.neg). */
 export const neg = (x: Tensor): Tensor => unary('neg', x);
+/** eˣ (torch.exp). */
 export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** The natural log (torch.log): −∞ at 0, NaN below. */
 export const log = (x: Tensor): Tensor => unary('log', x);
+/** √x (torch.sqrt): NaN below 0. */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+/** x² (torch.square). */
 export const square = (x: Tensor): Tensor => unary('square', x);
 /** |x|, as torch.abs (its gradient sign(x), 0 at 0). */
 export const abs = (x: Tensor): Tensor => unary('abs', x);

@@ -8,6 +8,11 @@ import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
 
+/**
+ * Rows of `table` [V, D] picked by `indices` (integer-valued floats in [0, V), any shape): [...indices.shape, D],
+ * as torch.nn.functional.embedding. The gradient adds into the picked rows; an index out of range
+ * is reported by a WgslgradError at the next readback.
+ */
 export function embedding(indices: Tensor, table: Tensor): Tensor {
   assertTensor('embedding', 'indices', indices);
   assertTensor('embedding', 'table', table);

@@ -8,10 +8,18 @@ import { dispatch, groups1d, pipeline, placeholder } from '../gpu/engine.js';
 import { type Shape, sizeOf, Tensor } from '../tensor.js';
 import { assertTensor, sameShape } from './util.js';
 
+/** Options of {@link layerNorm}. */
 export interface LayerNormOptions {
+  /** added to the variance (default 1e-5) */
   eps?: number;
 }
 
+/**
+ * (x − mean) / √(var + eps) · weight + bias over the trailing `normalizedShape` dims, as
+ * torch.nn.functional.layer_norm (biased variance, one fused kernel a pass). weight and bias have
+ * normalizedShape's shape, or are both omitted. A WgslgradError when x's trailing dims or the
+ * parameters' shapes do not match normalizedShape.
+ */
 export function layerNorm(x: Tensor, normalizedShape: number | Shape, weight?: Tensor | null, bias?: Tensor | null, opts: LayerNormOptions = {}): Tensor {
   const op = 'layerNorm';
   assertTensor(op, 'input', x);

@@ -8,12 +8,15 @@ import { dispatch, groups1d, pipeline } from '../gpu/engine.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
 
+/** Options of {@link maxPool2d} (and {@link avgPool2d}): numbers or [h, w]. */
 export interface PoolOptions {
   /** default: the kernel size */
   stride?: Pair;
+  /** implicit padding on each side, at most half the kernel (default 0) */
   padding?: Pair;
 }
 
+/** Options of {@link avgPool2d}. */
 export interface AvgPoolOptions extends PoolOptions {
   /** count the padding in each window's divisor (PyTorch's default, true) */
   countIncludePad?: boolean;

@@ -100,7 +100,9 @@ function reduceOp(op: 'sum' | 'mean', x: Tensor, dimsArg: number | number[] | un
   return record(out, op, [x], (g) => [expandTo(g.alias(keptShape), x.shape, scale)]);
 }
 
+/** The sum over `dims` (all of them by default: a 0-d tensor), as torch.sum; keepDim keeps them as size 1. A WgslgradError for a dim out of range. */
 export const sum = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('sum', x, dims, keepDim);
+/** The mean over `dims` (all of them by default), as torch.mean; keepDim keeps them as size 1. */
 export const mean = (x: Tensor, dims?: number | number[], keepDim = false): Tensor => reduceOp('mean', x, dims, keepDim);
 
 /**

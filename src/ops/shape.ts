@@ -58,6 +58,7 @@ function scatter(g: Tensor, shape: Shape, strides: readonly number[], base: numb
   return out;
 }
 
+/** x with dims d0 and d1 swapped (negative dims count from the end), as torch.transpose; copies (tensors here are contiguous). */
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
   assertTensor('transpose', 'input', x);
   const a = normDim('transpose', d0, x.ndim);
@@ -90,6 +91,7 @@ export function copySlice(src: Tensor, dst: Tensor, outer: number, len: number, 
   dispatch(pipeline('shape', 'copy_slice'), [src.binding, dst.binding], { outer, len, srcRow, srcOff, dstRow, dstOff }, groups1d(outer * len));
 }
 
+/** A copy of x in new memory, gradients flowing through (torch.clone). */
 export function clone(x: Tensor): Tensor {
   assertTensor('clone', 'input', x);
   const out = Tensor.empty(x.shape);

@@ -4,10 +4,15 @@ import { WgslgradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, type OptimizerState } from './optimizer.js';
 
+/** Options of {@link Adam} and {@link AdamW} (PyTorch's names and defaults). */
 export interface AdamOptions {
+  /** the learning rate (default 1e-3) */
   lr?: number;
+  /** the moments' decay rates β1, β2 in [0, 1) (default [0.9, 0.999]) */
   betas?: [number, number];
+  /** added to the second moment's root (default 1e-8) */
   eps?: number;
+  /** Adam: an L2 term added to the gradient; AdamW: the decoupled decay lr·weightDecay (defaults 0 and 0.01) */
   weightDecay?: number;
 }
 
@@ -19,10 +24,19 @@ function checkAdam(o: { lr: number; betas: [number, number]; eps: number; weight
   if (!(o.eps >= 0) || !(o.weightDecay >= 0)) throw new WgslgradError('Adam', `eps and weightDecay must be ≥ 0, got ${o.eps}, ${o.weightDecay}`);
 }
 
+/**
+ * torch.optim.Adam: bias-corrected first and second moments, weight decay as an L2 term in the
+ * gradient; one fused kernel a step over every parameter. The hyperparameters may change between
+ * steps (a schedule sets lr), in a captured step too. A WgslgradError for values out of range.
+ */
 export class Adam extends Optimizer {
+  /** the learning rate of the next step */
   lr: number;
+  /** β1, β2 */
   betas: [number, number];
+  /** added to √v̂ */
   eps: number;
+  /** the weight decay (see {@link AdamOptions.weightDecay}) */
   weightDecay: number;
   /** AdamW's decoupled weight decay rather than Adam's L2 term in the gradient */
   protected readonly decoupled: boolean = false;
@@ -47,6 +61,7 @@ export class Adam extends Optimizer {
     checkAdam(this);
   }
 
+  /** One update of every parameter that has a gradient (PyTorch leaves the others alone too). */
   step(): void {
     this.check();
     const t = this.stepCount + 1;

@@ -4,12 +4,14 @@ import { WgslgradError } from '../errors.js';
 
 /** What a schedule drives: any optimiser with a settable lr (Adam, AdamW, SGD). */
 export interface HasLr {
+  /** the learning rate of the next step */
   lr: number;
 }
 
 /** Each optimiser's lr before its first schedule set it (PyTorch's initial_lr): later schedules start from it too. */
 const initialLr = new WeakMap<HasLr, number>();
 
+/** What every schedule shares (torch.optim.lr_scheduler.LRScheduler): a closed form lrAt(epoch) set at each step(). */
 export abstract class LRScheduler {
   /** the lr the optimiser had before its first schedule was made */
   readonly baseLr: number;
@@ -17,6 +19,7 @@ export abstract class LRScheduler {
   lastEpoch = 0;
 
   constructor(
+    /** the optimiser whose lr it sets */
     readonly optimizer: HasLr,
     protected readonly op: string,
   ) {
@@ -43,10 +46,17 @@ export abstract class LRScheduler {
     this.optimizer.lr = this.lrAt(0);
   }
 
-  stateDict(): { lastEpoch: number; baseLr: number } {
+  /** The schedule's position, for a checkpoint (PyTorch's state_dict holds last_epoch and base_lrs too). */
+  stateDict(): {
+    /** steps taken */
+    lastEpoch: number;
+    /** the lr before any schedule */
+    baseLr: number;
+  } {
     return { lastEpoch: this.lastEpoch, baseLr: this.baseLr };
   }
 
+  /** Moves the schedule to a saved position and sets the optimiser's lr to it. */
   loadStateDict(sd: { lastEpoch: number }): void {
     if (!sd || !Number.isInteger(sd.lastEpoch) || sd.lastEpoch < 0)
       throw new WgslgradError(`${this.op}.loadStateDict`, 'expected { lastEpoch } with a non-negative integer');
@@ -61,7 +71,9 @@ const positiveInt = (op: string, name: string, v: number) => {
 
 /** lr · gamma^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR). */
 export class StepLR extends LRScheduler {
+  /** steps between decays */
   readonly stepSize: number;
+  /** the factor of each decay (default 0.1) */
   readonly gamma: number;
   constructor(optimizer: HasLr, opts: { stepSize: number; gamma?: number }) {
     super(optimizer, 'StepLR');
@@ -77,7 +89,9 @@ export class StepLR extends LRScheduler {
 
 /** etaMin + (lr − etaMin)·(1 + cos(π·epoch/tMax))/2 (torch.optim.lr_scheduler.CosineAnnealingLR). */
 export class CosineAnnealingLR extends LRScheduler {
+  /** steps from the base lr down to etaMin */
   readonly tMax: number;
+  /** the lowest lr (default 0) */
   readonly etaMin: number;
   constructor(optimizer: HasLr, opts: { tMax: number; etaMin?: number }) {
     super(optimizer, 'CosineAnnealingLR');
@@ -96,8 +110,11 @@ export class CosineAnnealingLR extends LRScheduler {
  * endFactor (torch.optim.lr_scheduler.LinearLR: a warm-up with the defaults 1/3 → 1 over 5).
  */
 export class LinearLR extends LRScheduler {
+  /** the lr's factor at step 0, in (0, 1] (default 1/3) */
   readonly startFactor: number;
+  /** the factor from totalIters on, in [0, 1] (default 1) */
   readonly endFactor: number;
+  /** steps of the ramp (default 5) */
   readonly totalIters: number;
   constructor(optimizer: HasLr, opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
     super(optimizer, 'LinearLR');
@@ -122,7 +139,9 @@ export class LinearLR extends LRScheduler {
 export class SequentialLR extends LRScheduler {
   constructor(
     optimizer: HasLr,
+    /** the schedules in order, each made on the same optimiser */
     readonly schedulers: LRScheduler[],
+    /** the steps where each next schedule takes over (one fewer than schedulers) */
     readonly milestones: number[],
   ) {
     super(optimizer, 'SequentialLR');

@@ -13,8 +13,11 @@ import { assignSlot, gradSlot, releaseSlot } from './slots.js';
 
 const ALIGN = 64; // floats = 256 bytes, the storage-binding offset alignment
 
+/** An optimiser's checkpoint: {@link Optimizer.stateDict}'s result, {@link Optimizer.loadStateDict}'s argument. */
 export interface OptimizerState {
+  /** steps taken */
   step: number;
+  /** the hyperparameters (lr, betas, …) */
   hyper: Record<string, number | number[] | boolean>;
   /** per-parameter state tensors by name (`exp_avg.0`, …), copies of the optimiser's own */
   tensors: Record<string, Tensor>;
@@ -26,7 +29,14 @@ export interface StepAt {
   counted: boolean;
 }
 
+/**
+ * What every optimiser shares: it moves its parameters into one flat buffer (each one a view of
+ * it, so the tensors stay valid), takes their gradients in a flat gradient buffer, and updates all
+ * of them with one kernel dispatch a step. A WgslgradError for an empty list, a parameter that is
+ * not a leaf with requiresGrad, or one listed twice.
+ */
 export abstract class Optimizer {
+  /** the parameters, in the order given */
   readonly params: Tensor[];
   /** float offset of each parameter in the flat buffers */
   protected readonly offsets: number[];
@@ -41,6 +51,7 @@ export abstract class Optimizer {
   constructor(
     protected readonly opName: string,
     params: Iterable<Tensor>,
+    /** the per-parameter state's names in a state dict (Adam: exp_avg, exp_avg_sq) */
     readonly stateNames: string[],
   ) {
     this.params = [...params];
@@ -166,6 +177,7 @@ export abstract class Optimizer {
     );
   }
 
+  /** One update of every parameter that has a gradient. */
   abstract step(): void;
   protected abstract hyper(): OptimizerState['hyper'];
   protected abstract setHyper(h: OptimizerState['hyper']): void;
@@ -184,6 +196,7 @@ export abstract class Optimizer {
     return { step: this.stepCount, hyper: this.hyper(), tensors };
   }
 
+  /** Restores a {@link OptimizerState} (same parameter shapes): the state tensors, step count and hyperparameters. */
   loadStateDict(sd: OptimizerState): void {
     this.alive('loadStateDict');
     if (!sd || typeof sd.step !== 'number' || !sd.tensors) throw new WgslgradError(`${this.opName}.loadStateDict`, 'expected {step, hyper, tensors}');

@@ -4,11 +4,17 @@ import { WgslgradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, type OptimizerState } from './optimizer.js';
 
+/** Options of {@link SGD} (PyTorch's names and defaults). */
 export interface SGDOptions {
+  /** the learning rate (default 1e-3) */
   lr?: number;
+  /** the momentum factor (default 0: plain SGD) */
   momentum?: number;
+  /** dampening of the momentum (default 0) */
   dampening?: number;
+  /** an L2 term added to the gradient (default 0) */
   weightDecay?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0) */
   nesterov?: boolean;
 }
 
@@ -18,11 +24,17 @@ function checkSgd(o: { lr: number; momentum: number; dampening: number; weightDe
   if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new WgslgradError('SGD', 'nesterov needs momentum > 0 and dampening 0');
 }
 
+/** torch.optim.SGD with momentum, dampening, Nesterov and weight decay: one kernel a step over every parameter. */
 export class SGD extends Optimizer {
+  /** the learning rate of the next step */
   lr: number;
+  /** see {@link SGDOptions} */
   momentum: number;
+  /** see {@link SGDOptions} */
   dampening: number;
+  /** see {@link SGDOptions} */
   weightDecay: number;
+  /** see {@link SGDOptions} */
   nesterov: boolean;
 
   constructor(params: Iterable<Tensor>, opts: SGDOptions = {}) {
@@ -43,6 +55,7 @@ export class SGD extends Optimizer {
     this.nesterov = s.nesterov;
   }
 
+  /** One update of every parameter that has a gradient. */
   step(): void {
     checkSgd(this);
     const t = this.stepCount + 1;
