@@ -6,8 +6,14 @@ if [ -x /usr/bin/chromium ]; then
   echo "install-chromium: $(/usr/bin/chromium --version 2>/dev/null || echo chromium) already installed"
   exit 0
 fi
+# as root apt-get runs directly; otherwise through sudo
 SUDO=''
-[ "$(id -u)" -eq 0 ] || SUDO='sudo'
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "install-chromium: needs root (or sudo) to run apt-get" >&2
+    exit 1
+  fi
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 echo "install-chromium: installed $(/usr/bin/chromium --version 2>/dev/null)"

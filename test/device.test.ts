@@ -84,7 +84,7 @@ describe('device layer', () => {
     await wg.sync();
     expect(globalThis.setImmediate).toBe(native);
   });
-  test("user code's setImmediate is never delayed while the library waits on the GPU", async () => {
+  test("user code's setImmediate is never delayed while the library waits on the GPU", async (ctx) => {
     await wg.init();
     const a = wg.randn([256, 256], { seed: 1 });
     let c = a;
@@ -97,15 +97,25 @@ describe('device layer', () => {
       seen.push(h.constructor.name);
     });
     expect(kinds).toEqual(['Immediate']);
-    // a chain of 200 immediates takes far less than the 200 ms a 1 ms timer per step would
-    const t0 = performance.now();
+    // and so does every link of a chain of 200 (none goes through the 1 ms timer Dawn's tick takes)
+    const handles = new Set<string>();
+    let waiting = true;
+    void read.then(() => {
+      waiting = false;
+    });
+    let duringWait = 0;
     await new Promise<void>((resolve) => {
       let n = 0;
-      const step = () => (++n === 200 ? resolve() : setImmediate(step));
-      setImmediate(step);
+      const step = () => {
+        if (waiting) duringWait++;
+        if (++n === 200) return resolve();
+        handles.add(setImmediate(step).constructor.name);
+      };
+      handles.add(setImmediate(step).constructor.name);
     });
-    const chain = performance.now() - t0;
     await read;
-    expect(chain).toBeLessThan(150);
+    expect([...handles]).toEqual(['Immediate']);
+    // on a fast GPU the readback may end before the chain does anything: nothing more to check
+    if (duringWait === 0) ctx.skip('the readback ended before the chain began (a fast adapter): the wait was not exercised');
   });
 });
