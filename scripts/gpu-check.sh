@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The checks that need a hardware GPU, as one short run, for a machine with a GPU but no Node.js
-# and no package registry. Here, first: `npm ci && npm run build:examples &&
-# ../shared/scripts/portable-bundle.sh` (it writes .portable/); copy the tree there with .portable/
-# and build/, then, from the repository root:
+# and no package registry. Here, first: `npm ci && npm run build:examples`, and a portable bundle of
+# node, node_modules and the Vulkan loader in .portable/ (with .portable/activate.sh putting them on
+# the path); copy the tree there with .portable/ and build/, then, from the repository root:
 #   bash scripts/gpu-check.sh            # results under $OUT if it is set, else bench/results
 #   bash scripts/gpu-check.sh --quick    # the same, fewer runs (a rehearsal; also works on lavapipe)
 # It runs, in order, each step's failure reported and the next still run:

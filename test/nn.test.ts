@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import * as wg from '../src/index.js';
 import { nn } from '../src/index.js';
 
-/** The R1 DCGAN (../shared/docs/gan-references.md): FC → reshape → ConvT+BN+ReLU ×2 → Tanh; Conv+LeakyReLU ×2 → Sigmoid. */
+/** The R1 DCGAN (examples/mnist-gan/REPORTS.md): FC → reshape → ConvT+BN+ReLU ×2 → Tanh; Conv+LeakyReLU ×2 → Sigmoid. */
 class Generator extends nn.Module {
   main = new nn.Sequential(
     new nn.Linear(100, 128 * 7 * 7),

@@ -41,7 +41,7 @@ export const FLAGS = {
 
 export function usage(): string {
   const lines = [
-    "Trains a GAN on MNIST with wgslgrad. Presets reproduce the five reports of ../shared/docs/gan-references.md (acgan adds AC-GAN's digit head to R4's model):",
+    "Trains a GAN on MNIST with wgslgrad. Presets reproduce the five reports described in examples/mnist-gan/REPORTS.md (acgan adds AC-GAN's digit head to R4's model):",
   ];
   for (const p of Object.values(PRESETS)) lines.push(`  ${p.name.padEnd(8)} ${p.report} (batch ${p.batch}, z ${p.z}, ${p.epochs} epochs)`);
   lines.push(

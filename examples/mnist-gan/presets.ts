@@ -1,4 +1,4 @@
-// The models of the five MNIST GAN reports (../shared/docs/gan-references.md) as presets.
+// The models of the five MNIST GAN reports (examples/mnist-gan/REPORTS.md) as presets.
 import * as wg from '../../src/index.js';
 
 const { nn } = wg;
