@@ -81,7 +81,7 @@ const CASES: Array<[string, () => unknown, ...string[]]> = [
   ['bce with mismatched targets', () => wg.bce(t([2, 3], 0.5), t([3, 2])), 'bce', 'targets have shape [3,2]'],
   ['bceWithLogits of nothing', () => wg.bceWithLogits(t([0]), t([0])), 'bceWithLogits', 'is empty'],
   ['crossEntropy of 1-D logits', () => wg.crossEntropy(t([3]), t([1])), 'crossEntropy', 'expected [N, C]'],
-  ['crossEntropy with wrong targets', () => wg.crossEntropy(t([2, 3]), t([3])), 'crossEntropy', 'targets have shape [3], expected [2]'],
+  ['crossEntropy with wrong targets', () => wg.crossEntropy(t([2, 3]), t([3])), 'crossEntropy', 'target has shape [3], expected [2] (a class index per row)'],
   ['dropout with p = 1', () => wg.dropout(t([2]), 1), 'dropout', 'p must be in [0, 1)'],
   ['embedding of a 1-D table', () => wg.embedding(t([2], 0), t([3])), 'embedding', 'table has shape [3]'],
   ['embedding with indices that require grad', () => wg.embedding(p([2]), t([3, 2])), 'embedding', 'indices cannot require grad'],
