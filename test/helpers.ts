@@ -164,6 +164,19 @@ export async function collectGarbage(): Promise<void> {
 }
 
 /**
+ * GPU memory did not grow since `before`: no buffer made, no byte added, no live byte more. A tensor
+ * left to the garbage collector by an earlier test may be finalized meanwhile, which moves its bytes
+ * from live to pooled (never back), so live bytes may fall and the total stays.
+ */
+export function expectNoGrowth(before: ReturnType<typeof wg.memory>, what = 'GPU memory'): void {
+  const after = wg.memory();
+  const show = `${what}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`;
+  expect(after.buffers, show).toBe(before.buffers);
+  expect(after.liveBytes + after.pooledBytes, show).toBe(before.liveBytes + before.pooledBytes);
+  expect(after.liveBytes, show).toBeLessThanOrEqual(before.liveBytes);
+}
+
+/**
  * The tuning that turns each of the kernel variants `ids` (src/gpu/variants/index.ts) on or off, for
  * wg.internal.setTuning: tests of one variant against the kernel it stands in for.
  */
