@@ -21,16 +21,24 @@ if (built('dist/index.js') < sources || built('build/examples/char-transformer/m
   execSync('npm run build && npm run build:examples', { stdio: 'inherit' });
 }
 
+/** vitest's settings for npm test, which vitest.e2e.config.ts shares. */
+export const shared = {
+  // Dawn runs in child processes (one device per test file); lavapipe already uses both cores.
+  pool: 'forks',
+  maxWorkers: 2,
+  // tests of GPU memory collect garbage first (collectGarbage in test/helpers.ts)
+  execArgv: ['--expose-gc'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  setupFiles: ['test/setup.ts'],
+} as const;
+
+// npm test: the library (kernels, rules, modules, optimisers, capture, errors, memory, the README's
+// quick start). The examples' command lines and training runs end to end, and the processes that
+// start on a device of their own, are npm run test:e2e (test/e2e/, vitest.e2e.config.ts).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Dawn runs in child processes (one device per test file); lavapipe already uses both cores.
-    pool: 'forks',
-    maxWorkers: 2,
-    // tests of GPU memory collect garbage first (collectGarbage in test/helpers.ts)
-    execArgv: ['--expose-gc'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    setupFiles: ['test/setup.ts'],
+    ...shared,
+    include: ['test/*.test.ts'],
   },
 });

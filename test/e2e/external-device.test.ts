@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { PRESETS } from '../examples/mnist-gan/presets.js';
+import { PRESETS } from '../../examples/mnist-gan/presets.js';
 
 const script = 'test/processes/external-device.mjs';
 

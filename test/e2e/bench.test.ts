@@ -25,7 +25,7 @@ test('npm run bench: a kernel and the shared GAN step, compared with the CPU ref
 });
 
 test('paired rounds end with a note, not an exception, when the peer process cannot start or exits', async () => {
-  const { pairedRounds } = await import('../bench/paired.js');
+  const { pairedRounds } = await import('../../bench/paired.js');
   const w = [{ name: 'matmul-64', ours: { wgslgrad: async () => {} }, reps: 1 }];
   const missing = await pairedRounds('/nonexistent/python3', ['bench/torch_step.py'], w, 1, 'pytorch-cpu');
   expect(missing.rows).toEqual([]);

@@ -1,9 +1,9 @@
 // The evaluation of a conditional generator reports how often the classifier sees the digit asked for.
 import { expect, test } from 'vitest';
-import { defaultDataDir, loadMnist } from '../examples/mnist-gan/data.js';
-import { evaluateGenerator } from '../examples/mnist-gan/evaluate.js';
-import { GanModule } from '../examples/mnist-gan/presets.js';
-import * as wg from '../src/index.js';
+import { defaultDataDir, loadMnist } from '../../examples/mnist-gan/data.js';
+import { evaluateGenerator } from '../../examples/mnist-gan/evaluate.js';
+import { GanModule } from '../../examples/mnist-gan/presets.js';
+import * as wg from '../../src/index.js';
 
 /** A "generator" that draws row `label` of a table of images: one-hot labels [n, 10] · table [10, 784]. */
 class Lookup extends GanModule {

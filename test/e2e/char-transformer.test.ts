@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Batches, encode, loadWords, mulberry32, unigramEntropy } from '../examples/char-transformer/data.js';
-import { CharGpt } from '../examples/char-transformer/model.js';
-import * as wg from '../src/index.js';
+import { Batches, encode, loadWords, mulberry32, unigramEntropy } from '../../examples/char-transformer/data.js';
+import { CharGpt } from '../../examples/char-transformer/model.js';
+import * as wg from '../../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wgslgrad-chars-'));
 const MAIN = 'build/examples/char-transformer/main.js';

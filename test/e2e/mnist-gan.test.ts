@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../examples/mnist-gan/config.js';
-import { loadMnist } from '../examples/mnist-gan/data.js';
-import { frechetDistance, symEig } from '../examples/mnist-gan/evaluate.js';
-import { PRESETS, type PresetName } from '../examples/mnist-gan/presets.js';
-import { GanTrainer, presetSetup } from '../examples/mnist-gan/step.js';
-import { GanRun, type RunConfig } from '../examples/mnist-gan/train.js';
-import { fmtTime } from '../examples/shared/format.js';
-import * as wg from '../src/index.js';
+import { DEFAULT_RUN, PRESET_STEPS, resolveConfig } from '../../examples/mnist-gan/config.js';
+import { loadMnist } from '../../examples/mnist-gan/data.js';
+import { frechetDistance, symEig } from '../../examples/mnist-gan/evaluate.js';
+import { PRESETS, type PresetName } from '../../examples/mnist-gan/presets.js';
+import { GanTrainer, presetSetup } from '../../examples/mnist-gan/step.js';
+import { GanRun, type RunConfig } from '../../examples/mnist-gan/train.js';
+import { fmtTime } from '../../examples/shared/format.js';
+import * as wg from '../../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wgslgrad-gan-'));
 

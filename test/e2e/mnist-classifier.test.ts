@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { shiftBatch } from '../examples/mnist-classifier/main.js';
-import { Rng } from '../examples/mnist-gan/data.js';
+import { shiftBatch } from '../../examples/mnist-classifier/main.js';
+import { Rng } from '../../examples/mnist-gan/data.js';
 
 describe('classifier augmentation', () => {
   test('shiftBatch moves each image by at most s pixels and fills with the background', () => {

@@ -6,10 +6,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadMnist } from '../examples/mnist-gan/data.js';
-import { presetSetup } from '../examples/mnist-gan/step.js';
-import { findCheckpoint, GanRun } from '../examples/mnist-gan/train.js';
-import * as wg from '../src/index.js';
+import { loadMnist } from '../../examples/mnist-gan/data.js';
+import { presetSetup } from '../../examples/mnist-gan/step.js';
+import { findCheckpoint, GanRun } from '../../examples/mnist-gan/train.js';
+import * as wg from '../../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wgslgrad-rel-'));
 const MAIN = 'build/examples/mnist-gan/main.js';
@@ -104,7 +104,7 @@ describe('bad files', () => {
     const script = join(root, 'writer.mjs');
     writeFileSync(
       script,
-      `import * as wg from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      `import * as wg from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
        await wg.init();
        const parts = {}; for (let i = 0; i < 4; i++) parts['p' + i] = wg.full([12_500_000], i);
        console.log('writing');
