@@ -28,8 +28,9 @@ export const shared = {
   maxWorkers: 2,
   // tests of GPU memory collect garbage first (collectGarbage in test/helpers.ts)
   execArgv: ['--expose-gc'],
-  testTimeout: 60_000,
-  hookTimeout: 60_000,
+  // a guard against a hang, not a measure: a cold shader cache on a busy machine compiles for minutes
+  testTimeout: 300_000,
+  hookTimeout: 300_000,
   setupFiles: ['test/setup.ts'],
 } as const;
 

@@ -9,7 +9,5 @@ export default defineConfig({
   test: {
     ...shared,
     include: ['test/e2e/*.test.ts'],
-    // a cold shader cache on a busy 2-core machine: a child process training every preset can take minutes
-    testTimeout: 300_000,
   },
 });

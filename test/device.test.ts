@@ -41,7 +41,7 @@ describe('device layer', () => {
   test('a program using the built package exits by itself when done', () => {
     expect(existsSync('dist/index.js'), 'npm test builds dist/ first').toBe(true);
     const script = "import('./dist/index.js').then(async (wg) => { await wg.init(); console.log(await wg.ones([4]).sum().item()); })";
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 240_000 });
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('4');

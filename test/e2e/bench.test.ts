@@ -9,7 +9,7 @@ test('npm run bench: a kernel and the shared GAN step, compared with the CPU ref
   const file = join(mkdtempSync(join(tmpdir(), 'wgslgrad-bench-')), 'out.json');
   const r = spawnSync(process.execPath, ['build/bench/main.js', '--quick', '--only', 'leakyrelu,mlp-step', '--no-tfjs', '--no-torch', '--json', file], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 240_000,
   });
   expect(r.status, r.stderr).toBe(0);
   const out = JSON.parse(readFileSync(file, 'utf8')) as {

@@ -146,7 +146,7 @@ describe('char-transformer CLI', () => {
     const bad = spawnSync(process.execPath, [MAIN, '--embd', '10', '--heads', '4'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/error: args: --embd must be a positive multiple of --heads \(4\), got '10'/);
-    const missing = spawnSync(process.execPath, [MAIN, '--data', join(root, 'missing.txt')], { encoding: 'utf8', timeout: 60_000 });
+    const missing = spawnSync(process.execPath, [MAIN, '--data', join(root, 'missing.txt')], { encoding: 'utf8', timeout: 240_000 });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/error: data: .*missing.txt cannot be read/);
     const flag = spawnSync(process.execPath, [MAIN, '--bogus'], { encoding: 'utf8' });

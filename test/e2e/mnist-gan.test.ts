@@ -265,7 +265,7 @@ describe('MNIST GAN example', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--sample-epochs');
     expect(help.stdout).toContain('cgan');
-    const bad = spawnSync(process.execPath, [main, '--data', join(root, 'missing')], { encoding: 'utf8', timeout: 60_000 });
+    const bad = spawnSync(process.execPath, [main, '--data', join(root, 'missing')], { encoding: 'utf8', timeout: 240_000 });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/error: idx: data folder .*missing does not exist/);
     const badPreset = spawnSync(process.execPath, [main, '--preset', 'nope'], { encoding: 'utf8' });
