@@ -3,7 +3,7 @@
 // Flags (argv): --globals installs webgpu's globals first; --default-limits makes the device with no
 // required limits or features (WebGPU's defaults). The GPU object is made inside a function and
 // only the library keeps it afterwards; garbage is collected between presets (node --expose-gc),
-// so a library that dropped it would crash or hang here. Run by test/external-device.test.ts.
+// so a library that dropped it would crash or hang here. Run by test/e2e/external-device.test.ts.
 import { create, globals } from 'webgpu';
 import { PRESETS } from '../../build/examples/mnist-gan/presets.js';
 import { GanTrainer, presetSetup } from '../../build/examples/mnist-gan/step.js';
