@@ -52,6 +52,17 @@ fn covering(h: u32, P: u32, K: u32, S: u32, O: u32) -> vec2<i32> {
   return vec2<i32>(first, last);
 }
 
+// input element e of a backward pass: its plane, its index in the plane, and the output rows and
+// columns whose windows hold it ([first, last] each)
+struct Covered { plane: u32, i: u32, rh: vec2<i32>, rw: vec2<i32> }
+fn covered(e: u32) -> Covered {
+  let H = p_H(); let W = p_W();
+  let plane = e / (H * W);
+  let i = e - plane * H * W;
+  let h = i / W;
+  return Covered(plane, i, covering(h, p_PH(), p_KH(), p_SH(), p_OH()), covering(i - h * W, p_PW(), p_KW(), p_SW(), p_OW()));
+}
+
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read> IDXB: array<f32>;
 @group(0) @binding(3) var<storage, read_write> DX: array<f32>;
@@ -59,19 +70,14 @@ fn covering(h: u32, P: u32, K: u32, S: u32, O: u32) -> vec2<i32> {
 @compute @workgroup_size(256)
 fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let e = linear_id(gid, nwg, 256u);
-  let H = p_H(); let W = p_W(); let OH = p_OH(); let OW = p_OW();
-  if (e >= p_NC() * H * W) { return; }
-  let plane = e / (H * W);
-  let i = e - plane * H * W;
-  let h = i / W;
-  let w = i - h * W;
-  let rh = covering(h, p_PH(), p_KH(), p_SH(), OH);
-  let rw = covering(w, p_PW(), p_KW(), p_SW(), OW);
+  if (e >= p_NC() * p_H() * p_W()) { return; }
+  let c = covered(e);
+  let OH = p_OH(); let OW = p_OW();
   var acc = 0.0;
-  for (var oh = rh.x; oh <= rh.y; oh++) {
-    for (var ow = rw.x; ow <= rw.y; ow++) {
-      let o = plane * OH * OW + u32(oh) * OW + u32(ow);
-      if (IDXB[o] == f32(i)) { acc += G[o]; }
+  for (var oh = c.rh.x; oh <= c.rh.y; oh++) {
+    for (var ow = c.rw.x; ow <= c.rw.y; ow++) {
+      let o = c.plane * OH * OW + u32(oh) * OW + u32(ow);
+      if (IDXB[o] == f32(c.i)) { acc += G[o]; }
     }
   }
   DX[e] = acc;
@@ -104,18 +110,13 @@ fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 @compute @workgroup_size(256)
 fn avg_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let e = linear_id(gid, nwg, 256u);
-  let H = p_H(); let W = p_W(); let OH = p_OH(); let OW = p_OW();
-  if (e >= p_NC() * H * W) { return; }
-  let plane = e / (H * W);
-  let i = e - plane * H * W;
-  let h = i / W;
-  let w = i - h * W;
-  let rh = covering(h, p_PH(), p_KH(), p_SH(), OH);
-  let rw = covering(w, p_PW(), p_KW(), p_SW(), OW);
+  if (e >= p_NC() * p_H() * p_W()) { return; }
+  let c = covered(e);
+  let OH = p_OH(); let OW = p_OW();
   var acc = 0.0;
-  for (var oh = rh.x; oh <= rh.y; oh++) {
-    for (var ow = rw.x; ow <= rw.y; ow++) {
-      acc += G[plane * OH * OW + u32(oh) * OW + u32(ow)] / divisor(window(u32(oh), u32(ow)));
+  for (var oh = c.rh.x; oh <= c.rh.y; oh++) {
+    for (var ow = c.rw.x; ow <= c.rw.y; ow++) {
+      acc += G[c.plane * OH * OW + u32(oh) * OW + u32(ow)] / divisor(window(u32(oh), u32(ow)));
     }
   }
   DXA[e] = acc;

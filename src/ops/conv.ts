@@ -8,7 +8,7 @@ import { foldedGrad, recordInto } from '../autograd/tape.js';
 import { fmtShape, WgslgradError } from '../errors.js';
 import { deviceFacts } from '../gpu/device.js';
 import { type Binding, dispatch, pipeline, placeholder } from '../gpu/engine.js';
-import { planConvForward, planConvTranspose, planWeightGradient } from '../gpu/variants/index.js';
+import { type ConvShape, planConvForward, planConvTranspose, planWeightGradient } from '../gpu/variants/index.js';
 import { Tensor } from '../tensor.js';
 import { backThroughEpilogue, type FusedActivation, fusedActivation, NO_EPILOGUE } from './activation.js';
 import { matmulRaw } from './matmul.js';
@@ -28,36 +28,17 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
   outputPadding?: Pair;
 }
 
-/** Geometry shared by the kernels: input grid, output grid, kernel, stride, padding. */
-interface Geo {
-  N: number;
-  CI: number;
-  H: number;
-  W: number;
-  CO: number;
-  OH: number;
-  OW: number;
-  KH: number;
-  KW: number;
-  s: [number, number];
-  p: [number, number];
-}
-/** The kernels' parameter block for a geometry. */
-const geoParams = (g: Geo) => ({
-  N: g.N,
-  CI: g.CI,
-  H: g.H,
-  W: g.W,
-  CO: g.CO,
-  OH: g.OH,
-  OW: g.OW,
-  KH: g.KH,
-  KW: g.KW,
-  SH: g.s[0],
-  SW: g.s[1],
-  PH: g.p[0],
-  PW: g.p[1],
-});
+/** Geometry shared by the kernels (the planner's ConvShape, which is also their parameter block). */
+type Geo = Omit<ConvShape, 'x16' | 'w16'>;
+
+/** The geometry of input [N, CI, H, W] → output [N, CO, OH, OW] by a KH × KW kernel, stride s, padding p. */
+const geometry = (x: readonly number[], CO: number, OH: number, OW: number, KH: number, KW: number, s: [number, number], p: [number, number]): Geo => {
+  const [N, CI, H, W] = x as [number, number, number, number];
+  return { N, CI, H, W, CO, OH, OW, KH, KW, SH: s[0], SW: s[1], PH: p[0], PW: p[1] };
+};
+
+/** The same geometry run backwards, output to input: an input gradient's (conv ↔ transposed conv). */
+const flipped = (g: Geo): Geo => ({ ...g, CI: g.CO, H: g.OH, W: g.OW, CO: g.CI, OH: g.H, OW: g.W });
 
 /**
  * The software adapters' row kernels read their input (and weights) as vec4s: the binding rounded
@@ -80,13 +61,13 @@ function convRaw(transposed: boolean, x: Tensor, w: Tensor, bias: Tensor | null,
   if (y.size === 0) return y;
   const x16 = vec4Binding(x);
   const w16 = vec4Binding(w);
-  const shape = { ...geoParams(g), x16: x16 !== null, w16: w16 !== null };
+  const shape = { ...g, x16: x16 !== null, w16: w16 !== null };
   const plan = transposed ? planConvTranspose(deviceFacts(), shape) : planConvForward(deviceFacts(), shape);
   const inputs = [plan.vec4Inputs >= 1 ? x16! : x.binding, plan.vec4Inputs >= 2 ? w16! : w.binding];
   dispatch(
     pipeline(plan.kernel, plan.entry, { ...plan.consts, BIAS: bias !== null, EPI: epi.code }),
     [...inputs, y.binding, bias ? bias.binding : placeholder()],
-    { ...geoParams(g), slope: epi.slope },
+    { ...g, slope: epi.slope },
     plan.groups,
   );
   return y;
@@ -161,12 +142,12 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const s = pair(op, 'stride', opts.stride, 1, 1);
   const p = pair(op, 'padding', opts.padding, 0, 0);
   checkArgs(op, x, w, b, w.shape[1]!, w.shape[0]!, '[out,in,kh,kw]');
-  const [N, CI, H, W] = x.shape as [number, number, number, number];
+  const [, , H, W] = x.shape as [number, number, number, number];
   const [CO, , KH, KW] = w.shape as [number, number, number, number];
   const OH = Math.floor((H + 2 * p[0] - KH) / s[0]) + 1;
   const OW = Math.floor((W + 2 * p[1] - KW) / s[1]) + 1;
   if (OH < 1 || OW < 1) throw new WgslgradError(op, `input ${fmtShape(x.shape)} with padding ${p} is smaller than the kernel ${KH}×${KW}`);
-  const g: Geo = { N, CI, H, W, CO, OH, OW, KH, KW, s, p };
+  const g = geometry(x.shape, CO, OH, OW, KH, KW, s, p);
   const epi = fusedActivation(op, opts);
   const y = convRaw(false, x, w, b ?? null, g, epi);
   const inputs = b ? [x, w, b] : [x, w];
@@ -175,7 +156,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
     const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null, outs[2] ?? null);
     return [
       // input grad: a transposed convolution of gy with w (w [CO,CI,..] read as convT weight [in=CO,out=CI])
-      dx ? convRaw(true, gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
+      dx ? convRaw(true, gy, w, null, flipped(g)) : null,
       // the weight and bias gradients take in what the sweep has accumulated for them so far
       dw ? foldedGrad(weightGradRaw(gy, x, KH, KW, s, p, acc[1] ?? null, outs[1] ?? null), acc[1]) : null,
       gb,
@@ -193,20 +174,21 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   const outPad = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
   if (outPad[0] >= s[0] || outPad[1] >= s[1]) throw new WgslgradError(op, `outputPadding ${outPad} must be smaller than stride ${s}`);
   checkArgs(op, x, w, b, w.shape[0]!, w.shape[1]!, '[in,out,kh,kw]');
-  const [N, CI, H, W] = x.shape as [number, number, number, number];
+  const [, , H, W] = x.shape as [number, number, number, number];
   const [, CO, KH, KW] = w.shape as [number, number, number, number];
   const OH = (H - 1) * s[0] - 2 * p[0] + KH + outPad[0];
   const OW = (W - 1) * s[1] - 2 * p[1] + KW + outPad[1];
   if (OH < 1 || OW < 1)
     throw new WgslgradError(op, `output size ${OH}×${OW} from input ${fmtShape(x.shape)}, kernel ${KH}×${KW}, stride ${s}, padding ${p} is not positive`);
+  const g = geometry(x.shape, CO, OH, OW, KH, KW, s, p);
   const epi = fusedActivation(op, opts);
-  const y = convRaw(true, x, w, b ?? null, { N, CI, H, W, CO, OH, OW, KH, KW, s, p }, epi);
+  const y = convRaw(true, x, w, b ?? null, g, epi);
   const inputs = b ? [x, w, b] : [x, w];
   return recordInto(y, epi.name ? `${op}+${epi.name}` : op, inputs, (g0, [dx, dw, db], acc, outs) => {
     const { g: gy, db: gb } = backThroughEpilogue(g0, y, epi, db ? [0, 2, 3] : null, acc[2] ?? null, outs[2] ?? null);
     return [
       // input grad: a convolution of gy with w (w [CI,CO,..] read as conv weight [out=CI,in=CO])
-      dx ? convRaw(false, gy, w, null, { N, CI: CO, H: OH, W: OW, CO: CI, OH: H, OW: W, KH, KW, s, p }) : null,
+      dx ? convRaw(false, gy, w, null, flipped(g)) : null,
       dw ? foldedGrad(weightGradRaw(x, gy, KH, KW, s, p, acc[1] ?? null, outs[1] ?? null), acc[1]) : null,
       gb,
     ].slice(0, inputs.length);
